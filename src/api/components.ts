@@ -1,0 +1,4 @@
+import { Hono } from "hono";
+import { catalogue } from "../components/registry";
+
+export const componentsRoutes = new Hono<{ Bindings: Env }>().get("/", (c) => c.json({ components: catalogue }));

@@ -1,0 +1,144 @@
+import { and, eq, or, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { petstoreCredentialSchema } from "../components/petstore";
+import { verifyPetstoreKey } from "../components/petstore/verify-key";
+import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
+import { randomBase64Url } from "../crypto/encoding";
+import { sealJson } from "../crypto/seal";
+import { getDb } from "../db/client";
+import { toCredentialView, unsealSecrets } from "../db/queries/credentials";
+import { type CredentialRow, credentials, flows, flowVersions } from "../db/schema";
+import { invalidateIngressConfig } from "../hook/config-cache";
+import { ApiError, notFound, valid } from "./errors";
+
+const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 60 * 60;
+const name = z.string().trim().min(1, "Name is required").max(200);
+
+const createSchema = z.discriminatedUnion("component", [
+	z.object({ component: z.literal("webhook"), name, auth: webhookAuthSchema }).strict(),
+	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name }).strict(),
+]);
+
+const updateSchema = z
+	.object({
+		name: name.optional(),
+		auth: webhookAuthSchema.optional(),
+		apiKey: petstoreCredentialSchema.shape.apiKey.optional(),
+		baseUrl: petstoreCredentialSchema.shape.baseUrl,
+		/** How long the replaced secret keeps working, so senders can switch without downtime. */
+		previousValidForSeconds: z
+			.number()
+			.int()
+			.min(0)
+			.max(30 * 86_400)
+			.optional(),
+	})
+	.strict();
+
+async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: string): Promise<void> {
+	const verdict = await verifyPetstoreKey(baseUrl ?? env.PETSTORE_BASE_URL, apiKey);
+	if (!verdict.ok) throw new ApiError(422, verdict.reason);
+}
+
+async function findCredential(env: Env, id: string): Promise<CredentialRow> {
+	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1);
+	if (!row) throw notFound("Credential", id);
+	return row;
+}
+
+/** Ids of running flows whose live version uses the credential. */
+async function runningFlowsUsing(env: Env, credentialId: string): Promise<string[]> {
+	const rows = await getDb(env.DB)
+		.select({ id: flows.id })
+		.from(flows)
+		.innerJoin(flowVersions, and(eq(flowVersions.flowId, flows.id), eq(flowVersions.version, flows.liveVersion)))
+		.where(
+			and(
+				eq(flows.status, "running"),
+				or(
+					sql`json_extract(${flowVersions.definition}, '$.trigger.credentialId') = ${credentialId}`,
+					sql`json_extract(${flowVersions.definition}, '$.steps[0].credentialId') = ${credentialId}`,
+				),
+			),
+		);
+	return rows.map((r) => r.id);
+}
+
+export const credentialsRoutes = new Hono<{ Bindings: Env }>()
+	.get("/", valid("query", z.object({ component: z.enum(["webhook", "petstore"]).optional() })), async (c) => {
+		const { component } = c.req.valid("query");
+		const rows = await getDb(c.env.DB)
+			.select()
+			.from(credentials)
+			.where(component ? eq(credentials.component, component) : undefined)
+			.orderBy(credentials.createdAt);
+		return c.json({ credentials: rows.map(toCredentialView) });
+	})
+	.post("/", valid("json", createSchema), async (c) => {
+		const body = c.req.valid("json");
+		const id = randomBase64Url(12);
+		let row: typeof credentials.$inferInsert;
+		if (body.component === "webhook") {
+			const { details, secret } = splitWebhookAuth(body.auth);
+			row = { id, component: "webhook", name: body.name, type: body.auth.type, details, sealedSecrets: await sealJson(secret, c.env) };
+		} else {
+			await checkPetstoreKey(c.env, body.baseUrl, body.apiKey);
+			const details = body.baseUrl ? { baseUrl: body.baseUrl } : {};
+			row = {
+				id,
+				component: "petstore",
+				name: body.name,
+				type: "petstore",
+				details,
+				sealedSecrets: await sealJson({ apiKey: body.apiKey }, c.env),
+			};
+		}
+		const [created] = await getDb(c.env.DB).insert(credentials).values(row).returning();
+		return c.json({ credential: toCredentialView(created as CredentialRow) }, 201);
+	})
+	.get("/:id", async (c) => c.json({ credential: toCredentialView(await findCredential(c.env, c.req.param("id"))) }))
+	.patch("/:id", valid("json", updateSchema), async (c) => {
+		const body = c.req.valid("json");
+		const current = await findCredential(c.env, c.req.param("id"));
+		const now = Date.now();
+		const changes: Partial<typeof credentials.$inferInsert> = { updatedAt: now };
+		if (body.name) changes.name = body.name;
+		if (current.component === "webhook") {
+			if (body.apiKey !== undefined || body.baseUrl !== undefined)
+				throw new ApiError(400, "apiKey and baseUrl belong to Petstore credentials; send auth to change a webhook credential");
+			if (body.auth) {
+				const { details, secret } = splitWebhookAuth(body.auth);
+				changes.type = body.auth.type;
+				changes.details = details;
+				changes.sealedSecrets = await sealJson(secret, c.env);
+				// Same type: the old secret keeps working for the overlap. A new type has nothing to overlap with.
+				const overlap = body.previousValidForSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
+				const keepPrevious = body.auth.type === current.type && body.auth.type !== "none" && overlap > 0;
+				changes.sealedPrevious = keepPrevious ? current.sealedSecrets : null;
+				changes.previousExpiresAt = keepPrevious ? now + overlap * 1000 : null;
+			}
+		} else {
+			if (body.auth) throw new ApiError(400, "auth belongs to webhook credentials; send apiKey or baseUrl to change a Petstore credential");
+			if (body.apiKey !== undefined || body.baseUrl !== undefined) {
+				const [existing] = await unsealSecrets<{ apiKey: string }>(current, c.env, now);
+				const apiKey = body.apiKey ?? existing?.apiKey ?? "";
+				const baseUrl = body.baseUrl ?? current.details.baseUrl;
+				await checkPetstoreKey(c.env, baseUrl, apiKey);
+				changes.details = baseUrl ? { baseUrl } : {};
+				changes.sealedSecrets = await sealJson({ apiKey }, c.env);
+			}
+		}
+		const [updated] = await getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning();
+		invalidateIngressConfig();
+		return c.json({ credential: toCredentialView(updated as CredentialRow) });
+	})
+	.delete("/:id", async (c) => {
+		const current = await findCredential(c.env, c.req.param("id"));
+		const users = await runningFlowsUsing(c.env, current.id);
+		if (users.length > 0)
+			throw new ApiError(409, `Credential ${current.id} is used by running flow ${users.join(", ")}; stop the flow first`);
+		await getDb(c.env.DB).delete(credentials).where(eq(credentials.id, current.id));
+		invalidateIngressConfig();
+		return c.body(null, 204);
+	});

@@ -1,0 +1,153 @@
+import { desc, eq, inArray, max } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { randomBase64Url } from "../crypto/encoding";
+import { getDb } from "../db/client";
+import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
+import type { FlowCounters } from "../delivery/flow-object";
+import { draftSchema, publishableSchema } from "../flows/definition";
+import { invalidateIngressConfig } from "../hook/config-cache";
+import { compileExpression, MappingError } from "../mapping/evaluate";
+import { ApiError, notFound, valid } from "./errors";
+
+const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0 };
+
+export function hookUrl(requestUrl: string, flowId: string): string {
+	return `${new URL(requestUrl).origin}/hook/${flowId}`;
+}
+
+export async function findFlow(env: Env, id: string): Promise<FlowRow> {
+	const [row] = await getDb(env.DB).select().from(flows).where(eq(flows.id, id)).limit(1);
+	if (!row) throw notFound("Flow", id);
+	return row;
+}
+
+async function toFlowView(env: Env, requestUrl: string, row: FlowRow) {
+	// The flow object owns the counters; a never-used flow's object answers zeros.
+	const counters = await env.FLOW.getByName(row.id)
+		.counters()
+		.catch(() => NO_COUNTERS);
+	return {
+		id: row.id,
+		name: row.name,
+		status: row.status,
+		version: row.liveVersion,
+		hookUrl: hookUrl(requestUrl, row.id),
+		draft: row.draft,
+		counters,
+		createdAt: new Date(row.createdAt).toISOString(),
+		updatedAt: new Date(row.updatedAt).toISOString(),
+	};
+}
+
+/** Everything a draft needs before it can become a version: complete, credentials of the right kind, mappings that compile. */
+async function checkPublishable(env: Env, draft: unknown) {
+	const parsed = publishableSchema.safeParse(draft ?? {});
+	if (!parsed.success) {
+		const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+		throw new ApiError(422, `The draft is not ready to publish: ${issues.map((i) => i.message).join("; ")}`, issues);
+	}
+	const definition = parsed.data;
+	const step = definition.steps[0];
+	const wanted = [
+		{ id: definition.trigger.credentialId, component: "webhook" },
+		{ id: step?.credentialId ?? "", component: "petstore" },
+	];
+	const found = await getDb(env.DB)
+		.select({ id: credentials.id, component: credentials.component })
+		.from(credentials)
+		.where(
+			inArray(
+				credentials.id,
+				wanted.map((w) => w.id),
+			),
+		);
+	for (const want of wanted) {
+		if (!found.some((f) => f.id === want.id && f.component === want.component)) {
+			throw new ApiError(422, `The draft uses ${want.component} credential ${want.id}, which does not exist`);
+		}
+	}
+	for (const [field, source] of Object.entries(step?.mapping ?? {})) {
+		try {
+			if (source) compileExpression(source);
+		} catch (error) {
+			if (error instanceof MappingError) throw new ApiError(422, `Mapping for ${field} is not valid JSONata: ${error.message}`);
+			throw error;
+		}
+	}
+	return definition;
+}
+
+async function setStatus(env: Env, row: FlowRow, status: "running" | "stopped") {
+	if (row.liveVersion === null) throw new ApiError(409, "Flow has no published version");
+	const [updated] = await getDb(env.DB).update(flows).set({ status, updatedAt: Date.now() }).where(eq(flows.id, row.id)).returning();
+	invalidateIngressConfig(row.id);
+	return updated as FlowRow;
+}
+
+export const flowsRoutes = new Hono<{ Bindings: Env }>()
+	.get("/", async (c) => {
+		const rows = await getDb(c.env.DB).select().from(flows).orderBy(desc(flows.createdAt));
+		return c.json({ flows: await Promise.all(rows.map((row) => toFlowView(c.env, c.req.url, row))) });
+	})
+	.post("/", valid("json", z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict()), async (c) => {
+		// 128 random bits: a No Auth hook URL is itself the secret.
+		const [row] = await getDb(c.env.DB)
+			.insert(flows)
+			.values({ id: randomBase64Url(16), name: c.req.valid("json").name })
+			.returning();
+		return c.json({ flow: await toFlowView(c.env, c.req.url, row as FlowRow) }, 201);
+	})
+	.get("/:id", async (c) => c.json({ flow: await toFlowView(c.env, c.req.url, await findFlow(c.env, c.req.param("id"))) }))
+	.patch("/:id", valid("json", z.object({ name: z.string().trim().min(1).max(200) }).strict()), async (c) => {
+		const row = await findFlow(c.env, c.req.param("id"));
+		const [updated] = await getDb(c.env.DB)
+			.update(flows)
+			.set({ name: c.req.valid("json").name, updatedAt: Date.now() })
+			.where(eq(flows.id, row.id))
+			.returning();
+		return c.json({ flow: await toFlowView(c.env, c.req.url, updated as FlowRow) });
+	})
+	.put("/:id/draft", valid("json", draftSchema), async (c) => {
+		const row = await findFlow(c.env, c.req.param("id"));
+		const [updated] = await getDb(c.env.DB)
+			.update(flows)
+			.set({ draft: c.req.valid("json"), updatedAt: Date.now() })
+			.where(eq(flows.id, row.id))
+			.returning();
+		return c.json({ flow: await toFlowView(c.env, c.req.url, updated as FlowRow) });
+	})
+	.post("/:id/publish", async (c) => {
+		const row = await findFlow(c.env, c.req.param("id"));
+		const definition = await checkPublishable(c.env, row.draft);
+		const db = getDb(c.env.DB);
+		const [latest] = await db
+			.select({ version: max(flowVersions.version) })
+			.from(flowVersions)
+			.where(eq(flowVersions.flowId, row.id));
+		const version = (latest?.version ?? 0) + 1;
+		// One batch: the version and the pointer to it change together.
+		await db.batch([
+			db.insert(flowVersions).values({ flowId: row.id, version, definition }),
+			db.update(flows).set({ liveVersion: version, updatedAt: Date.now() }).where(eq(flows.id, row.id)),
+		]);
+		invalidateIngressConfig(row.id);
+		return c.json({ version });
+	})
+	.post("/:id/start", async (c) => {
+		const row = await setStatus(c.env, await findFlow(c.env, c.req.param("id")), "running");
+		return c.json({ flow: await toFlowView(c.env, c.req.url, row) });
+	})
+	.post("/:id/stop", async (c) => {
+		const row = await setStatus(c.env, await findFlow(c.env, c.req.param("id")), "stopped");
+		return c.json({ flow: await toFlowView(c.env, c.req.url, row) });
+	})
+	.delete("/:id", async (c) => {
+		const row = await findFlow(c.env, c.req.param("id"));
+		const db = getDb(c.env.DB);
+		await db.update(flows).set({ status: "stopped" }).where(eq(flows.id, row.id));
+		invalidateIngressConfig(row.id);
+		await c.env.FLOW.getByName(row.id).destroy();
+		await db.batch([db.delete(executions).where(eq(executions.flowId, row.id)), db.delete(flows).where(eq(flows.id, row.id))]);
+		return c.body(null, 204);
+	});

@@ -1,0 +1,27 @@
+import { Hono } from "hono";
+import { timingSafeEqualText } from "../crypto/timing-safe";
+import { componentsRoutes } from "./components";
+import { credentialsRoutes } from "./credentials";
+import { ApiError } from "./errors";
+import { executionsRoutes, flowExecutionsRoutes } from "./executions";
+import { flowsRoutes } from "./flows";
+import { flowSamplesRoutes, mappingsRoutes } from "./samples";
+
+/** The admin API: everything behind the bearer token, nothing cached. */
+export const api = new Hono<{ Bindings: Env }>()
+	.use(async (c, next) => {
+		c.header("cache-control", "no-store");
+		const token = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+		if (!c.env.ADMIN_TOKEN) throw new ApiError(503, "ADMIN_TOKEN is not configured: set it with `wrangler secret put ADMIN_TOKEN`");
+		if (!token || !(await timingSafeEqualText(token, c.env.ADMIN_TOKEN))) {
+			throw new ApiError(401, "Send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`");
+		}
+		await next();
+	})
+	.route("/components", componentsRoutes)
+	.route("/credentials", credentialsRoutes)
+	.route("/flows", flowsRoutes)
+	.route("/flows", flowExecutionsRoutes)
+	.route("/flows", flowSamplesRoutes)
+	.route("/executions", executionsRoutes)
+	.route("/mappings", mappingsRoutes);

@@ -1,0 +1,22 @@
+/** What running an action once produced; the retry policy decides what happens next. */
+
+export interface ActionRequest {
+	method: string;
+	url: string;
+	/** Non-secret headers only: the API key is never recorded. */
+	headers: Record<string, string>;
+	body: unknown;
+}
+
+export interface ActionResponse {
+	status: number;
+	body: unknown;
+}
+
+export type ActionOutcome =
+	/** 2xx: done. */
+	| { kind: "succeeded"; request: ActionRequest; response: ActionResponse }
+	/** The call failed in a way another attempt may fix (network, timeout, 408, 429, 5xx). */
+	| { kind: "retryable"; request: ActionRequest; response: ActionResponse | null; error: string; retryAfter: string | null }
+	/** Retrying cannot help: invalid input or another 4xx. `request` is null when no call was made. */
+	| { kind: "terminal"; request: ActionRequest | null; response: ActionResponse | null; error: string };

@@ -1,0 +1,136 @@
+import { z } from "zod";
+import type { CredentialDetails } from "../db/schema";
+import { createApiKeyVerifier, DEFAULT_API_KEY_HEADER } from "../hook/auth/api-key";
+import { createBasicVerifier } from "../hook/auth/basic";
+import { createHmacVerifier, DEFAULT_HMAC_HEADER } from "../hook/auth/hmac";
+import { createNoneVerifier } from "../hook/auth/none";
+import { createStandardWebhooksVerifier, decodeWebhookSecret } from "../hook/auth/standard-webhooks";
+import type { Verifier } from "../hook/auth/types";
+
+/** The Webhook trigger: its credential types, how each is stored, and how each verifies. */
+
+const headerName = z
+	.string()
+	.regex(/^[A-Za-z0-9_-]{1,64}$/, "Header names may use letters, digits, - and _ only")
+	.transform((h) => h.toLowerCase());
+const secretText = (what: string) => z.string().min(1, `${what} is required`).max(1024);
+
+export const webhookAuthSchema = z.discriminatedUnion("type", [
+	z.object({ type: z.literal("none") }).strict(),
+	z
+		.object({
+			type: z.literal("basic"),
+			username: z
+				.string()
+				.min(1, "Username is required")
+				.max(256)
+				.refine((u) => !u.includes(":"), "Username may not contain ':'"),
+			password: secretText("Password"),
+		})
+		.strict(),
+	z.object({ type: z.literal("apiKey"), headerName: headerName.optional(), key: secretText("API key") }).strict(),
+	z
+		.object({
+			type: z.literal("hmac"),
+			secret: secretText("Secret"),
+			algorithm: z.enum(["sha256", "sha512"]).optional(),
+			headerName: headerName.optional(),
+		})
+		.strict(),
+	z
+		.object({
+			type: z.literal("standardWebhooks"),
+			secret: secretText("Secret").refine(
+				(s) => s.startsWith("whsec_") && decodeWebhookSecret(s) !== null,
+				"Secret must look like whsec_<base64>",
+			),
+		})
+		.strict(),
+]);
+export type WebhookAuth = z.infer<typeof webhookAuthSchema>;
+export type WebhookAuthType = WebhookAuth["type"];
+
+/** What one secret of each type holds once unsealed. */
+export interface WebhookSecret {
+	value?: string;
+}
+
+/** Splits the API's auth object into the public details and the secret to seal. */
+export function splitWebhookAuth(auth: WebhookAuth): { details: CredentialDetails; secret: WebhookSecret } {
+	switch (auth.type) {
+		case "none":
+			return { details: {}, secret: {} };
+		case "basic":
+			return { details: { username: auth.username }, secret: { value: auth.password } };
+		case "apiKey":
+			return { details: { headerName: auth.headerName ?? DEFAULT_API_KEY_HEADER }, secret: { value: auth.key } };
+		case "hmac":
+			return {
+				details: { headerName: auth.headerName ?? DEFAULT_HMAC_HEADER, algorithm: auth.algorithm ?? "sha256" },
+				secret: { value: auth.secret },
+			};
+		case "standardWebhooks":
+			return { details: {}, secret: { value: auth.secret } };
+	}
+}
+
+/** Builds the verifier for a credential; `secrets` holds the current one first, then any still-valid previous one. */
+export async function createWebhookVerifier(
+	type: WebhookAuthType,
+	details: CredentialDetails,
+	secrets: readonly WebhookSecret[],
+): Promise<Verifier> {
+	const values = secrets.map((s) => s.value).filter((v): v is string => typeof v === "string");
+	switch (type) {
+		case "none":
+			return createNoneVerifier();
+		case "basic":
+			return createBasicVerifier(details.username ?? "", values);
+		case "apiKey":
+			return createApiKeyVerifier(details.headerName ?? DEFAULT_API_KEY_HEADER, values);
+		case "hmac":
+			return createHmacVerifier(details.headerName ?? DEFAULT_HMAC_HEADER, details.algorithm ?? "sha256", values);
+		case "standardWebhooks":
+			return createStandardWebhooksVerifier(values);
+	}
+}
+
+export const webhookComponent = {
+	id: "webhook",
+	kind: "trigger",
+	title: "Webhook",
+	description: "Starts the flow for every HTTP request sent to the flow's hook URL.",
+	credentialTypes: [
+		{ type: "none", title: "No Auth", fields: [] },
+		{
+			type: "basic",
+			title: "Basic Auth",
+			fields: [
+				{ name: "username", label: "Username", required: true, secret: false },
+				{ name: "password", label: "Password", required: true, secret: true },
+			],
+		},
+		{
+			type: "apiKey",
+			title: "API Key Auth",
+			fields: [
+				{ name: "headerName", label: "Header name", required: false, secret: false, default: DEFAULT_API_KEY_HEADER },
+				{ name: "key", label: "API key", required: true, secret: true },
+			],
+		},
+		{
+			type: "hmac",
+			title: "HMAC verification",
+			fields: [
+				{ name: "secret", label: "Secret", required: true, secret: true },
+				{ name: "algorithm", label: "Algorithm", required: false, secret: false, options: ["sha256", "sha512"], default: "sha256" },
+				{ name: "headerName", label: "Signature header", required: false, secret: false, default: DEFAULT_HMAC_HEADER },
+			],
+		},
+		{
+			type: "standardWebhooks",
+			title: "Standard Webhooks",
+			fields: [{ name: "secret", label: "Signing secret (whsec_…)", required: true, secret: true }],
+		},
+	],
+} as const;

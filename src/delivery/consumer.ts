@@ -1,0 +1,52 @@
+import { log } from "../log";
+import { type ExecutionMessage, executionMessageSchema } from "./messages";
+
+/**
+ * The queue handler. Messages are grouped by flow and handed to each flow's object, and acked
+ * only once that object has stored them. A failure retries the flow's messages; after
+ * max_retries the queue moves them to the dead-letter queue, whose consumer records them as
+ * failed executions, so nothing disappears silently.
+ */
+
+const RETRY_DELAY_SECONDS = 5;
+
+function groupByFlow(batch: MessageBatch<unknown>): Map<string, { items: ExecutionMessage[]; messages: Message<unknown>[] }> {
+	const groups = new Map<string, { items: ExecutionMessage[]; messages: Message<unknown>[] }>();
+	for (const message of batch.messages) {
+		const parsed = executionMessageSchema.safeParse(message.body);
+		if (!parsed.success) {
+			// Only a bug could produce this; keeping it would block nothing but retrying cannot fix it.
+			log("error", "queue.invalid_message", { queue: batch.queue, messageId: message.id, error: parsed.error.issues[0]?.message });
+			message.ack();
+			continue;
+		}
+		const group = groups.get(parsed.data.flowId) ?? { items: [], messages: [] };
+		group.items.push(parsed.data);
+		group.messages.push(message);
+		groups.set(parsed.data.flowId, group);
+	}
+	return groups;
+}
+
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+	const deadLetters = batch.queue.endsWith("-dlq");
+	// Flows are independent, so their groups are handed over in parallel.
+	await Promise.all(
+		[...groupByFlow(batch)].map(async ([flowId, { items, messages }]) => {
+			const flow = env.FLOW.getByName(flowId);
+			try {
+				if (deadLetters) {
+					await flow.recordDeadLetters(flowId, items);
+					log("error", "queue.dead_letter", { flowId, count: items.length });
+				} else {
+					const { accepted, duplicates } = await flow.accept(flowId, items);
+					log("debug", "queue.accepted", { flowId, accepted: accepted.length, duplicates: duplicates.length });
+				}
+				for (const message of messages) message.ack();
+			} catch (error) {
+				log("error", "queue.handoff_failed", { flowId, count: items.length, deadLetters, error: (error as Error).message });
+				for (const message of messages) message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+			}
+		}),
+	);
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import type { Message } from "../hook/message";
+
+/** The queue message for one accepted hook request, validated again where it is consumed. */
+
+export const executionIdSchema = z.string().regex(/^[0-9a-f]{32}$/, "Execution ids are 32 lowercase hex characters");
+
+export const executionMessageSchema = z.object({
+	id: executionIdSchema,
+	flowId: z.string().min(1),
+	version: z.number().int().min(1),
+	receivedAt: z.number().int(),
+	/** Absent when the payload was too large for a queue message and is staged in the flow object. */
+	message: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type ExecutionMessage = z.infer<typeof executionMessageSchema>;
+
+/** What the flow object stores: the message resolved, staged or not. */
+export interface AcceptedExecution {
+	id: string;
+	version: number;
+	receivedAt: number;
+	message: Message;
+}
+
+/** Queue messages are limited to 128 KB; leave room for the envelope. */
+export const MAX_INLINE_MESSAGE_BYTES = 120_000;

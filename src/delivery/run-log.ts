@@ -1,0 +1,58 @@
+import { getDb } from "../db/client";
+import { attempts, type ExecutionStatus, executions } from "../db/schema";
+
+/**
+ * The run log in D1 is written by the flow object through an outbox: each state change stores
+ * its run-log record in the object's own SQLite in the same transaction, and the records are
+ * then copied to D1 in one batch. A D1 outage delays the run log; it never loses an outcome or
+ * re-runs an action.
+ */
+
+export interface ExecutionRecord {
+	type: "execution";
+	id: string;
+	flowId: string;
+	version: number;
+	receivedAt: number;
+	status: ExecutionStatus;
+	input?: unknown;
+	request?: unknown;
+	response?: unknown;
+	error?: string | null;
+	finishedAt?: number | null;
+	attemptCount?: number;
+	durationMs?: number | null;
+}
+
+export interface AttemptRecord {
+	type: "attempt";
+	executionId: string;
+	n: number;
+	startedAt: number;
+	durationMs: number;
+	status: number | null;
+	outcome: "succeeded" | "retry" | "failed";
+	error: string | null;
+}
+
+export type RunLogRecord = ExecutionRecord | AttemptRecord;
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+	return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Writes records in order, in one D1 batch (a transaction). */
+export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord[]): Promise<void> {
+	if (records.length === 0) return;
+	const db = getDb(d1);
+	const statements = records.map((record) => {
+		if (record.type === "attempt") {
+			const { type: _, ...row } = record;
+			return db.insert(attempts).values(row).onConflictDoNothing();
+		}
+		const { type: _, ...row } = record;
+		const { id: __, ...changes } = withoutUndefined(row);
+		return db.insert(executions).values(row).onConflictDoUpdate({ target: executions.id, set: changes });
+	});
+	await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}

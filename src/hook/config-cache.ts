@@ -1,0 +1,70 @@
+import { eq, sql } from "drizzle-orm";
+import { createWebhookVerifier, type WebhookAuthType, type WebhookSecret } from "../components/webhook";
+import { getDb } from "../db/client";
+import { unsealSecrets } from "../db/queries/credentials";
+import { credentials, flows, flowVersions } from "../db/schema";
+import type { FlowDefinition } from "../flows/definition";
+import type { Verifier } from "./auth/types";
+
+/**
+ * The ingress answers from the isolate: each flow's config (status, live version, verifier with
+ * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
+ * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
+ */
+
+export interface IngressConfig {
+	running: boolean;
+	version: number | null;
+	authType: WebhookAuthType | null;
+	verifier: Verifier | null;
+	rateLimit: FlowDefinition["rateLimit"] | null;
+}
+
+const NOT_RUNNING: IngressConfig = { running: false, version: null, authType: null, verifier: null, rateLimit: null };
+const MAX_ENTRIES = 10_000;
+
+const cache = new Map<string, { config: Promise<IngressConfig>; expiresAt: number }>();
+
+export function invalidateIngressConfig(flowId?: string): void {
+	if (flowId === undefined) cache.clear();
+	else cache.delete(flowId);
+}
+
+export function getIngressConfig(env: Env, flowId: string, nowMs: number): Promise<IngressConfig> {
+	const hit = cache.get(flowId);
+	if (hit && hit.expiresAt > nowMs) return hit.config;
+	const config = loadIngressConfig(env, flowId, nowMs);
+	if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
+	cache.set(flowId, { config, expiresAt: nowMs + (Number(env.CONFIG_CACHE_TTL_MS) || 5000) });
+	// A failed load (D1 unreachable) must not be cached.
+	config.catch(() => cache.delete(flowId));
+	return config;
+}
+
+async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promise<IngressConfig> {
+	const db = getDb(env.DB);
+	const [row] = await db
+		.select({
+			status: flows.status,
+			version: flows.liveVersion,
+			definition: flowVersions.definition,
+			credential: credentials,
+		})
+		.from(flows)
+		.leftJoin(flowVersions, sql`${flowVersions.flowId} = ${flows.id} and ${flowVersions.version} = ${flows.liveVersion}`)
+		.leftJoin(credentials, sql`${credentials.id} = json_extract(${flowVersions.definition}, '$.trigger.credentialId')`)
+		.where(eq(flows.id, flowId))
+		.limit(1);
+	if (!row || row.status !== "running" || row.version === null || !row.credential || row.credential.component !== "webhook")
+		return NOT_RUNNING;
+	const type = row.credential.type as WebhookAuthType;
+	const secrets = await unsealSecrets<WebhookSecret>(row.credential, env, nowMs);
+	const definition = row.definition as FlowDefinition;
+	return {
+		running: true,
+		version: row.version,
+		authType: type,
+		verifier: await createWebhookVerifier(type, row.credential.details, secrets),
+		rateLimit: definition.rateLimit ?? null,
+	};
+}

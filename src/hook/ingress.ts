@@ -1,0 +1,134 @@
+import type { Context } from "hono";
+import { type ExecutionMessage, MAX_INLINE_MESSAGE_BYTES } from "../delivery/messages";
+import { log } from "../log";
+import { getIngressConfig } from "./config-cache";
+import { buildMessage } from "./message";
+import { executionIdFor } from "./request-id";
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
+
+/** `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200. */
+
+const ALLOWED_METHODS = ["GET", "HEAD", "POST"];
+const authFailures = new WindowCounter();
+const flowRequests = new WindowCounter();
+const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+
+type HookContext = Context<{ Bindings: Env }>;
+
+export function hookError(status: number, error: string, headers: Record<string, string> = {}): Response {
+	return Response.json({ error }, { status, headers });
+}
+
+/** Reads at most `limit` bytes; null when the body is larger. */
+export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
+	if (!request.body) return new Uint8Array();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+		size += chunk.length;
+		if (size > limit) return null;
+		chunks.push(chunk);
+	}
+	if (chunks.length === 1 && chunks[0]) return chunks[0];
+	const body = new Uint8Array(size);
+	let offset = 0;
+	for (const chunk of chunks) {
+		body.set(chunk, offset);
+		offset += chunk.length;
+	}
+	return body;
+}
+
+export async function handleHook(c: HookContext): Promise<Response> {
+	const startedAt = Date.now();
+	const seen: { authType: string | null } = { authType: null };
+	const response = await acceptHook(c, startedAt, seen);
+	log(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", "hook", {
+		flowId: c.req.param("flowId"),
+		requestId: response.headers.get("x-request-id"),
+		method: c.req.method,
+		status: response.status,
+		auth: seen.authType,
+		bytes: Number(c.req.header("content-length") ?? 0) || null,
+		ms: Date.now() - startedAt,
+	});
+	return response;
+}
+
+async function acceptHook(c: HookContext, nowMs: number, seen: { authType: string | null }): Promise<Response> {
+	const flowId = c.req.param("flowId") ?? "";
+	const request = c.req.raw;
+	if (!ALLOWED_METHODS.includes(request.method)) {
+		return hookError(405, `Method ${request.method} is not allowed: use POST (or GET with query parameters)`, {
+			allow: ALLOWED_METHODS.join(", "),
+		});
+	}
+	let config: Awaited<ReturnType<typeof getIngressConfig>>;
+	try {
+		config = await getIngressConfig(c.env, flowId, nowMs);
+	} catch (error) {
+		log("error", "hook.config_failed", { flowId, error: (error as Error).message });
+		return hookError(503, "Hookflow cannot read the flow configuration right now; retry shortly", { "retry-after": "5" });
+	}
+	if (!config.running || !config.verifier || config.version === null)
+		return hookError(404, `Flow ${flowId} either does not exist or is inactive`);
+	seen.authType = config.authType;
+	if (request.method === "HEAD") return new Response(null, { status: 200 });
+
+	const clientKey = `${flowId}\n${request.headers.get("cf-connecting-ip") ?? "local"}`;
+	const authRetryAfter = authFailures.retryAfterSeconds(clientKey, AUTH_FAILURE_LIMIT, nowMs, AUTH_FAILURE_WINDOW_MS);
+	if (authRetryAfter > 0) {
+		return hookError(429, `Too many failed authentications from this client; retry in ${authRetryAfter} s`, {
+			"retry-after": String(authRetryAfter),
+		});
+	}
+	if (config.rateLimit) {
+		const windowMs = config.rateLimit.perSeconds * 1000;
+		const retryAfter = flowRequests.retryAfterSeconds(flowId, config.rateLimit.requests, nowMs, windowMs);
+		if (retryAfter > 0)
+			return hookError(
+				429,
+				`Rate limit of ${config.rateLimit.requests} requests per ${config.rateLimit.perSeconds} s reached; retry in ${retryAfter} s`,
+				{ "retry-after": String(retryAfter) },
+			);
+		flowRequests.add(flowId, nowMs, windowMs);
+	}
+
+	const maxBytes = Number(c.env.MAX_BODY_BYTES) || 1_048_576;
+	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
+	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
+	const rawBody = await readBodyLimited(request, maxBytes);
+	if (!rawBody) return tooLarge();
+
+	const auth = await config.verifier.verify({ headers: request.headers, rawBody, nowMs });
+	if (!auth.ok) {
+		authFailures.add(clientKey, nowMs, AUTH_FAILURE_WINDOW_MS);
+		return hookError(401, auth.reason, auth.wwwAuthenticate ? { "www-authenticate": auth.wwwAuthenticate } : {});
+	}
+
+	const url = new URL(request.url);
+	const parsed = buildMessage({
+		method: request.method,
+		url,
+		headers: request.headers,
+		rawBody,
+		additionalPath: url.pathname.slice(`/hook/${flowId}`.length),
+		secretHeaders: config.verifier.secretHeaders,
+	});
+	if (!parsed.ok) return hookError(parsed.status, parsed.error);
+
+	const id = await executionIdFor(flowId, request.headers);
+	const envelope: ExecutionMessage = { id, flowId, version: config.version, receivedAt: nowMs, message: parsed.message };
+	try {
+		if (utf8Length(JSON.stringify(envelope)) > MAX_INLINE_MESSAGE_BYTES) {
+			// Too large for one queue message: the flow object holds the payload, the queue a reference.
+			await c.env.FLOW.getByName(flowId).stage(id, parsed.message);
+			delete envelope.message;
+		}
+		await c.env.EXECUTIONS.send(envelope, { contentType: "json" });
+	} catch (error) {
+		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: (error as Error).message });
+		return hookError(503, "Hookflow could not store the request; nothing was accepted, retry shortly", { "retry-after": "5" });
+	}
+	return Response.json({ requestId: id, message: "thank you" }, { headers: { "x-request-id": id } });
+}

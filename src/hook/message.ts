@@ -1,0 +1,85 @@
+/**
+ * Turns a hook request into the execution's message: the body's fields at the top level, plus
+ * `_method`, `_url`, `_query`, `_headers` and `_additionalUrlPath`. Secret-bearing headers never
+ * reach the message.
+ */
+
+const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
+
+export type Message = Record<string, unknown>;
+export type ParseResult = { ok: true; message: Message } | { ok: false; status: 400 | 415; error: string };
+
+export interface HookRequestParts {
+	method: string;
+	url: URL;
+	headers: Headers;
+	rawBody: Uint8Array;
+	additionalPath: string;
+	secretHeaders: readonly string[];
+}
+
+/** Search params to an object; a repeated name becomes an array. Object.fromEntries-style writes make `__proto__` a plain key. */
+function paramsToObject(params: URLSearchParams): Record<string, string | string[]> {
+	const out: Record<string, string | string[]> = {};
+	for (const [key, value] of params) {
+		const existing = Object.hasOwn(out, key) ? out[key] : undefined;
+		const next = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+		Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
+	}
+	return out;
+}
+
+function mediaType(contentType: string): string {
+	return contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok: false; status: 400 | 415; error: string } {
+	if (parts.method === "GET") return { ok: true, body: paramsToObject(parts.url.searchParams) };
+	if (parts.rawBody.length === 0) return { ok: true, body: {} };
+	const contentType = parts.headers.get("content-type");
+	if (!contentType)
+		return { ok: false, status: 415, error: "Missing content-type header: send application/json or application/x-www-form-urlencoded" };
+	const type = mediaType(contentType);
+	const isJson = type === "application/json" || type.endsWith("+json");
+	const isForm = type === "application/x-www-form-urlencoded";
+	if (!isJson && !isForm)
+		return {
+			ok: false,
+			status: 415,
+			error: `Unsupported content-type ${type}: send application/json or application/x-www-form-urlencoded`,
+		};
+	let text: string;
+	try {
+		text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(parts.rawBody);
+	} catch {
+		return { ok: false, status: 400, error: "Body is not valid UTF-8" };
+	}
+	if (isForm) return { ok: true, body: paramsToObject(new URLSearchParams(text)) };
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch (error) {
+		return { ok: false, status: 400, error: `Malformed JSON body: ${(error as Error).message}` };
+	}
+	const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+	return { ok: true, body: isObject ? (value as Message) : { _body: value } };
+}
+
+export function buildMessage(parts: HookRequestParts): ParseResult {
+	const parsed = parseBody(parts);
+	if (!parsed.ok) return parsed;
+	const hidden = new Set([...ALWAYS_SECRET_HEADERS, ...parts.secretHeaders]);
+	const headers: Record<string, string> = {};
+	for (const [name, value] of parts.headers) {
+		if (!hidden.has(name)) headers[name] = value;
+	}
+	const message: Message = {
+		...parsed.body,
+		_method: parts.method,
+		_url: parts.url.href,
+		_query: paramsToObject(parts.url.searchParams),
+		_headers: headers,
+	};
+	if (parts.additionalPath) message._additionalUrlPath = parts.additionalPath;
+	return { ok: true, message };
+}

@@ -1,0 +1,21 @@
+import type { Context } from "hono";
+import { hookError, readBodyLimited } from "./ingress";
+import { buildMessage } from "./message";
+
+/**
+ * `/sample/:flowId/:token`: the designer's one-time "Send sample request" URL. The request is
+ * parsed exactly like a hook request, so the sample has the shape real messages will have.
+ */
+export async function handleSample(c: Context<{ Bindings: Env }>): Promise<Response> {
+	const { flowId, token } = c.req.param() as { flowId: string; token: string };
+	const request = c.req.raw;
+	const maxBytes = Number(c.env.MAX_BODY_BYTES) || 1_048_576;
+	const rawBody = await readBodyLimited(request, maxBytes);
+	if (!rawBody) return hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
+	const url = new URL(request.url);
+	const parsed = buildMessage({ method: request.method, url, headers: request.headers, rawBody, additionalPath: "", secretHeaders: [] });
+	if (!parsed.ok) return hookError(parsed.status, parsed.error);
+	const delivered = await c.env.FLOW.getByName(flowId).deliverSample(token, parsed.message);
+	if (!delivered) return hookError(404, "This sample URL has expired or was already used; ask the designer for a new one");
+	return Response.json({ message: "sample received" });
+}
