@@ -25,6 +25,9 @@ export default defineConfig({
 					name: "workers",
 					include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
 					globalSetup: ["./test/global-setup.ts"],
+					// One local Petstore (request log, injected faults) is shared: files run one at a time.
+					fileParallelism: false,
+					testTimeout: 30_000,
 					setupFiles: ["./test/apply-migrations.ts"],
 				},
 			},

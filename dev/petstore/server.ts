@@ -1,0 +1,397 @@
+// A local Petstore-compatible API: the default action target for `npm start` and the tests,
+// so the whole walkthrough works offline. Everything lives in memory and is gone when the
+// process exits; that is fine for a dev and test double.
+//
+// /v2/*        the Petstore subset Hookflow uses, behind the `api-key` header.
+// /__control/* test hooks (no key): request log, fault injection, reset. Local use only.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export type PetstoreOptions = {
+	port?: number;
+	host?: string;
+	apiKeys?: string[];
+};
+export type Petstore = { url: string; port: number; close(): Promise<void> };
+
+type Pet = {
+	id: number;
+	category?: { id?: number; name?: string };
+	name: string;
+	photoUrls: string[];
+	tags?: { id?: number; name?: string }[];
+	status: string;
+};
+
+type RequestRecord = {
+	seq: number;
+	method: string;
+	path: string;
+	startedAt: string;
+	endedAt: string | null;
+	body: unknown;
+	idempotencyKey: string | null;
+	responseStatus: number | null;
+};
+
+// One queued fault, consumed by the next POST /v2/pet. Waits delayMs + hangMs (abort-safe),
+// then answers `status` (default 503, with `retry-after` if given) instead of handling the
+// call, except a bare {delayMs}, which then handles it normally (makes overlaps observable).
+// afterCreate stores the pet before failing, like a response lost on its way back.
+type Fault = {
+	status?: number;
+	retryAfter?: string;
+	hangMs?: number;
+	delayMs?: number;
+	afterCreate?: boolean;
+};
+
+const STATUSES = ["available", "pending", "sold"];
+const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate"];
+const MAX_BODY_BYTES = 1024 * 1024;
+
+class HttpError extends Error {
+	status: number;
+	constructor(status: number, message: string) {
+		super(message);
+		this.status = status;
+	}
+}
+
+export async function startPetstore(options: PetstoreOptions = {}): Promise<Petstore> {
+	const host = options.host ?? "127.0.0.1";
+	const apiKeys = new Set(options.apiKeys ?? ["secret"]);
+	// Aborted on close() so hanging fault responses stop waiting.
+	const lifetime = new AbortController();
+
+	let pets = new Map<number, Pet>();
+	let petsByIdempotencyKey = new Map<string, number>();
+	let requests: RequestRecord[] = [];
+	let faults: Fault[] = [];
+	let nextPetId = 1;
+	let nextSeq = 1;
+	let petPostsInFlight = 0;
+	let maxConcurrent = 0;
+
+	const server = createServer((req, res) => {
+		handle(req, res).catch((error: unknown) => {
+			// A client that hung up mid-body is not an error worth reporting.
+			if (res.destroyed) return;
+			if (error instanceof HttpError) {
+				return sendError(res, error.status, error.message);
+			}
+			console.error("petstore: unexpected error", error);
+			sendError(res, 500, "Internal server error");
+		});
+	});
+
+	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const url = new URL(req.url ?? "/", "http://petstore.local");
+		const method = req.method ?? "GET";
+		if (url.pathname.startsWith("/__control/")) {
+			return control(req, res, url, method);
+		}
+		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
+			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
+		}
+
+		const isPetPost = method === "POST" && url.pathname === "/v2/pet";
+		const record: RequestRecord = {
+			seq: nextSeq++,
+			method,
+			path: url.pathname + url.search,
+			startedAt: new Date().toISOString(),
+			endedAt: null,
+			body: null,
+			idempotencyKey: header(req, "idempotency-key"),
+			responseStatus: null,
+		};
+		requests.push(record);
+		if (isPetPost) {
+			petPostsInFlight++;
+			maxConcurrent = Math.max(maxConcurrent, petPostsInFlight);
+		}
+		// "close" fires on completion and on client disconnect alike; only the former has a status.
+		const requestGone = new AbortController();
+		res.on("close", () => {
+			record.endedAt = new Date().toISOString();
+			if (res.writableFinished) record.responseStatus = res.statusCode;
+			if (isPetPost) petPostsInFlight--;
+			requestGone.abort();
+		});
+
+		const rawBody = await readBody(req);
+		record.body = parseLoose(rawBody);
+
+		if (isPetPost) {
+			const fault = faults.shift();
+			if (fault) {
+				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
+				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
+				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
+				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).length === 1;
+				if (!delayOnly) {
+					if (fault.afterCreate && authorized(req)) createPet(req, rawBody);
+					if (fault.retryAfter !== undefined) {
+						res.setHeader("retry-after", fault.retryAfter);
+					}
+					return sendError(res, fault.status ?? 503, "Injected fault");
+				}
+			}
+		}
+
+		if (!authorized(req)) return sendError(res, 401, "Invalid API key");
+		return route(req, res, url, method, rawBody);
+	}
+
+	function route(req: IncomingMessage, res: ServerResponse, url: URL, method: string, rawBody: string) {
+		const path = url.pathname;
+		if (path === "/v2/user/me") {
+			if (method !== "GET") return sendError(res, 405, "Method not allowed");
+			// Proves the key works without ever echoing it.
+			return sendJson(res, 200, { username: "petstore-user", apiKey: "valid" });
+		}
+		if (path === "/v2/pet") {
+			if (method !== "POST") return sendError(res, 405, "Method not allowed");
+			return sendJson(res, 200, createPet(req, rawBody));
+		}
+		if (path === "/v2/pet/findByStatus") {
+			if (method !== "GET") return sendError(res, 405, "Method not allowed");
+			const wanted = url.searchParams.getAll("status").flatMap((value) => value.split(","));
+			if (wanted.length === 0 || wanted.some((status) => !STATUSES.includes(status))) {
+				return sendError(res, 400, "Invalid status value");
+			}
+			return sendJson(
+				res,
+				200,
+				[...pets.values()].filter((pet) => wanted.includes(pet.status)),
+			);
+		}
+		const petId = /^\/v2\/pet\/([^/]+)$/.exec(path)?.[1];
+		if (petId !== undefined) {
+			if (method !== "GET") return sendError(res, 405, "Method not allowed");
+			if (!/^\d+$/.test(petId)) {
+				return sendError(res, 400, "Invalid ID supplied");
+			}
+			const pet = pets.get(Number(petId));
+			return pet ? sendJson(res, 200, pet) : sendError(res, 404, "Pet not found");
+		}
+		return sendError(res, 404, `No route for ${method} ${path}`);
+	}
+
+	function createPet(req: IncomingMessage, rawBody: string): Pet {
+		const key = header(req, "idempotency-key");
+		const knownId = key === null ? undefined : petsByIdempotencyKey.get(key);
+		const known = knownId === undefined ? undefined : pets.get(knownId);
+		if (known) return known;
+
+		if (!/^application\/(.+\+)?json\b/i.test(header(req, "content-type") ?? "")) {
+			throw new HttpError(415, "Content-Type must be application/json");
+		}
+		const pet = validatePet(parseJson(rawBody));
+		if (pet.id === undefined) pet.id = nextPetId;
+		nextPetId = Math.max(nextPetId, pet.id + 1);
+		const stored = pet as Pet;
+		// Like the real Petstore, posting an existing id replaces that pet.
+		pets.set(stored.id, stored);
+		if (key !== null) petsByIdempotencyKey.set(key, stored.id);
+		return stored;
+	}
+
+	function control(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> | void {
+		const call = `${method} ${url.pathname}`;
+		if (call === "GET /__control/requests") {
+			return sendJson(res, 200, { requests, maxConcurrent });
+		}
+		if (call === "GET /__control/pets") {
+			return sendJson(res, 200, [...pets.values()]);
+		}
+		if (call === "POST /__control/reset") {
+			pets = new Map();
+			petsByIdempotencyKey = new Map();
+			requests = [];
+			faults = [];
+			nextPetId = 1;
+			// Calls still hanging from before the reset are genuinely in flight.
+			maxConcurrent = petPostsInFlight;
+			return sendJson(res, 200, { ok: true });
+		}
+		if (call === "POST /__control/faults") {
+			return readBody(req).then((raw) => {
+				const body = parseJson(raw) as { responses?: unknown };
+				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
+					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?}]}");
+				}
+				faults.push(...body.responses);
+				sendJson(res, 200, { queued: faults.length });
+			});
+		}
+		return sendError(res, 404, `No route for ${call}`);
+	}
+
+	function authorized(req: IncomingMessage): boolean {
+		const key = header(req, "api-key");
+		return key !== null && apiKeys.has(key);
+	}
+
+	await new Promise<void>((resolve, reject) => {
+		server.once("error", reject);
+		server.listen(options.port ?? 0, host, () => {
+			server.off("error", reject);
+			resolve();
+		});
+	});
+	const address = server.address();
+	if (address === null || typeof address === "string") {
+		throw new Error("petstore: no TCP address");
+	}
+	const urlHost = host.includes(":") ? `[${host}]` : host;
+
+	return {
+		url: `http://${urlHost}:${address.port}/v2`,
+		port: address.port,
+		close() {
+			lifetime.abort();
+			return new Promise<void>((resolve, reject) => {
+				server.close((error) => (error ? reject(error) : resolve()));
+				// close() alone waits for keep-alive and hanging sockets; tests should not.
+				server.closeAllConnections();
+			});
+		},
+	};
+}
+
+function validatePet(body: unknown): Omit<Pet, "id"> & { id?: number } {
+	if (typeof body !== "object" || body === null || Array.isArray(body)) {
+		throw new HttpError(400, "Request body must be a JSON object");
+	}
+	const input = body as Record<string, unknown>;
+	if (typeof input.name !== "string" || input.name.trim() === "") {
+		throw new HttpError(400, "Name is required");
+	}
+	if (input.status === undefined || input.status === null || input.status === "") {
+		throw new HttpError(400, "Status is required");
+	}
+	if (typeof input.status !== "string" || !STATUSES.includes(input.status)) {
+		throw new HttpError(400, "Provided status is invalid.");
+	}
+	if (input.id !== undefined && !(Number.isSafeInteger(input.id) && (input.id as number) >= 0)) {
+		throw new HttpError(400, "Invalid ID supplied");
+	}
+	if (input.category !== undefined && !isNamedRef(input.category)) {
+		throw new HttpError(400, "category must be an object {id?, name?}");
+	}
+	if (input.tags !== undefined && !(Array.isArray(input.tags) && input.tags.every(isNamedRef))) {
+		throw new HttpError(400, "tags must be an array of {id?, name?}");
+	}
+	const photoUrls = input.photoUrls ?? [];
+	if (!Array.isArray(photoUrls) || !photoUrls.every((value) => typeof value === "string")) {
+		throw new HttpError(400, "photoUrls must be an array of strings");
+	}
+	return {
+		id: input.id as number | undefined,
+		...(input.category === undefined ? {} : { category: input.category as Pet["category"] }),
+		name: input.name,
+		photoUrls,
+		...(input.tags === undefined ? {} : { tags: input.tags as Pet["tags"] }),
+		status: input.status,
+	};
+}
+
+function isNamedRef(value: unknown): boolean {
+	if (typeof value !== "object" || value === null || Array.isArray(value)) {
+		return false;
+	}
+	const ref = value as Record<string, unknown>;
+	return (ref.id === undefined || Number.isSafeInteger(ref.id)) && (ref.name === undefined || typeof ref.name === "string");
+}
+
+function isFault(value: unknown): value is Fault {
+	if (typeof value !== "object" || value === null || Array.isArray(value)) {
+		return false;
+	}
+	const fault = value as Record<string, unknown>;
+	// Unknown keys are rejected so a typo cannot silently turn into a plain 503.
+	if (!Object.keys(fault).every((key) => FAULT_KEYS.includes(key))) return false;
+	const optional = (key: string, check: (v: unknown) => boolean) => fault[key] === undefined || check(fault[key]);
+	const ms = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+	return (
+		optional("status", (v) => Number.isInteger(v) && (v as number) >= 200 && (v as number) <= 599) &&
+		optional("retryAfter", (v) => typeof v === "string") &&
+		optional("hangMs", ms) &&
+		optional("delayMs", ms) &&
+		optional("afterCreate", (v) => typeof v === "boolean")
+	);
+}
+
+// Resolves false when the request or the server went away first.
+async function wait(ms: number, signal: AbortSignal): Promise<boolean> {
+	try {
+		await sleep(ms, undefined, { signal });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of req) {
+		size += (chunk as Buffer).length;
+		if (size > MAX_BODY_BYTES) {
+			throw new HttpError(413, "Request body too large");
+		}
+		chunks.push(chunk as Buffer);
+	}
+	return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseJson(raw: string): unknown {
+	try {
+		return JSON.parse(raw);
+	} catch {
+		throw new HttpError(400, "Invalid JSON body");
+	}
+}
+
+// For the request log: JSON when it parses, the raw text otherwise, null when empty.
+function parseLoose(raw: string): unknown {
+	if (raw === "") return null;
+	try {
+		return JSON.parse(raw);
+	} catch {
+		return raw;
+	}
+}
+
+function header(req: IncomingMessage, name: string): string | null {
+	const value = req.headers[name];
+	return typeof value === "string" ? value : null;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+	if (res.headersSent || res.destroyed) return;
+	const text = JSON.stringify(body);
+	res.writeHead(status, {
+		"content-type": "application/json",
+		"content-length": Buffer.byteLength(text),
+	});
+	res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+	sendJson(res, status, { code: status, type: "error", message });
+}
+
+if (import.meta.main) {
+	const petstore = await startPetstore({
+		port: Number(process.env.PETSTORE_PORT ?? 0),
+	});
+	console.log(`petstore listening on ${petstore.url}`);
+	const stop = () => petstore.close().then(() => process.exit(0));
+	process.once("SIGINT", stop);
+	process.once("SIGTERM", stop);
+}

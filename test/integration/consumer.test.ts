@@ -1,0 +1,59 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { api, createRunningFlow, eventually, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
+
+beforeEach(resetPetstore);
+
+const message = (id: string, flowId: string, body: Record<string, unknown>, attempts = 1) => ({
+	id: `msg-${id}-${attempts}`,
+	timestamp: new Date(),
+	attempts,
+	body: { id, flowId, version: 1, receivedAt: Date.now(), message: body },
+});
+
+async function consume(queue: string, messages: ReturnType<typeof message>[] | Array<{ id: string; timestamp: Date; attempts: number; body: unknown }>) {
+	const batch = createMessageBatch(queue, messages);
+	const ctx = createExecutionContext();
+	// The handler itself, called in this isolate: a batch cannot cross an RPC boundary.
+	await worker.queue(batch, env, ctx);
+	return getQueueResult(batch, ctx);
+}
+
+describe("queue consumer", () => {
+	it("acks after the flow object stored the execution, and a redelivered message runs once", async () => {
+		const { flowId } = await createRunningFlow();
+		const id = "a".repeat(32);
+		const first = await consume("hookflow-executions", [message(id, flowId, { petname: "Gromit", petstatus: "sold" })]);
+		expect(first.explicitAcks).toEqual([`msg-${id}-1`]);
+		expect(first.retryMessages).toEqual([]);
+		await waitForExecution(id, "succeeded");
+		// The queue delivers at least once: the same execution again is a no-op.
+		const again = await consume("hookflow-executions", [message(id, flowId, { petname: "Gromit", petstatus: "sold" }, 2)]);
+		expect(again.explicitAcks).toEqual([`msg-${id}-2`]);
+		const { flow } = await api("GET", `/api/flows/${flowId}`);
+		expect(flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0 });
+		expect((await petstoreRequests()).requests.filter((r) => r.path === "/v2/pet")).toHaveLength(1);
+	});
+
+	it("acks a malformed message instead of retrying it forever", async () => {
+		const result = await consume("hookflow-executions", [{ id: "bad", timestamp: new Date(), attempts: 1, body: { nonsense: true } }]);
+		expect(result.explicitAcks).toEqual(["bad"]);
+	});
+
+	it("records dead letters as failed executions that can be retried by hand", async () => {
+		const { flowId } = await createRunningFlow();
+		const id = "b".repeat(32);
+		const result = await consume("hookflow-executions-dlq", [message(id, flowId, { petname: "Lost", petstatus: "sold" }, 10)]);
+		expect(result.explicitAcks).toHaveLength(1);
+		const failed = await waitForExecution(id, "failed");
+		expect(failed.error).toContain("queue could not hand this execution");
+		expect(failed.input).toMatchObject({ petname: "Lost" });
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toMatchObject({ received: 1, failed: 1 });
+		await api("POST", `/api/flows/${flowId}/retry-failed`);
+		await waitForExecution(id, "succeeded");
+		await eventually(async () => (await api("GET", `/api/flows/${flowId}`)).flow.counters.succeeded === 1);
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0 });
+	});
+});
