@@ -1,0 +1,85 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, startApp } from "./designer/harness";
+
+/** The README's promise: `npm start`, then the tutorial's curl line creates a pet at the local Petstore. */
+
+const run = promisify(execFile);
+let app: App;
+let petstore: string;
+
+async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+	const response = await fetch(`${app.origin}${path}`, {
+		method,
+		headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json" },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await response.text();
+	if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+	return JSON.parse(text) as T;
+}
+
+async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error("timed out");
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+beforeAll(async () => {
+	app = await startApp();
+	petstore = /Petstore\s+(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(app.output())?.[1] ?? "";
+	expect(petstore).not.toBe("");
+});
+afterAll(async () => app?.stop());
+
+describe("npm start + the tutorial's curl line", () => {
+	it("creates the pet, logs a succeeded execution and counts it", async () => {
+		const { credentials } = await api("GET", "/api/credentials?component=petstore");
+		const localPetstore = credentials.find((c: { name: string }) => c.name === "Local Petstore");
+		expect(localPetstore).toBeDefined();
+		const { credential } = await api("POST", "/api/credentials", { component: "webhook", name: "Tutorial basic", auth: { type: "basic", username: "user", password: "pass" } });
+		const { flow } = await api("POST", "/api/flows", { name: "Tutorial" });
+		await api("PUT", `/api/flows/${flow.id}/draft`, {
+			trigger: { component: "webhook", credentialId: credential.id },
+			steps: [{ component: "petstore", action: "createPet", credentialId: localPetstore.id, mapping: { name: "petname", status: "petstatus" } }],
+		});
+		await api("POST", `/api/flows/${flow.id}/publish`);
+		const started = await api("POST", `/api/flows/${flow.id}/start`);
+		expect(started.flow.hookUrl).toBe(`${app.origin}/hook/${flow.id}`);
+
+		const { stdout } = await run("curl", [
+			"-sS",
+			"-i",
+			"-X",
+			"POST",
+			`${app.origin}/hook/${flow.id}`,
+			"-u",
+			"user:pass",
+			"-H",
+			"Content-Type: application/json",
+			"-d",
+			'{"petname":"Gromit","petstatus":"Sold"}',
+		]);
+		expect(stdout).toMatch(/^HTTP\/1\.1 200/);
+		const reply = JSON.parse(stdout.slice(stdout.indexOf("\r\n\r\n") + 4)) as { requestId: string; message: string };
+		expect(reply.message).toBe("thank you");
+		expect(stdout.toLowerCase()).toContain(`x-request-id: ${reply.requestId}`);
+
+		const execution = await eventually(async () => {
+			const { execution } = await api("GET", `/api/executions/${reply.requestId}`).catch(() => ({ execution: undefined }));
+			return execution?.status === "succeeded" ? execution : undefined;
+		});
+		const pet = await (await fetch(`${petstore}/pet/${execution.response.body.id}`, { headers: { "api-key": "secret" } })).json();
+		expect(pet).toMatchObject({ name: "Gromit", status: "sold" });
+
+		const log = await api("GET", `/api/flows/${flow.id}/executions`);
+		expect(log.executions[0]).toMatchObject({ id: reply.requestId, status: "succeeded" });
+		const after = await api("GET", `/api/flows/${flow.id}`);
+		expect(after.flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0 });
+	});
+});
