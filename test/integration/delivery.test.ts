@@ -150,3 +150,38 @@ describe("manual retry", () => {
 		expect(((await again.json()) as { error: { message: string } }).error.message).toContain("succeeded");
 	});
 });
+
+describe("stop and publish while executions are pending", () => {
+	it("delivers what was accepted before a stop, on the version live when it was accepted", async () => {
+		const { flowId, webhookCredentialId, petstoreCredentialId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000 } });
+		await injectFaults([{ status: 503 }]);
+		const { requestId } = (await (await hook(flowId, json({ petname: "Gromit", petstatus: "sold" }))).json()) as { requestId: string };
+		await waitForExecution(requestId, "retrying");
+		// Version 2 maps the name differently; the flow is then stopped.
+		await api("PUT", `/api/flows/${flowId}/draft`, {
+			trigger: { component: "webhook", credentialId: webhookCredentialId },
+			steps: [{ component: "petstore", action: "createPet", credentialId: petstoreCredentialId, mapping: { name: '"v2-" & petname', status: "petstatus" } }],
+		});
+		expect(await api("POST", `/api/flows/${flowId}/publish`)).toEqual({ version: 2 });
+		await api("POST", `/api/flows/${flowId}/stop`);
+		expect((await hook(flowId, json({ petname: "late", petstatus: "sold" }))).status).toBe(404);
+
+		expect(await fastForwardAlarm(env.FLOW.getByName(flowId))).toBe(true);
+		const done = await waitForExecution(requestId, "succeeded");
+		expect(done.version).toBe(1);
+		expect(done.request.body).toEqual({ name: "Gromit", status: "sold" });
+	});
+
+	it("runs executions accepted after a publish on the new version", async () => {
+		const { flowId, webhookCredentialId, petstoreCredentialId } = await createRunningFlow();
+		await api("PUT", `/api/flows/${flowId}/draft`, {
+			trigger: { component: "webhook", credentialId: webhookCredentialId },
+			steps: [{ component: "petstore", action: "createPet", credentialId: petstoreCredentialId, mapping: { name: "$uppercase(petname)", status: "petstatus" } }],
+		});
+		await api("POST", `/api/flows/${flowId}/publish`);
+		const { requestId } = (await (await hook(flowId, json({ petname: "Gromit", petstatus: "sold" }))).json()) as { requestId: string };
+		const done = await waitForExecution(requestId, "succeeded");
+		expect(done.version).toBe(2);
+		expect(done.request.body.name).toBe("GROMIT");
+	});
+});
