@@ -6,9 +6,9 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
 	return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Lowercase or uppercase hex of even length to bytes; null when it is not hex. */
+/** Lowercase or uppercase hex of even, non-zero length to bytes; null when it is not hex. */
 export function fromHex(hex: string): Uint8Array | null {
-	if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+	if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) return null;
 	const out = new Uint8Array(hex.length / 2);
 	for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
 	return out;

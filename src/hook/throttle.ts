@@ -17,12 +17,15 @@ export class WindowCounter {
 	}
 
 	#current(key: string, nowMs: number, windowMs: number): Window {
-		let window = this.#windows.get(key);
-		if (!window || nowMs - window.start >= windowMs) {
-			if (this.#windows.size >= this.#maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
-			window = { start: nowMs, count: 0 };
-			this.#windows.set(key, window);
+		const existing = this.#windows.get(key);
+		if (existing) {
+			// An expired window restarts in place: evicting another key here could unblock a throttled client.
+			if (nowMs - existing.start >= windowMs) Object.assign(existing, { start: nowMs, count: 0 });
+			return existing;
 		}
+		if (this.#windows.size >= this.#maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
+		const window = { start: nowMs, count: 0 };
+		this.#windows.set(key, window);
 		return window;
 	}
 

@@ -38,6 +38,8 @@ export function compileExpression(source: string): Expression {
 
 function describeJsonataError(error: unknown): string {
 	const e = error as { message?: string; position?: number; code?: string };
+	// jsonata's own message names the attempted length, not the limit.
+	if (e.code === "D2015") return `Expression built a sequence longer than ${MAX_SEQUENCE} items`;
 	const where = typeof e.position === "number" ? ` at position ${e.position}` : "";
 	return `${e.message ?? String(error)}${where}`;
 }

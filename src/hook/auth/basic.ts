@@ -13,7 +13,10 @@ export function createBasicVerifier(username: string, passwords: readonly string
 			const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
 			let decoded: string | null = null;
 			try {
-				decoded = match?.[1] ? atob(match[1]) : null;
+				// base64 → bytes → UTF-8, so non-ASCII usernames and passwords sent by curl or browsers match.
+				decoded = match?.[1]
+					? new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(match[1]), (ch) => ch.charCodeAt(0)))
+					: null;
 			} catch {
 				decoded = null;
 			}
