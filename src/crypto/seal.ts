@@ -18,7 +18,7 @@ function importSealingKey(base64Key: string): Promise<SealingKey> {
 	if (!cached) {
 		cached = (async () => {
 			const raw = fromBase64(base64Key.trim());
-			if (!raw || raw.length !== 32) {
+			if (raw?.length !== 32) {
 				throw new Error("CREDENTIALS_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)");
 			}
 			const id = toHex(await crypto.subtle.digest("SHA-256", raw)).slice(0, 8);

@@ -55,8 +55,7 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		.leftJoin(credentials, sql`${credentials.id} = json_extract(${flowVersions.definition}, '$.trigger.credentialId')`)
 		.where(eq(flows.id, flowId))
 		.limit(1);
-	if (!row || row.status !== "running" || row.version === null || !row.credential || row.credential.component !== "webhook")
-		return NOT_RUNNING;
+	if (row?.status !== "running" || row.version === null || !row.credential || row.credential.component !== "webhook") return NOT_RUNNING;
 	const type = row.credential.type as WebhookAuthType;
 	const secrets = await unsealSecrets<WebhookSecret>(row.credential, env, nowMs);
 	const definition = row.definition as FlowDefinition;

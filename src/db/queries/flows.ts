@@ -17,7 +17,7 @@ export async function loadFlowVersion(d1: D1Database, flowId: string, version: n
 /** The Petstore key unsealed, and the base URL: the credential's own or PETSTORE_BASE_URL. */
 export async function loadPetstoreCredential(env: Env, credentialId: string, nowMs: number): Promise<PetstoreCredential | null> {
 	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, credentialId)).limit(1);
-	if (!row || row.component !== "petstore") return null;
+	if (row?.component !== "petstore") return null;
 	const [secret] = await unsealSecrets<{ apiKey: string }>(row, env, nowMs);
 	if (!secret) return null;
 	return { apiKey: secret.apiKey, baseUrl: row.details.baseUrl ?? env.PETSTORE_BASE_URL };
