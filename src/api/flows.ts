@@ -1,11 +1,11 @@
-import { desc, eq, inArray, max } from "drizzle-orm";
+import { and, desc, eq, inArray, max } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
 import type { FlowCounters } from "../delivery/flow-object";
-import { draftSchema, publishableSchema } from "../flows/definition";
+import { draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { ApiError, notFound, valid } from "./errors";
@@ -38,6 +38,31 @@ async function toFlowView(env: Env, requestUrl: string, row: FlowRow) {
 		createdAt: new Date(row.createdAt).toISOString(),
 		updatedAt: new Date(row.updatedAt).toISOString(),
 	};
+}
+
+/** Each credential the definition names exists and belongs to the right component. */
+async function checkCredentialsExist(env: Env, definition: FlowDefinition, status: 409 | 422, subject: string): Promise<void> {
+	const wanted = [
+		{ id: definition.trigger.credentialId, component: "webhook" },
+		{ id: definition.steps[0]?.credentialId ?? "", component: "petstore" },
+	];
+	const found = await getDb(env.DB)
+		.select({ id: credentials.id, component: credentials.component })
+		.from(credentials)
+		.where(
+			inArray(
+				credentials.id,
+				wanted.map((w) => w.id),
+			),
+		);
+	for (const want of wanted) {
+		if (!found.some((f) => f.id === want.id && f.component === want.component)) {
+			throw new ApiError(
+				status,
+				`${subject} uses ${want.component} credential ${want.id}, which does not exist; choose another and publish again`,
+			);
+		}
+	}
 }
 
 /** Everything a draft needs before it can become a version: complete, credentials of the right kind, mappings that compile. */
@@ -80,6 +105,13 @@ async function checkPublishable(env: Env, draft: unknown) {
 
 async function setStatus(env: Env, row: FlowRow, status: "running" | "stopped") {
 	if (row.liveVersion === null) throw new ApiError(409, "Flow has no published version");
+	if (status === "running") {
+		const [live] = await getDb(env.DB)
+			.select({ definition: flowVersions.definition })
+			.from(flowVersions)
+			.where(and(eq(flowVersions.flowId, row.id), eq(flowVersions.version, row.liveVersion)));
+		await checkCredentialsExist(env, live?.definition as FlowDefinition, 409, `Version ${row.liveVersion} of this flow`);
+	}
 	const [updated] = await getDb(env.DB).update(flows).set({ status, updatedAt: Date.now() }).where(eq(flows.id, row.id)).returning();
 	invalidateIngressConfig(row.id);
 	return updated as FlowRow;

@@ -1,3 +1,7 @@
+import { inArray } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { executions } from "../db/schema";
+import { scopedId } from "../hook/request-id";
 import { log } from "../log";
 import { type ExecutionMessage, executionMessageSchema } from "./messages";
 
@@ -28,11 +32,40 @@ function groupByFlow(batch: MessageBatch<unknown>): Map<string, { items: Executi
 	return groups;
 }
 
+/**
+ * A sender's x-request-id is the execution id, but a fan-out sender may send the same one to
+ * two flows. Ids are global, so the second flow's execution gets an id derived from its flow
+ * (deterministic: a redelivery maps to the same one). Off the hook's hot path, on purpose.
+ */
+async function rekeySharedSenderIds(env: Env, groups: ReturnType<typeof groupByFlow>): Promise<void> {
+	const senderItems = [...groups.values()].flatMap((g) => g.items.filter((item) => item.idFromSender));
+	if (senderItems.length === 0) return;
+	const owners = new Map<string, string>();
+	const rows = await getDb(env.DB)
+		.select({ id: executions.id, flowId: executions.flowId })
+		.from(executions)
+		.where(inArray(executions.id, [...new Set(senderItems.map((item) => item.id))]));
+	for (const row of rows) owners.set(row.id, row.flowId);
+	for (const item of [...senderItems].sort((a, b) => a.receivedAt - b.receivedAt)) {
+		const owner = owners.get(item.id);
+		if (owner === undefined) owners.set(item.id, item.flowId);
+		else if (owner !== item.flowId) item.id = await scopedId(item.flowId, "x-request-id", item.id);
+	}
+}
+
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const deadLetters = batch.queue.endsWith("-dlq");
+	const groups = groupByFlow(batch);
+	try {
+		await rekeySharedSenderIds(env, groups);
+	} catch (error) {
+		log("error", "queue.rekey_failed", { error: (error as Error).message });
+		for (const { messages } of groups.values()) for (const message of messages) message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+		return;
+	}
 	// Flows are independent, so their groups are handed over in parallel.
 	await Promise.all(
-		[...groupByFlow(batch)].map(async ([flowId, { items, messages }]) => {
+		[...groups].map(async ([flowId, { items, messages }]) => {
 			const flow = env.FLOW.getByName(flowId);
 			try {
 				if (deadLetters) {

@@ -10,6 +10,8 @@ export const executionMessageSchema = z.object({
 	flowId: z.string().min(1),
 	version: z.number().int().min(1),
 	receivedAt: z.number().int(),
+	/** The id is the sender's x-request-id, which another flow may have used too. */
+	idFromSender: z.literal(true).optional(),
 	/** Absent when the payload was too large for a queue message and is staged in the flow object. */
 	message: z.record(z.string(), z.unknown()).optional(),
 });
@@ -26,3 +28,6 @@ export interface AcceptedExecution {
 
 /** Queue messages are limited to 128 KB; leave room for the envelope. */
 export const MAX_INLINE_MESSAGE_BYTES = 120_000;
+
+/** Durable Object and D1 rows are limited to 2 MB; leave room for the rest of the row. */
+export const MAX_STORED_MESSAGE_BYTES = 1_900_000;

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { attempts, type ExecutionStatus, executions } from "../db/schema";
 
@@ -52,7 +53,11 @@ export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord
 		}
 		const { type: _, ...row } = record;
 		const { id: __, ...changes } = withoutUndefined(row);
-		return db.insert(executions).values(row).onConflictDoUpdate({ target: executions.id, set: changes });
+		// Never overwrite another flow's execution that happens to share the id.
+		return db
+			.insert(executions)
+			.values(row)
+			.onConflictDoUpdate({ target: executions.id, set: changes, setWhere: sql`${executions.flowId} = excluded.flow_id` });
 	});
 	await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
 }

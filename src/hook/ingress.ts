@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { type ExecutionMessage, MAX_INLINE_MESSAGE_BYTES } from "../delivery/messages";
+import { type ExecutionMessage, MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/messages";
 import { log } from "../log";
 import { getIngressConfig } from "./config-cache";
 import { buildMessage } from "./message";
@@ -91,7 +91,6 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 				`Rate limit of ${config.rateLimit.requests} requests per ${config.rateLimit.perSeconds} s reached; retry in ${retryAfter} s`,
 				{ "retry-after": String(retryAfter) },
 			);
-		flowRequests.add(flowId, nowMs, windowMs);
 	}
 
 	const maxBytes = Number(c.env.MAX_BODY_BYTES) || 1_048_576;
@@ -105,6 +104,8 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 		authFailures.add(clientKey, nowMs, AUTH_FAILURE_WINDOW_MS);
 		return hookError(401, auth.reason, auth.wwwAuthenticate ? { "www-authenticate": auth.wwwAuthenticate } : {});
 	}
+	// Only authenticated requests count against the flow's rate limit: strangers cannot use it up.
+	if (config.rateLimit) flowRequests.add(flowId, nowMs, config.rateLimit.perSeconds * 1000);
 
 	const url = new URL(request.url);
 	const parsed = buildMessage({
@@ -117,10 +118,15 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 	});
 	if (!parsed.ok) return hookError(parsed.status, parsed.error);
 
-	const id = await executionIdFor(flowId, request.headers);
+	const { id, fromSender } = await executionIdFor(flowId, request.headers);
 	const envelope: ExecutionMessage = { id, flowId, version: config.version, receivedAt: nowMs, message: parsed.message };
+	if (fromSender) envelope.idFromSender = true;
+	const size = utf8Length(JSON.stringify(envelope));
+	// A form body of escapes can expand when parsed; storage rows hold at most 2 MB.
+	if (size > MAX_STORED_MESSAGE_BYTES)
+		return hookError(413, `Body expands to ${size} bytes when parsed, over the ${MAX_STORED_MESSAGE_BYTES}-byte limit of a stored message`);
 	try {
-		if (utf8Length(JSON.stringify(envelope)) > MAX_INLINE_MESSAGE_BYTES) {
+		if (size > MAX_INLINE_MESSAGE_BYTES) {
 			// Too large for one queue message: the flow object holds the payload, the queue a reference.
 			await c.env.FLOW.getByName(flowId).stage(id, parsed.message);
 			delete envelope.message;

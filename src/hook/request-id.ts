@@ -1,19 +1,24 @@
 import { randomHexId, toHex, utf8 } from "../crypto/encoding";
 
 /**
- * The execution id a hook request gets. A sender's own 32-hex `x-request-id` is used as is; a
- * `webhook-id` or `idempotency-key` is hashed with the flow id, so a retried delivery maps to the
- * same execution id and the flow object's dedupe makes it a no-op that answers the first id.
+ * The execution id a hook request gets. A `webhook-id` or `idempotency-key` wins: it is hashed
+ * with the flow id, so a sender's retry maps to the same execution id and the flow object's
+ * dedupe makes it a no-op that answers the first id — even when a proxy stamps every retry with
+ * a fresh x-request-id. Otherwise a sender's own 32-hex `x-request-id` is the id (the consumer
+ * re-keys it if another flow already used it); otherwise a random one.
  */
-export async function executionIdFor(flowId: string, headers: Headers): Promise<string> {
-	const given = headers.get("x-request-id");
-	if (given && /^[0-9a-fA-F]{32}$/.test(given)) return given.toLowerCase();
+export async function executionIdFor(flowId: string, headers: Headers): Promise<{ id: string; fromSender: boolean }> {
 	for (const header of ["webhook-id", "idempotency-key"]) {
 		const value = headers.get(header);
-		if (value) {
-			const digest = await crypto.subtle.digest("SHA-256", utf8.encode(`${flowId}\n${header}\n${value}`));
-			return toHex(digest).slice(0, 32);
-		}
+		if (value) return { id: await scopedId(flowId, header, value), fromSender: false };
 	}
-	return randomHexId();
+	const given = headers.get("x-request-id");
+	if (given && /^[0-9a-fA-F]{32}$/.test(given)) return { id: given.toLowerCase(), fromSender: true };
+	return { id: randomHexId(), fromSender: false };
+}
+
+/** A deterministic 32-hex id for `value` within one flow. */
+export async function scopedId(flowId: string, kind: string, value: string): Promise<string> {
+	const digest = await crypto.subtle.digest("SHA-256", utf8.encode(`${flowId}\n${kind}\n${value}`));
+	return toHex(digest).slice(0, 32);
 }

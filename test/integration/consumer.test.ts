@@ -13,11 +13,14 @@ const message = (id: string, flowId: string, body: Record<string, unknown>, atte
 	body: { id, flowId, version: 1, receivedAt: Date.now(), message: body },
 });
 
-async function consume(queue: string, messages: ReturnType<typeof message>[] | Array<{ id: string; timestamp: Date; attempts: number; body: unknown }>) {
+async function consume(
+	queue: string,
+	messages: ReturnType<typeof message>[] | Array<{ id: string; timestamp: Date; attempts: number; body: unknown }>,
+) {
 	const batch = createMessageBatch(queue, messages);
 	const ctx = createExecutionContext();
 	// The handler itself, called in this isolate: a batch cannot cross an RPC boundary.
-	await worker.queue(batch, env, ctx);
+	await (worker as ExportedHandler<Env>).queue?.(batch, env, ctx);
 	return getQueueResult(batch, ctx);
 }
 

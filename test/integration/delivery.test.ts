@@ -59,6 +59,8 @@ describe("per-flow order", () => {
 		const { execution } = await api("GET", `/api/executions/${behind.requestId}`);
 		expect(execution.status).toBe("queued");
 		expect((await petPosts()).posts.map((p) => p.body.name)).toEqual(["blocked-head", "other-flow"]);
+		// Its pending retry would otherwise fire during a later test and take that test's injected faults.
+		await api("DELETE", `/api/flows/${slow.flowId}`);
 	});
 });
 
@@ -153,14 +155,24 @@ describe("manual retry", () => {
 
 describe("stop and publish while executions are pending", () => {
 	it("delivers what was accepted before a stop, on the version live when it was accepted", async () => {
-		const { flowId, webhookCredentialId, petstoreCredentialId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000 } });
+		const { flowId, webhookCredentialId, petstoreCredentialId } = await createRunningFlow(
+			{ type: "none" },
+			{ retryPolicy: { baseDelayMs: 600_000 } },
+		);
 		await injectFaults([{ status: 503 }]);
 		const { requestId } = (await (await hook(flowId, json({ petname: "Gromit", petstatus: "sold" }))).json()) as { requestId: string };
 		await waitForExecution(requestId, "retrying");
 		// Version 2 maps the name differently; the flow is then stopped.
 		await api("PUT", `/api/flows/${flowId}/draft`, {
 			trigger: { component: "webhook", credentialId: webhookCredentialId },
-			steps: [{ component: "petstore", action: "createPet", credentialId: petstoreCredentialId, mapping: { name: '"v2-" & petname', status: "petstatus" } }],
+			steps: [
+				{
+					component: "petstore",
+					action: "createPet",
+					credentialId: petstoreCredentialId,
+					mapping: { name: '"v2-" & petname', status: "petstatus" },
+				},
+			],
 		});
 		expect(await api("POST", `/api/flows/${flowId}/publish`)).toEqual({ version: 2 });
 		await api("POST", `/api/flows/${flowId}/stop`);
@@ -176,7 +188,14 @@ describe("stop and publish while executions are pending", () => {
 		const { flowId, webhookCredentialId, petstoreCredentialId } = await createRunningFlow();
 		await api("PUT", `/api/flows/${flowId}/draft`, {
 			trigger: { component: "webhook", credentialId: webhookCredentialId },
-			steps: [{ component: "petstore", action: "createPet", credentialId: petstoreCredentialId, mapping: { name: "$uppercase(petname)", status: "petstatus" } }],
+			steps: [
+				{
+					component: "petstore",
+					action: "createPet",
+					credentialId: petstoreCredentialId,
+					mapping: { name: "$uppercase(petname)", status: "petstatus" },
+				},
+			],
 		});
 		await api("POST", `/api/flows/${flowId}/publish`);
 		const { requestId } = (await (await hook(flowId, json({ petname: "Gromit", petstatus: "sold" }))).json()) as { requestId: string };

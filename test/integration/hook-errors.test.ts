@@ -1,11 +1,14 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { api, call, createRunningFlow, eventually, hook, ORIGIN, petstoreRequests, waitForExecution } from "./helpers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { api, call, createRunningFlow, eventually, hook, ORIGIN, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
 
 /**
  * SPEC §2: every answer of `/hook/:flowId` a sender can get, with its exact status, headers and
  * `{"error": "..."}` body, and what an accepted request becomes (the execution's input).
  */
+
+// No fault injected by another file may leak into these tests.
+beforeEach(resetPetstore);
 
 const JSON_TYPE = { "content-type": "application/json" };
 const MiB = 1024 * 1024;
@@ -167,13 +170,14 @@ describe("authentication", () => {
 		const { flowId } = await createRunningFlow({ type: "basic", username: "user", password: "pass-7Hq2" });
 		const send = (headers: Record<string, string>) => hook(flowId, { headers: { ...JSON_TYPE, ...headers }, body: tutorialBody() });
 
-		for (const headers of [
+		const refused: Array<Record<string, string>> = [
 			{},
 			{ authorization: `Basic ${btoa("user:wrong")}` },
 			{ authorization: `Basic ${btoa("someone:pass-7Hq2")}` },
 			{ authorization: "Basic not base64!" },
 			{ authorization: "Bearer pass-7Hq2" },
-		]) {
+		];
+		for (const headers of refused) {
 			const response = await send(headers);
 			expect(response.headers.get("www-authenticate"), JSON.stringify(headers)).toBe(basicChallenge);
 			await expectHookError(response, 401);
@@ -341,7 +345,10 @@ describe("bodies", () => {
 
 	it("GET turns query parameters into the message, and an extra path becomes _additionalUrlPath", async () => {
 		const { flowId } = await createRunningFlow();
-		const id = await expectAccepted(await hook(flowId, { method: "GET", path: "/orders/new?petname=Wallace&petstatus=Available&tag=a&tag=b" }));
+		const id = await expectAccepted(
+			await hook(flowId, { method: "GET", path: "/orders/new?petname=Wallace&petstatus=Available&tag=a&tag=b" }),
+		);
+		const plain = await expectAccepted(await hook(flowId, { headers: JSON_TYPE, body: tutorialBody() }));
 		const execution = await waitForExecution(id, "succeeded");
 		expect(execution.input).toMatchObject({
 			petname: "Wallace",
@@ -353,8 +360,6 @@ describe("bodies", () => {
 		});
 		expect(execution.input._url).toBe(`${ORIGIN}/hook/${flowId}/orders/new?petname=Wallace&petstatus=Available&tag=a&tag=b`);
 		expect(execution.request.body).toEqual({ name: "Wallace", status: "available" });
-
-		const plain = await expectAccepted(await hook(flowId, { headers: JSON_TYPE, body: tutorialBody() }));
 		expect((await waitForExecution(plain, "succeeded")).input._additionalUrlPath).toBeUndefined();
 	});
 
@@ -366,9 +371,8 @@ describe("bodies", () => {
 				body: "petname=Feathers+McGraw&petstatus=pending",
 			}),
 		);
-		expect((await waitForExecution(form, "succeeded")).request.body).toEqual({ name: "Feathers McGraw", status: "pending" });
-
 		const list = await expectAccepted(await hook(flowId, { headers: JSON_TYPE, body: '[{"petname":"A"}]' }));
+		expect((await waitForExecution(form, "succeeded")).request.body).toEqual({ name: "Feathers McGraw", status: "pending" });
 		const execution = await waitForExecution(list, "failed");
 		expect(execution.input._body).toEqual([{ petname: "A" }]);
 		expect(execution.error).toBe("Name is required");
@@ -411,7 +415,10 @@ describe("429", () => {
 
 	it("requests that fail authentication do not use up the flow's rate limit", async () => {
 		// Otherwise anyone who knows the URL, but not the secret, can shut out the real sender.
-		const { flowId } = await createRunningFlow({ type: "basic", username: "user", password: "pass" }, { rateLimit: { requests: 2, perSeconds: 60 } });
+		const { flowId } = await createRunningFlow(
+			{ type: "basic", username: "user", password: "pass" },
+			{ rateLimit: { requests: 2, perSeconds: 60 } },
+		);
 		for (const password of ["guess-1", "guess-2", "guess-3"]) {
 			await expectHookError(
 				await hook(flowId, {
@@ -438,7 +445,9 @@ describe("request ids and replays", () => {
 		expect(id).toBe(given);
 		expect((await waitForExecution(given, "succeeded")).flowId).toBe(flowId);
 
-		const other = await expectAccepted(await hook(flowId, { headers: { ...JSON_TYPE, "x-request-id": "trace-123" }, body: tutorialBody() }));
+		const other = await expectAccepted(
+			await hook(flowId, { headers: { ...JSON_TYPE, "x-request-id": "trace-123" }, body: tutorialBody() }),
+		);
 		expect(other).not.toBe("trace-123");
 		expect(other).not.toBe(given);
 	});
@@ -450,18 +459,20 @@ describe("request ids and replays", () => {
 		const send = (flowId: string, petname: string) =>
 			hook(flowId, { headers: { ...JSON_TYPE, "x-request-id": shared }, body: tutorialBody(petname) });
 
-		const firstId = await expectAccepted(await send(first.flowId, "First"));
-		await waitForExecution(firstId, "succeeded");
-		const secondId = await expectAccepted(await send(second.flowId, "Second"));
+		expect(await expectAccepted(await send(first.flowId, "First"))).toBe(shared);
+		await waitForExecution(shared, "succeeded");
+		expect(await expectAccepted(await send(second.flowId, "Second"))).toBe(shared);
 		await eventually(
 			async () => (await api("GET", `/api/flows/${second.flowId}`)).flow.counters.succeeded === 1,
 			15_000,
 			"the second flow's execution to succeed",
 		);
 
-		// Each flow keeps its own execution in its run log…
-		expect(await executionIds(first.flowId)).toEqual([firstId]);
-		expect(await executionIds(second.flowId)).toEqual([secondId]);
+		// Ids are global: the first flow keeps the sender's id, the second flow's execution is re-keyed for its flow…
+		expect(await executionIds(first.flowId)).toEqual([shared]);
+		const [secondId] = await executionIds(second.flowId);
+		expect(secondId).toMatch(/^[0-9a-f]{32}$/);
+		expect(secondId).not.toBe(shared);
 		// …and the Petstore got both pets.
 		const { requests } = await petstoreRequests();
 		const names = requests.filter((r) => r.method === "POST" && r.path === "/v2/pet" && r.responseStatus === 200).map((r) => r.body?.name);
@@ -469,6 +480,7 @@ describe("request ids and replays", () => {
 		expect(names).toContain("Second");
 		const { execution } = await api("GET", `/api/executions/${secondId}`);
 		expect(execution.response.body.name).toBe("Second");
+		expect((await api("GET", `/api/executions/${shared}`)).execution.response.body.name).toBe("First");
 	});
 
 	it("a replayed Standard Webhooks webhook-id answers 200 with the first requestId and creates nothing new", async () => {
@@ -480,7 +492,10 @@ describe("request ids and replays", () => {
 		const first = await expectAccepted(await hook(flowId, { headers, body }));
 		await waitForExecution(first, "succeeded");
 		// The sender retries, re-signed with a new timestamp but the same webhook-id.
-		const resigned = { ...JSON_TYPE, ...(await standardWebhookHeaders(secret, body, { id: "msg_replayed", timestamp: Math.floor(Date.now() / 1000) + 1 })) };
+		const resigned = {
+			...JSON_TYPE,
+			...(await standardWebhookHeaders(secret, body, { id: "msg_replayed", timestamp: Math.floor(Date.now() / 1000) + 1 })),
+		};
 		expect(await expectAccepted(await hook(flowId, { headers: resigned, body }))).toBe(first);
 		expect(await expectAccepted(await hook(flowId, { headers, body }))).toBe(first);
 
@@ -495,9 +510,28 @@ describe("request ids and replays", () => {
 		expect((await api("GET", `/api/executions/${first}`)).execution.attempts).toHaveLength(1);
 	});
 
+	it("a replayed webhook-id is not executed twice even when each delivery carries its own x-request-id", async () => {
+		// A sender behind nginx (`X-Request-ID $request_id`, 32 hex) gets a fresh x-request-id on every retry.
+		const secret = newWebhookSecret();
+		const { flowId } = await createRunningFlow({ type: "standardWebhooks", secret });
+		const body = tutorialBody("Proxied", "sold");
+		const signed = await standardWebhookHeaders(secret, body, { id: "msg_behind_proxy" });
+		const send = () => hook(flowId, { headers: { ...JSON_TYPE, ...signed, "x-request-id": randomHex32() }, body });
+
+		const first = await expectAccepted(await send());
+		await waitForExecution(first, "succeeded");
+		expect(await expectAccepted(await send())).toBe(first);
+		const later = await expectAccepted(
+			await hook(flowId, { headers: { ...JSON_TYPE, ...(await standardWebhookHeaders(secret, body, { id: "msg_next" })) }, body }),
+		);
+		await waitForExecution(later, "succeeded");
+		expect((await executionIds(flowId)).sort()).toEqual([first, later].sort());
+	});
+
 	it("a repeated idempotency-key answers 200 with the first requestId and creates nothing new", async () => {
 		const { flowId } = await createRunningFlow();
-		const send = (key: string) => hook(flowId, { headers: { ...JSON_TYPE, "idempotency-key": key }, body: tutorialBody("Idem", "pending") });
+		const send = (key: string) =>
+			hook(flowId, { headers: { ...JSON_TYPE, "idempotency-key": key }, body: tutorialBody("Idem", "pending") });
 
 		const first = await expectAccepted(await send("order-42"));
 		expect(await expectAccepted(await send("order-42"))).toBe(first);
