@@ -17,7 +17,7 @@ export const app = new Hono<{ Bindings: Env }>()
 			.then(() => "ok")
 			.catch((error: Error) => error.message);
 		return c.json(
-			{ ok: d1 === "ok", d1, queue: typeof c.env.EXECUTIONS?.send === "function" ? "bound" : "missing" },
+			{ ok: d1 === "ok", version: c.env.BUILD_SHA, d1, queue: typeof c.env.EXECUTIONS?.send === "function" ? "bound" : "missing" },
 			d1 === "ok" ? 200 : 503,
 		);
 	})

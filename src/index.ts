@@ -1,5 +1,6 @@
 import { app } from "./app";
 import { handleQueue } from "./delivery/consumer";
+import { purgeExpired } from "./ops/retention";
 
 export { FlowObject } from "./delivery/flow-object";
 
@@ -7,5 +8,8 @@ export default {
 	fetch: app.fetch,
 	async queue(batch, env) {
 		await handleQueue(batch, env);
+	},
+	async scheduled(controller, env) {
+		await purgeExpired(env, controller.scheduledTime);
 	},
 } satisfies ExportedHandler<Env>;

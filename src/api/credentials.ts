@@ -15,12 +15,12 @@ import { ApiError, notFound, valid } from "./errors";
 const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 60 * 60;
 const name = z.string().trim().min(1, "Name is required").max(200);
 
-const createSchema = z.discriminatedUnion("component", [
+export const createSchema = z.discriminatedUnion("component", [
 	z.object({ component: z.literal("webhook"), name, auth: webhookAuthSchema }).strict(),
 	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name }).strict(),
 ]);
 
-const updateSchema = z
+export const updateSchema = z
 	.object({
 		name: name.optional(),
 		auth: webhookAuthSchema.optional(),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, or } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, lt, or } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { fromBase64, toBase64Url, utf8 } from "../crypto/encoding";
@@ -69,7 +69,7 @@ function decodeCursor(cursor: string): { receivedAt: number; id: string } {
 	return { receivedAt: Number(at), id };
 }
 
-const listQuery = z.object({
+export const listQuery = z.object({
 	status: z.enum(executionStatuses).optional(),
 	limit: z.coerce.number().int().min(1).max(100).default(20),
 	cursor: z.string().max(200).optional(),
@@ -103,7 +103,7 @@ export const flowExecutionsRoutes = new Hono<{ Bindings: Env }>()
 		const failed = await getDb(c.env.DB)
 			.select()
 			.from(executions)
-			.where(and(eq(executions.flowId, flow.id), eq(executions.status, "failed")))
+			.where(and(eq(executions.flowId, flow.id), eq(executions.status, "failed"), isNotNull(executions.input)))
 			.orderBy(asc(executions.receivedAt), asc(executions.id))
 			.limit(RETRY_ALL_LIMIT);
 		const retried = failed.length > 0 ? await c.env.FLOW.getByName(flow.id).retry(flow.id, failed.map(toRetryRequest)) : [];
@@ -115,6 +115,7 @@ export const executionsRoutes = new Hono<{ Bindings: Env }>()
 	.post("/:id/retry", async (c) => {
 		const row = await findExecution(c.env, c.req.param("id"));
 		if (row.status !== "failed") throw new ApiError(409, `Only failed executions can be retried; this one is ${row.status}`);
+		if (row.input === null) throw new ApiError(409, "This execution's payload was purged by the retention policy, so it cannot be retried");
 		await c.env.FLOW.getByName(row.flowId).retry(row.flowId, [toRetryRequest(row)]);
 		return c.json({ execution: await toDetails(c.env, await findExecution(c.env, row.id)) });
 	});

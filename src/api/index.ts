@@ -1,10 +1,12 @@
 import { Hono } from "hono";
 import { timingSafeEqualText } from "../crypto/timing-safe";
+import { exportImportRoutes } from "../ops/export-import";
 import { componentsRoutes } from "./components";
 import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
 import { executionsRoutes, flowExecutionsRoutes } from "./executions";
 import { flowsRoutes } from "./flows";
+import { openapiRoutes } from "./openapi";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
 
 /** The admin API: everything behind the bearer token, nothing cached. */
@@ -24,4 +26,10 @@ export const api = new Hono<{ Bindings: Env }>()
 	.route("/flows", flowExecutionsRoutes)
 	.route("/flows", flowSamplesRoutes)
 	.route("/executions", executionsRoutes)
-	.route("/mappings", mappingsRoutes);
+	.route("/mappings", mappingsRoutes)
+	.route("/", exportImportRoutes)
+	.route("/openapi.json", openapiRoutes)
+	// An unknown /api path is an API error, not a page of the designer.
+	.all("*", (c) => {
+		throw new ApiError(404, `No API route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+	});

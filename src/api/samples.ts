@@ -12,7 +12,7 @@ import { findFlow } from "./flows";
 /** Samples: the one-time sample URL, the mapping preview and "Retrieve sample". */
 
 const MAX_WAIT_SECONDS = 25;
-const sample = z.record(z.string(), z.unknown());
+export const sample = z.record(z.string(), z.unknown());
 
 async function preview(mapping: Record<string, string>, message: unknown) {
 	const mapped = await applyMapping(mapping, message);

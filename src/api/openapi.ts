@@ -1,0 +1,251 @@
+import { Hono } from "hono";
+import { type ZodObject, type ZodType, z } from "zod";
+import { credentialComponents } from "../db/schema";
+import { createPetMappingSchema, draftSchema } from "../flows/definition";
+import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
+import { createSchema, updateSchema } from "./credentials";
+import { listQuery } from "./executions";
+import { sample } from "./samples";
+
+/**
+ * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
+ * zod 4's z.toJSONSchema (JSON Schema 2020-12, the dialect OpenAPI 3.1 uses); the route table
+ * below is checked against the Hono app's routes by test/integration/ops.test.ts.
+ */
+
+// These validators are written inline in flows.ts and samples.ts, so they are restated here.
+const flowNameSchema = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+const credentialsQuery = z.object({ component: z.enum(credentialComponents).optional() });
+const sampleWaitQuery = z.object({ wait: z.coerce.number().min(0).max(25).default(25) });
+const stepSampleSchema = z
+	.object({ sample: sample.optional(), mapping: createPetMappingSchema.optional(), credentialId: z.string().optional() })
+	.strict();
+const mappingPreviewSchema = z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict();
+const errorSchema = z.object({
+	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
+});
+
+const schemas = z.registry<{ id: string }>();
+for (const [id, schema] of Object.entries({
+	Error: errorSchema,
+	CreateCredential: createSchema,
+	UpdateCredential: updateSchema,
+	FlowName: flowNameSchema,
+	FlowDraft: draftSchema,
+	CreatePetMapping: createPetMappingSchema,
+	StepSample: stepSampleSchema,
+	MappingPreview: mappingPreviewSchema,
+	ExportDocument: exportDocumentSchema,
+})) {
+	schemas.add(schema, { id });
+}
+
+type Method = "get" | "post" | "put" | "patch" | "delete";
+
+interface Operation {
+	method: Method;
+	/** Hono's spelling, `:param`, exactly as app.routes lists it. */
+	path: string;
+	tag: string;
+	summary: string;
+	query?: ZodObject;
+	body?: ZodType;
+	/** The success status and what it answers; errors share the Error schema. */
+	ok: [status: 200 | 201 | 204, description: string];
+}
+
+const operations: readonly Operation[] = [
+	{ method: "get", path: "/api/components", tag: "components", summary: "The component catalogue", ok: [200, "{components}"] },
+	{
+		method: "get",
+		path: "/api/credentials",
+		tag: "credentials",
+		summary: "List credentials (no secrets)",
+		query: credentialsQuery,
+		ok: [200, "{credentials}"],
+	},
+	{
+		method: "post",
+		path: "/api/credentials",
+		tag: "credentials",
+		summary: "Create a credential; a Petstore key is verified first (422 when refused)",
+		body: createSchema,
+		ok: [201, "{credential}"],
+	},
+	{ method: "get", path: "/api/credentials/:id", tag: "credentials", summary: "Read a credential", ok: [200, "{credential}"] },
+	{
+		method: "patch",
+		path: "/api/credentials/:id",
+		tag: "credentials",
+		summary: "Rename or rotate; the previous secret stays valid for previousValidForSeconds",
+		body: updateSchema,
+		ok: [200, "{credential}"],
+	},
+	{
+		method: "delete",
+		path: "/api/credentials/:id",
+		tag: "credentials",
+		summary: "Delete (409 while a running flow uses it)",
+		ok: [204, "Deleted"],
+	},
+	{ method: "get", path: "/api/flows", tag: "flows", summary: "List flows with counters", ok: [200, "{flows}"] },
+	{ method: "post", path: "/api/flows", tag: "flows", summary: "Create a flow", body: flowNameSchema, ok: [201, "{flow}"] },
+	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"] },
+	{ method: "patch", path: "/api/flows/:id", tag: "flows", summary: "Rename a flow", body: flowNameSchema, ok: [200, "{flow}"] },
+	{ method: "delete", path: "/api/flows/:id", tag: "flows", summary: "Stop and delete a flow", ok: [204, "Deleted"] },
+	{
+		method: "put",
+		path: "/api/flows/:id/draft",
+		tag: "flows",
+		summary: "Save the draft definition",
+		body: draftSchema,
+		ok: [200, "{flow}"],
+	},
+	{ method: "post", path: "/api/flows/:id/publish", tag: "flows", summary: "Publish the draft as a new version", ok: [200, "{version}"] },
+	{ method: "post", path: "/api/flows/:id/start", tag: "flows", summary: "Start (409 before the first publish)", ok: [200, "{flow}"] },
+	{ method: "post", path: "/api/flows/:id/stop", tag: "flows", summary: "Stop", ok: [200, "{flow}"] },
+	{
+		method: "get",
+		path: "/api/flows/:id/executions",
+		tag: "executions",
+		summary: "Run log page, newest first",
+		query: listQuery,
+		ok: [200, "{executions, nextCursor}"],
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/retry-failed",
+		tag: "executions",
+		summary: "Retry the flow's failed executions",
+		ok: [200, "{retried}"],
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/sample-request",
+		tag: "samples",
+		summary: "A one-time URL that records the next request as the trigger sample",
+		ok: [201, "{url, expiresAt}"],
+	},
+	{
+		method: "get",
+		path: "/api/flows/:id/sample-request",
+		tag: "samples",
+		summary: "Wait (long-poll, seconds) for the sample",
+		query: sampleWaitQuery,
+		ok: [200, "{sample, expiresAt}"],
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/steps/:index/sample",
+		tag: "samples",
+		summary: "Retrieve sample: run the step on the mapped trigger sample",
+		body: stepSampleSchema,
+		ok: [200, "{sample}"],
+	},
+	{
+		method: "post",
+		path: "/api/mappings/preview",
+		tag: "samples",
+		summary: "Preview a mapping on a sample",
+		body: mappingPreviewSchema,
+		ok: [200, "{request, errors}"],
+	},
+	{ method: "get", path: "/api/executions/:id", tag: "executions", summary: "An execution with its attempts", ok: [200, "{execution}"] },
+	{ method: "post", path: "/api/executions/:id/retry", tag: "executions", summary: "Retry a failed execution", ok: [200, "{execution}"] },
+	{
+		method: "get",
+		path: "/api/export",
+		tag: "operations",
+		summary: "Every flow and the credentials' metadata (no secrets), for another environment",
+		ok: [200, "An ExportDocument"],
+	},
+	{
+		method: "post",
+		path: "/api/import",
+		tag: "operations",
+		summary: "Create the exported flows here, credentials matched by component and name",
+		query: importQuerySchema,
+		body: exportDocumentSchema,
+		ok: [201, "{flows, warnings}"],
+	},
+	{ method: "get", path: "/api/openapi.json", tag: "operations", summary: "This document", ok: [200, "OpenAPI 3.1"] },
+];
+
+type JsonSchema = Record<string, unknown>;
+
+/** Component schemas without `$schema` and `$id`: OpenAPI 3.1 sets the dialect once, and `$id` would rebase the refs. */
+function componentSchemas(): Record<string, JsonSchema> {
+	const { schemas: converted } = z.toJSONSchema(schemas, {
+		io: "input",
+		uri: (id) => `#/components/schemas/${id}`,
+		unrepresentable: "any",
+	});
+	return Object.fromEntries(Object.entries(converted).map(([id, { $schema: _, $id: __, ...schema }]) => [id, schema]));
+}
+
+function ref(schema: ZodType): JsonSchema {
+	const id = schemas.get(schema)?.id;
+	if (!id) throw new Error("openapi: request bodies must be registered components");
+	return { $ref: `#/components/schemas/${id}` };
+}
+
+function parameters(operation: Operation): JsonSchema[] {
+	const path = [...operation.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+		name,
+		in: "path",
+		required: true,
+		schema: name === "index" ? { type: "integer", minimum: 0 } : { type: "string" },
+	}));
+	if (!operation.query) return path;
+	const { properties = {}, required = [] } = z.toJSONSchema(operation.query, { io: "input", unrepresentable: "any" }) as {
+		properties?: Record<string, JsonSchema>;
+		required?: string[];
+	};
+	const query = Object.entries(properties).map(([name, schema]) => ({ name, in: "query", required: required.includes(name), schema }));
+	return [...path, ...query];
+}
+
+function toOperation(operation: Operation): JsonSchema {
+	const [status, description] = operation.ok;
+	const words = operation.path.replace(/^\/api\//, "").split(/[^A-Za-z0-9]+/);
+	const error = { description: "An error", content: { "application/json": { schema: ref(errorSchema) } } };
+	return {
+		tags: [operation.tag],
+		summary: operation.summary,
+		operationId: operation.method + words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(""),
+		parameters: parameters(operation),
+		...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(operation.body) } } } } : {}),
+		responses: {
+			[status]: status === 204 ? { description } : { description, content: { "application/json": { schema: { type: "object" } } } },
+			default: error,
+		},
+	};
+}
+
+let cached: JsonSchema | undefined;
+
+/** The static part is built once per isolate; the server URL and version come from the request and the deployment. */
+export function openApiDocument(origin: string, version: string): JsonSchema {
+	cached ??= {
+		openapi: "3.1.0",
+		security: [{ bearer: [] }],
+		components: {
+			securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "The ADMIN_TOKEN secret" } },
+			schemas: componentSchemas(),
+		},
+		paths: operations.reduce<Record<string, Record<string, JsonSchema>>>((paths, operation) => {
+			const path = operation.path.replace(/:(\w+)/g, "{$1}");
+			paths[path] = { ...paths[path], [operation.method]: toOperation(operation) };
+			return paths;
+		}, {}),
+	};
+	return {
+		...cached,
+		info: { title: "Hookflow admin API", version, description: "Every call needs `Authorization: Bearer <ADMIN_TOKEN>`." },
+		servers: [{ url: origin }],
+	};
+}
+
+export const openapiRoutes = new Hono<{ Bindings: Env }>().get("/", (c) =>
+	c.json(openApiDocument(new URL(c.req.url).origin, c.env.BUILD_SHA)),
+);
