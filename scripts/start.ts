@@ -1,12 +1,13 @@
 // `npm start`: everything Hookflow needs locally, offline: .dev.vars, the local Petstore,
 // D1 migrations and `wrangler dev`, plus a seeded "Local Petstore" credential.
-// Ctrl-C stops all of it.
+// Ctrl-C stops all of it. With HOOKFLOW_PETSTORE_URL set, that Petstore is used instead of
+// starting one (a test keeps one Petstore alive across restarts of the stack).
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-import { startPetstore } from "../dev/petstore/server.ts";
+import { type Petstore, startPetstore } from "../dev/petstore/server.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const devVarsPath = `${root}.dev.vars`;
@@ -15,6 +16,7 @@ const wranglerJs = `${root}node_modules/wrangler/bin/wrangler.js`;
 const port = portFromEnv("PORT", 8787);
 const origin = `http://127.0.0.1:${port}`;
 const stateDir = process.env.HOOKFLOW_STATE_DIR;
+const externalPetstoreUrl = urlFromEnv("HOOKFLOW_PETSTORE_URL");
 const persistArgs = stateDir ? ["--persist-to", stateDir] : [];
 const wranglerEnv = {
 	...process.env,
@@ -30,7 +32,10 @@ let stopping: Promise<never> | undefined;
 
 const adminToken = ensureDevVars();
 await assertPortFree(port);
-const petstore = await startPetstore({ port: portFromEnv("PETSTORE_PORT", 0) });
+// Someone else's Petstore is theirs to stop: close() leaves it running.
+const petstore: Pick<Petstore, "url" | "close"> = externalPetstoreUrl
+	? { url: externalPetstoreUrl, close: async () => {} }
+	: await startPetstore({ port: portFromEnv("PETSTORE_PORT", 0) });
 // `on`, not `once`: npm forwards the terminal's Ctrl-C, so a second signal is normal and must
 // neither kill this process early (orphaning wrangler) nor cut the graceful stop short.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -81,6 +86,17 @@ function portFromEnv(name: string, fallback: number): number {
 		process.exit(1);
 	}
 	return port;
+}
+
+// Unset or empty: undefined. Trailing slashes are dropped, like the Worker does with base URLs.
+function urlFromEnv(name: string): string | undefined {
+	const value = process.env[name];
+	if (!value) return undefined;
+	if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+		console.error(`hookflow: ${name}=${value} is not an http(s) URL.`);
+		process.exit(1);
+	}
+	return value.replace(/\/+$/, "");
 }
 
 // Creates .dev.vars once with fresh secrets; an existing file is only ever read.
@@ -221,7 +237,9 @@ function printBanner(): void {
 			"",
 			`  Designer     ${origin}/#token=${adminToken}`,
 			`  Admin token  ${adminToken}   (in .dev.vars; send as "Authorization: Bearer <token>" to ${origin}/api)`,
-			`  Petstore     ${petstore.url}   (api key "secret"; in memory, empty after each restart)`,
+			externalPetstoreUrl
+				? `  Petstore     ${petstore.url}   (from HOOKFLOW_PETSTORE_URL; not started or stopped here)`
+				: `  Petstore     ${petstore.url}   (api key "secret"; in memory, empty after each restart)`,
 			`  Hook URLs    ${origin}/hook/<flowId>   (a running flow shows its own, with a ready curl line)`,
 			"",
 			"  Press Ctrl-C to stop.",

@@ -1,0 +1,53 @@
+// Hookflow designer: hash routes, one view at a time; a view's async work stops with its signal.
+import { takeTokenFromUrl } from "./lib/api.js";
+import { alertBox, isAbort } from "./lib/dom.js";
+import { dashboardView } from "./views/dashboard.js";
+import { executionView } from "./views/execution.js";
+import { designerView } from "./views/flow/designer.js";
+import { flowsView } from "./views/flows.js";
+import { runLogView } from "./views/run-log.js";
+
+const routes = [
+	[/^#\/flows$/, flowsView, "flows"],
+	[/^#\/flows\/([\w-]+)$/, designerView, "flows"],
+	[/^#\/dashboard$/, dashboardView, "dashboard"],
+	[/^#\/dashboard\/([\w-]+)$/, runLogView, "dashboard"],
+	[/^#\/executions\/([\w-]+)$/, executionView, "dashboard"],
+];
+
+const main = document.getElementById("main");
+let current;
+
+async function route() {
+	const match = routes.map(([re, view, nav]) => [re.exec(location.hash), view, nav]).find(([m]) => m);
+	if (!match) return location.replace("#/flows");
+	const [params, view, nav] = match;
+	current?.abort();
+	current = new AbortController();
+	const { signal } = current;
+	for (const link of document.querySelectorAll("[data-nav]")) {
+		if (link.dataset.nav === nav) link.setAttribute("aria-current", "page");
+		else link.removeAttribute("aria-current");
+	}
+	main.replaceChildren();
+	try {
+		await view(main, { signal, params: params.slice(1) });
+	} catch (error) {
+		if (isAbort(error) || signal.aborted) return;
+		const alert = alertBox();
+		alert.show(error);
+		main.append(alert.el);
+	}
+	// Move focus to the new page's heading so keyboard and screen-reader users start there.
+	if (!signal.aborted && document.activeElement === document.body) main.querySelector("h1")?.focus();
+}
+
+// The skip link must not change the hash: that is the router's.
+document.querySelector(".skip").addEventListener("click", (event) => {
+	event.preventDefault();
+	main.focus();
+});
+
+takeTokenFromUrl();
+addEventListener("hashchange", route);
+route();

@@ -1,0 +1,150 @@
+// Small DOM helpers: element builder, formatting, live regions, polling.
+
+// h('button', {class: 'primary', onclick}, 'Save'): attributes as given, `on*` become listeners,
+// `value`/`checked` are set as properties after the children (a <select> needs its options first).
+export function h(tag, props, ...children) {
+	const el = document.createElement(tag);
+	const later = [];
+	for (const [key, value] of Object.entries(props ?? {})) {
+		if (value == null || value === false) continue;
+		if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+		else if (key === "value" || key === "checked") later.push([key, value]);
+		else el.setAttribute(key, value === true ? "" : value);
+	}
+	el.append(...children.flat(Infinity).filter((child) => child != null && child !== false && child !== ""));
+	for (const [key, value] of later) el[key] = value;
+	return el;
+}
+
+let ids = 0;
+export const uid = (prefix) => `${prefix}-${++ids}`;
+
+export const pretty = (value) => JSON.stringify(value, null, 2);
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+export const fmtTime = (iso) => (iso ? dateFormat.format(new Date(iso)) : "—");
+export const fmtMs = (ms) => (ms == null ? "—" : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+export const fmtCount = (n) => (n ?? 0).toLocaleString();
+
+const STATUS_LABELS = {
+	draft: "Draft",
+	running: "Running",
+	stopped: "Stopped",
+	queued: "Queued",
+	retrying: "Retrying",
+	succeeded: "Succeeded",
+	failed: "Failed",
+	retry: "Retry",
+};
+const statusLabel = (status) => STATUS_LABELS[status] ?? status;
+export const badge = (status) => h("span", { class: `badge badge-${status}` }, statusLabel(status));
+// The API calls a published flow that was never started "draft"; to its user it is simply not running yet.
+export const flowBadge = (flow) =>
+	flow.status === "draft" && flow.version != null ? h("span", { class: "badge" }, "Not started") : badge(flow.status);
+
+export function announce(message) {
+	const region = document.getElementById("announcer");
+	region.textContent = "";
+	// A fresh text node after a tick makes screen readers repeat identical messages too.
+	setTimeout(() => {
+		region.textContent = message;
+	}, 50);
+}
+
+// A role=alert box for errors; show(null) hides it. The API's messages already name every issue.
+export function alertBox() {
+	const el = h("div", { class: "alert", role: "alert", hidden: true });
+	return {
+		el,
+		show(error) {
+			el.hidden = !error;
+			el.textContent = error ? (error.message ?? String(error)) : "";
+		},
+	};
+}
+
+export function debounce(fn, ms) {
+	let timer;
+	return (...args) => {
+		clearTimeout(timer);
+		timer = setTimeout(() => fn(...args), ms);
+	};
+}
+
+// Runs fn now and every `ms` while the page is visible, until `signal` aborts. Failures go to
+// report(error) and polling goes on; report(null) after a success clears the message.
+export function poll(fn, ms, signal, report) {
+	let timer;
+	let busy = false;
+	const tick = async () => {
+		clearTimeout(timer);
+		if (busy || signal.aborted || document.hidden) return;
+		busy = true;
+		try {
+			await fn();
+			report(null);
+		} catch (error) {
+			if (!signal.aborted && !isAbort(error)) report(error);
+		} finally {
+			busy = false;
+		}
+		if (!signal.aborted && !document.hidden) timer = setTimeout(tick, ms);
+	};
+	document.addEventListener("visibilitychange", tick, { signal });
+	signal.addEventListener("abort", () => clearTimeout(timer));
+	return tick();
+}
+
+export const isAbort = (error) => error?.name === "AbortError";
+
+async function copyText(text, button) {
+	try {
+		await navigator.clipboard.writeText(text);
+	} catch {
+		// Clipboard API refused (permissions, insecure origin): fall back to a selection copy.
+		const area = h("textarea", { class: "visually-hidden", readonly: true, value: text });
+		document.body.append(area);
+		area.select();
+		document.execCommand("copy");
+		area.remove();
+	}
+	clearTimeout(button.copiedTimer);
+	button.textContent = "Copied";
+	announce("Copied to the clipboard.");
+	button.copiedTimer = setTimeout(() => {
+		button.textContent = "Copy";
+	}, 1500);
+}
+
+// A read-only field with its visible label and a Copy button; textarea for multi-line text.
+export function copyField(label, text, { multiline = false } = {}) {
+	const id = uid("copy");
+	const field = multiline
+		? h("textarea", { id, class: "code", readonly: true, rows: text.split("\n").length, spellcheck: "false", value: text })
+		: h("input", { id, class: "code", readonly: true, value: text });
+	const button = h("button", { type: "button", onclick: () => copyText(field.value, button) }, "Copy");
+	return h("div", { class: "copy-field" }, h("label", { for: id }, label), h("div", { class: "copy-row" }, field, button));
+}
+
+// Updates table rows in place, keyed by id, so keyboard focus survives the periodic refresh.
+export function syncRows(tbody, items, render) {
+	const old = new Map([...tbody.rows].map((row) => [row.dataset.key, row]));
+	const rows = items.map((item) => {
+		const fresh = render(item);
+		fresh.dataset.key = item.id;
+		const row = old.get(item.id);
+		if (!row || row.cells.length !== fresh.cells.length) return fresh;
+		old.delete(item.id);
+		for (const [i, cell] of [...fresh.cells].entries()) {
+			if (!row.cells[i].isEqualNode(cell)) row.cells[i].replaceWith(cell);
+		}
+		return row;
+	});
+	for (const row of old.values()) row.remove();
+	rows.forEach((row, i) => {
+		if (tbody.rows[i] !== row) tbody.insertBefore(row, tbody.rows[i] ?? null);
+	});
+}
+
+// A <td> that carries its column name, shown as a caption when tables stack on phones.
+export const td = (label, ...children) => h("td", { "data-label": label }, ...children);

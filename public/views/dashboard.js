@@ -1,0 +1,53 @@
+// Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
+import { api } from "../lib/api.js";
+import { alertBox, fmtCount, h, poll } from "../lib/dom.js";
+import { COUNTERS, flowTable } from "./flow-table.js";
+
+export function counterTiles(label) {
+	const values = Object.fromEntries(COUNTERS.map(([key]) => [key, h("span", { class: "tile-value" }, "0")]));
+	const el = h(
+		"dl",
+		{ class: `tiles`, "aria-label": label },
+		COUNTERS.map(([key, title]) => h("div", { class: `tile tile-${key}` }, h("dt", null, title), h("dd", null, values[key]))),
+	);
+	const update = (counters) => {
+		for (const [key] of COUNTERS) values[key].textContent = fmtCount(counters?.[key]);
+	};
+	return { el, update };
+}
+
+export async function dashboardView(main, { signal }) {
+	const alert = alertBox();
+	const totals = counterTiles("Totals over all flows");
+	const table = flowTable("Executions per flow", (flow) => `#/dashboard/${flow.id}`);
+	const empty = h("p", { class: "empty", hidden: true }, "No flows yet.");
+	main.append(
+		h(
+			"div",
+			{ class: "page-head" },
+			h("h1", { tabindex: -1 }, "Dashboard"),
+			h("p", { class: "muted" }, "Live: refreshes every 2 seconds."),
+		),
+		alert.el,
+		h("h2", null, "Totals"),
+		totals.el,
+		h("h2", null, "Flows"),
+		h("p", { class: "muted" }, "Open a flow to see its run log."),
+		table.el,
+		empty,
+	);
+	await poll(
+		async () => {
+			const { flows } = await api("/flows", { signal });
+			const sum = {};
+			for (const flow of flows) for (const [key] of COUNTERS) sum[key] = (sum[key] ?? 0) + (flow.counters?.[key] ?? 0);
+			totals.update(sum);
+			table.update(flows);
+			table.el.hidden = !flows.length;
+			empty.hidden = !!flows.length;
+		},
+		2000,
+		signal,
+		alert.show,
+	);
+}

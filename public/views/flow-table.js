@@ -1,0 +1,43 @@
+// The flows table shared by the flows list and the dashboard: status, version and counters.
+import { flowBadge, fmtCount, h, syncRows, td } from "../lib/dom.js";
+
+export const COUNTERS = [
+	["received", "Received"],
+	["succeeded", "Succeeded"],
+	["failed", "Failed"],
+	["inFlight", "In flight"],
+];
+
+export function flowTable(caption, linkTo) {
+	const tbody = h("tbody");
+	const table = h(
+		"table",
+		{ class: "data" },
+		h("caption", { class: "visually-hidden" }, caption),
+		h(
+			"thead",
+			null,
+			h(
+				"tr",
+				null,
+				h("th", { scope: "col" }, "Flow"),
+				h("th", { scope: "col" }, "Status"),
+				h("th", { scope: "col" }, "Version"),
+				COUNTERS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
+			),
+		),
+		tbody,
+	);
+	const update = (flows) =>
+		syncRows(tbody, flows, (flow) =>
+			h(
+				"tr",
+				null,
+				td("Flow", h("a", { href: linkTo(flow) }, flow.name)),
+				td("Status", flowBadge(flow)),
+				td("Version", flow.version == null ? "Not published" : `v${flow.version}`),
+				COUNTERS.map(([key, label]) => h("td", { "data-label": label, class: "num" }, fmtCount(flow.counters?.[key]))),
+			),
+		);
+	return { el: h("div", { class: "table-wrap" }, table), update };
+}

@@ -1,0 +1,181 @@
+// Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key).
+import { api } from "../../lib/api.js";
+import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
+
+const VERIFY_SECONDS = 30;
+
+function describe(credential, types) {
+	const d = credential.details ?? {};
+	const type =
+		types.find((t) => t.type === credential.type)?.title ?? (credential.type === "petstore" ? "Petstore API key" : credential.type);
+	const extra = d.username ?? d.headerName ?? d.baseUrl;
+	return extra ? `${type} · ${extra}` : type;
+}
+
+// One input per catalogue field: a select for options, a password box for secrets.
+function fieldInput(prefix, field) {
+	const id = `${prefix}-${field.name}`;
+	const input = field.options
+		? h(
+				"select",
+				{ id, name: field.name, value: field.default ?? field.options[0] },
+				field.options.map((o) => h("option", { value: o }, o)),
+			)
+		: h("input", {
+				id,
+				name: field.name,
+				type: field.secret ? "password" : "text",
+				autocomplete: field.secret ? "new-password" : "off",
+				required: field.required,
+				value: field.default ?? "",
+			});
+	return h(
+		"div",
+		{ class: "field" },
+		h("label", { for: id }, field.label ?? field.name, field.required ? "" : h("span", { class: "optional" }, " (optional)")),
+		input,
+	);
+}
+
+export function credentialsStage({ component, selectedId, signal, onSelect, onContinue }) {
+	const isWebhook = component.id === "webhook";
+	const types = component.credentialTypes ?? [];
+	const alert = alertBox();
+	const list = h("div", { class: "stack" });
+	const next = h("button", { type: "button", class: "primary", disabled: !selectedId, onclick: onContinue }, "Continue");
+	const prefix = `cred-${component.id}`;
+	const nameInput = h("input", { id: `${prefix}-name`, required: true, autocomplete: "off" });
+	const typeSelect = isWebhook
+		? h(
+				"select",
+				{ id: `${prefix}-type`, onchange: () => showFields() },
+				types.map((t) => h("option", { value: t.type }, t.title)),
+			)
+		: null;
+	const fields = h("div", { class: "stack" });
+	const formAlert = alertBox();
+	const progress = h("div", { class: "progress", hidden: true });
+	const save = h("button", { class: "primary" }, "Save");
+	const form = h(
+		"form",
+		{ class: "card stack", hidden: true, onsubmit: submit, "aria-labelledby": `${prefix}-form-title` },
+		h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials"),
+		h("div", { class: "field" }, h("label", { for: nameInput.id }, "Credential name"), nameInput),
+		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect),
+		fields,
+		formAlert.el,
+		progress,
+		h("div", { class: "row" }, save, h("button", { type: "button", onclick: () => openForm(false) }, "Cancel")),
+	);
+	const create = h("button", { type: "button", onclick: () => openForm(true) }, "Create new credentials");
+
+	function showFields() {
+		const defs = isWebhook ? (types.find((t) => t.type === typeSelect.value)?.fields ?? []) : (component.credentialFields ?? []);
+		fields.replaceChildren(...defs.map((f) => fieldInput(prefix, f)));
+		if (isWebhook && !defs.length)
+			fields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
+	}
+
+	function openForm(open) {
+		form.hidden = !open;
+		create.hidden = open;
+		formAlert.show(null);
+		if (open) {
+			nameInput.value = isWebhook ? "My webhook credentials" : "My Petstore account";
+			showFields();
+			nameInput.focus();
+			nameInput.select();
+		} else create.focus();
+	}
+
+	async function load(selected) {
+		const { credentials } = await api(`/credentials?component=${component.id}`, { signal });
+		list.replaceChildren(
+			credentials.length
+				? h(
+						"fieldset",
+						{ class: "choices" },
+						h("legend", null, "Existing credentials"),
+						credentials.map((c) => {
+							const id = `${prefix}-${c.id}`;
+							return h(
+								"div",
+								{ class: "choice" },
+								h("input", { type: "radio", name: prefix, id, value: c.id, checked: c.id === selected, onchange: () => choose(c.id) }),
+								h("label", { for: id }, h("span", null, c.name), h("span", { class: "muted" }, describe(c, types))),
+							);
+						}),
+					)
+				: h("p", { class: "muted" }, "No credentials yet. Create new credentials to continue."),
+		);
+	}
+
+	async function choose(id) {
+		alert.show(null);
+		try {
+			await onSelect(id);
+			next.disabled = false;
+		} catch (error) {
+			alert.show(error);
+		}
+	}
+
+	function payload() {
+		const values = {};
+		for (const el of fields.querySelectorAll("[name]")) if (el.value.trim()) values[el.name] = el.value.trim();
+		const name = nameInput.value.trim();
+		return isWebhook
+			? { component: "webhook", name, auth: { type: typeSelect.value, ...values } }
+			: { component: component.id, name, ...values };
+	}
+
+	async function submit(event) {
+		event.preventDefault();
+		formAlert.show(null);
+		save.disabled = true;
+		// The Petstore check may take up to 30 s, so show time passing rather than a frozen form.
+		const started = Date.now();
+		const tick = () => {
+			const seconds = Math.round((Date.now() - started) / 1000);
+			progress.replaceChildren(
+				h("progress", { max: VERIFY_SECONDS, value: Math.min(seconds, VERIFY_SECONDS), "aria-label": "Verification progress" }),
+				h("span", null, `Verifying the API key with the Petstore… ${seconds} s (at most ${VERIFY_SECONDS} s)`),
+			);
+		};
+		const timer = isWebhook ? null : setInterval(tick, 1000);
+		if (timer) {
+			tick();
+			progress.hidden = false;
+			// Announced once; the visible counter would be too chatty as a live region.
+			announce(`Verifying the API key with the Petstore; this takes at most ${VERIFY_SECONDS} seconds.`);
+		}
+		try {
+			const { credential } = await api("/credentials", { method: "POST", body: payload(), signal });
+			form.hidden = true;
+			create.hidden = false;
+			await load(credential.id);
+			await choose(credential.id);
+			announce(`Saved credentials “${credential.name}”.`);
+			list.querySelector("input:checked")?.focus();
+		} catch (error) {
+			if (isAbort(error)) return;
+			formAlert.show(error.status === 422 ? `Not saved: ${error.message}` : error);
+		} finally {
+			clearInterval(timer);
+			progress.hidden = true;
+			save.disabled = false;
+		}
+	}
+
+	const el = h(
+		"div",
+		{ class: "stack" },
+		h("h2", { tabindex: -1 }, `Credentials for ${component.title}`),
+		alert.el,
+		list,
+		h("div", { class: "row" }, create),
+		form,
+		h("div", { class: "row" }, next),
+	);
+	return { el, ready: load(selectedId) };
+}
