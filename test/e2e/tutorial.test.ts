@@ -42,11 +42,17 @@ describe("npm start + the tutorial's curl line", () => {
 		const { credentials } = await api("GET", "/api/credentials?component=petstore");
 		const localPetstore = credentials.find((c: { name: string }) => c.name === "Local Petstore");
 		expect(localPetstore).toBeDefined();
-		const { credential } = await api("POST", "/api/credentials", { component: "webhook", name: "Tutorial basic", auth: { type: "basic", username: "user", password: "pass" } });
+		const { credential } = await api("POST", "/api/credentials", {
+			component: "webhook",
+			name: "Tutorial basic",
+			auth: { type: "basic", username: "user", password: "pass" },
+		});
 		const { flow } = await api("POST", "/api/flows", { name: "Tutorial" });
 		await api("PUT", `/api/flows/${flow.id}/draft`, {
 			trigger: { component: "webhook", credentialId: credential.id },
-			steps: [{ component: "petstore", action: "createPet", credentialId: localPetstore.id, mapping: { name: "petname", status: "petstatus" } }],
+			steps: [
+				{ component: "petstore", action: "createPet", credentialId: localPetstore.id, mapping: { name: "petname", status: "petstatus" } },
+			],
 		});
 		await api("POST", `/api/flows/${flow.id}/publish`);
 		const started = await api("POST", `/api/flows/${flow.id}/start`);
