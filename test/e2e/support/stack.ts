@@ -6,14 +6,14 @@
 // calls short. A test that must control every interruption runs npm start from a snapshot of
 // the working tree (snapshotRepo) instead, so edits made while it runs cannot reach it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-// Not copied: dependencies (linked instead), VCS data, local state and output, local secrets.
+// Not copied as is: node_modules (see snapshotRepo), VCS data, local state and output, local secrets.
 const NOT_SNAPSHOTTED = new Set(["node_modules", ".git", ".wrangler", ".dev.vars", "test-results", "dist"]);
 
 export interface Stack {
@@ -45,20 +45,33 @@ export function freePort(): Promise<number> {
 	});
 }
 
-/** Copies the working tree (as it is now, uncommitted files included) to a temp dir; node_modules is linked. */
+/**
+ * Copies the working tree (as it is now, uncommitted files included) to a temp dir. In its
+ * node_modules the Worker's own dependencies are copied and everything else is linked: the
+ * bundler watches what it resolves, so even a package installed meanwhile would reload it.
+ */
 export function snapshotRepo(): string {
 	const dir = mkdtempSync(join(tmpdir(), "hookflow-snapshot-"));
 	cpSync(repoRoot, dir, {
 		recursive: true,
 		filter: (source) => !(dirname(source) === resolve(repoRoot) && NOT_SNAPSHOTTED.has(basename(source))),
 	});
-	symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
+	const { dependencies = {} } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+	const modules = join(repoRoot, "node_modules");
+	const entries = readdirSync(modules).flatMap((name) =>
+		name.startsWith("@") ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
+	);
+	for (const name of entries) {
+		const target = join(dir, "node_modules", name);
+		mkdirSync(dirname(target), { recursive: true });
+		if (Object.hasOwn(dependencies, name)) cpSync(join(modules, name), target, { recursive: true });
+		else symlinkSync(join(modules, name), target);
+	}
 	return dir;
 }
 
 export function removeSnapshot(dir: string): void {
-	// The link goes first so nothing can ever follow it into the real node_modules.
-	rmSync(join(dir, "node_modules"), { force: true });
+	// rmSync removes links themselves, never what they point to.
 	rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,0 +1,443 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { type Petstore, startPetstore } from "../../dev/petstore/server.ts";
+import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "./support/stack";
+
+/**
+ * The delivery guarantees under faults, end to end: two flows take hooks while the Petstore
+ * answers 503, 429 with Retry-After, hangs past the Worker's 30 s timeout, and the whole local
+ * stack is stopped and started again (same state, same port) while retries are pending. One
+ * Petstore lives in this process across the restart (HOOKFLOW_PETSTORE_URL), so its pets and
+ * request log cover both runs. Every accepted hook must be delivered exactly once, in
+ * acceptance order per flow, one at a time per flow, and counted.
+ *
+ * npm start runs from a snapshot of the working tree: `wrangler dev` reloads the Worker on every
+ * change to a file it watches, and an edit or install elsewhere in the repo must not add
+ * interruptions the test did not make. (Reloads are still counted and printed.)
+ */
+
+const PER_FLOW = 15;
+const FLOWS = ["alpha", "beta"] as const;
+type FlowKey = (typeof FLOWS)[number];
+const STATUSES = ["Available", "Pending", "Sold"];
+
+type Fault = { status?: number; retryAfter?: string; hangMs?: number; delayMs?: number; afterCreate?: boolean };
+type PetstoreRequest = {
+	seq: number;
+	method: string;
+	path: string;
+	startedAt: string;
+	endedAt: string | null;
+	body: unknown;
+	idempotencyKey: string | null;
+	responseStatus: number | null;
+};
+type Counters = { received: number; succeeded: number; failed: number; inFlight: number };
+type ExecutionSummary = { id: string; status: string; attempts: number; error: string | null };
+type Attempt = { n: number; status: number | null; outcome: string; error: string | null };
+
+let petstore: Petstore | undefined;
+let stack: Stack | undefined;
+let stateDir = "";
+let snapshot = "";
+let port = 0;
+
+const flowIds = {} as Record<FlowKey, string>;
+const accepted = { alpha: [], beta: [] } as Record<FlowKey, { name: string; requestId: string }[]>;
+const rejected: { name: string; phase: string; reason: string }[] = [];
+const next = { alpha: 0, beta: 0 } as Record<FlowKey, number>;
+
+const runId = Math.random().toString(36).slice(2, 10);
+let senderRetries = 0;
+const callMs = (c: PetstoreRequest) => (c.endedAt === null ? Number.POSITIVE_INFINITY : Date.parse(c.endedAt) - Date.parse(c.startedAt));
+/** How often wrangler dev reloaded the Worker (it watches its project's files), over both runs of the stack. */
+let reloadsOfEarlierRuns = 0;
+let outputOfEarlierRuns = "";
+const reloads = () => reloadsOfEarlierRuns + (stack?.output().match(/Reloading local server/g)?.length ?? 0);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const petstoreOrigin = () => new URL(petstore?.url ?? "").origin;
+
+async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+	if (!stack) throw new Error("the stack is not running");
+	const response = await fetch(`${stack.origin}${path}`, {
+		method,
+		headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
+		body: body === undefined ? undefined : JSON.stringify(body),
+		signal: AbortSignal.timeout(15_000),
+	});
+	const text = await response.text();
+	if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+	return JSON.parse(text) as T;
+}
+
+async function control<T = any>(path: string, body?: unknown): Promise<T> {
+	const response = await fetch(`${petstoreOrigin()}/__control${path}`, {
+		method: body === undefined ? "GET" : "POST",
+		headers: { "content-type": "application/json" },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	if (!response.ok) throw new Error(`/__control${path} → ${response.status} ${await response.text()}`);
+	return (await response.json()) as T;
+}
+
+const injectFaults = (responses: Fault[]) => control("/faults", { responses });
+const petPosts = async () =>
+	(await control<{ requests: PetstoreRequest[]; maxConcurrent: number }>("/requests")).requests.filter(
+		(r) => r.method === "POST" && r.path === "/v2/pet",
+	);
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check().catch(() => undefined);
+		if (value !== undefined) return value;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+		await sleep(300);
+	}
+}
+
+/**
+ * One hook for `flow`, with the next unique petname. Only a 200 reply counts as accepted. It
+ * carries an idempotency-key, so like a well-behaved sender it may retry a failed send (not
+ * while the stack is down): a retry of a request that was in fact accepted maps to the same
+ * execution id and creates nothing new.
+ */
+async function sendHook(flow: FlowKey, phase: string, origin: string): Promise<void> {
+	const i = next[flow]++;
+	const name = `${flow}-${i}`;
+	const tries = phase === "down" ? 1 : 3;
+	let reason = "";
+	for (let attempt = 1; attempt <= tries; attempt++) {
+		if (attempt > 1) {
+			senderRetries++;
+			await sleep(1000);
+		}
+		try {
+			const response = await fetch(`${origin}/hook/${flowIds[flow]}`, {
+				method: "POST",
+				headers: { "content-type": "application/json", "idempotency-key": `${runId}-${name}` },
+				body: JSON.stringify({ petname: name, petstatus: STATUSES[i % STATUSES.length] }),
+				signal: AbortSignal.timeout(15_000),
+			});
+			const text = await response.text();
+			if (response.status === 200) {
+				accepted[flow].push({ name, requestId: (JSON.parse(text) as { requestId: string }).requestId });
+				return;
+			}
+			reason = `${response.status} ${text.slice(0, 200)}`;
+			if (response.status < 500) break;
+		} catch (error) {
+			reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+		}
+	}
+	rejected.push({ name, phase, reason });
+}
+
+/** `rounds` hooks per flow, interleaved, one after the other (so acceptance order is send order per flow). */
+async function sendRounds(rounds: number, phase: string, origin: string): Promise<void> {
+	for (let round = 0; round < rounds; round++) {
+		for (const flow of FLOWS) await sendHook(flow, phase, origin);
+	}
+}
+
+const acceptedCount = () => FLOWS.reduce((n, flow) => n + accepted[flow].length, 0);
+const flowOf = (name: unknown): FlowKey | undefined => FLOWS.find((flow) => typeof name === "string" && name.startsWith(`${flow}-`));
+
+/** true once every execution accepted so far has succeeded in the run log. */
+async function allSucceeded(): Promise<true | undefined> {
+	for (const flow of FLOWS) {
+		const succeeded = new Set((await runLog(flow)).filter((e) => e.status === "succeeded").map((e) => e.id));
+		if (!accepted[flow].every((a) => succeeded.has(a.requestId))) return undefined;
+	}
+	return true;
+}
+
+async function runLog(flow: FlowKey): Promise<ExecutionSummary[]> {
+	const { executions } = await api<{ executions: ExecutionSummary[] }>("GET", `/api/flows/${flowIds[flow]}/executions?limit=100`);
+	return executions;
+}
+
+/** The most POST /v2/pet calls of one flow the Petstore ever had open at once (an end at t does not overlap a start at t). */
+function maxOverlap(requests: PetstoreRequest[]): number {
+	const events = requests.flatMap((r) => [
+		{ at: Date.parse(r.startedAt), delta: 1 },
+		{ at: r.endedAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.endedAt), delta: -1 },
+	]);
+	events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+	let open = 0;
+	let max = 0;
+	for (const event of events) {
+		open += event.delta;
+		max = Math.max(max, open);
+	}
+	return max;
+}
+
+async function launch(): Promise<Stack> {
+	return startStack({ root: snapshot, port, stateDir, env: { HOOKFLOW_PETSTORE_URL: petstore?.url ?? "" }, readyTimeoutMs: 60_000 });
+}
+
+beforeAll(async () => {
+	petstore = await startPetstore();
+	stateDir = mkdtempSync(join(tmpdir(), "hookflow-faults-"));
+	snapshot = snapshotRepo();
+	port = await freePort();
+	stack = await launch();
+	expect(stack.output()).toContain(`Petstore     ${petstore.url}`);
+}, 70_000);
+
+afterAll(async () => {
+	try {
+		await stack?.stop();
+	} finally {
+		try {
+			await petstore?.close();
+		} finally {
+			if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+			if (snapshot) removeSnapshot(snapshot);
+		}
+	}
+}, 30_000);
+
+describe("delivery under Petstore faults and a restart of the whole stack", () => {
+	it("delivers every accepted hook exactly once, in order, one at a time per flow", async () => {
+		onTestFailed(() => {
+			console.log(`npm start printed (last 8000 characters):\n${(outputOfEarlierRuns + (stack?.output() ?? "")).slice(-8000)}`);
+		});
+		const testStart = Date.now();
+		const elapsed = () => `${((Date.now() - testStart) / 1000).toFixed(1)} s`;
+		const origin = stack?.origin ?? "";
+
+		// ── two running flows on the seeded "Local Petstore" credential, with a short retry policy
+		const { credentials } = await api("GET", "/api/credentials?component=petstore");
+		const localPetstore = credentials.find((c: { name: string }) => c.name === "Local Petstore");
+		expect(localPetstore).toBeDefined();
+		for (const flow of FLOWS) {
+			const { credential } = await api("POST", "/api/credentials", {
+				component: "webhook",
+				name: `Faults ${flow}`,
+				auth: { type: "none" },
+			});
+			const created = await api("POST", "/api/flows", { name: `Faults ${flow}` });
+			flowIds[flow] = created.flow.id;
+			await api("PUT", `/api/flows/${flowIds[flow]}/draft`, {
+				trigger: { component: "webhook", credentialId: credential.id },
+				steps: [
+					{ component: "petstore", action: "createPet", credentialId: localPetstore.id, mapping: { name: "petname", status: "petstatus" } },
+				],
+				retryPolicy: { maxAttempts: 20, baseDelayMs: 200, maxDelayMs: 2000 },
+			});
+			await api("POST", `/api/flows/${flowIds[flow]}/publish`);
+			await api("POST", `/api/flows/${flowIds[flow]}/start`);
+		}
+
+		// ── phase 1: 503s (one after the pet was stored, as if the reply were lost), 429s with
+		// Retry-After, and one call that hangs past the Worker's 30 s timeout.
+		const faults1: Fault[] = [
+			{ status: 503 },
+			{ status: 503 },
+			{ status: 503, afterCreate: true },
+			{ status: 503 },
+			{ status: 429, retryAfter: "1" },
+			{ status: 429, retryAfter: "1" },
+			{ hangMs: 35_000 },
+		];
+		await injectFaults(faults1);
+		await sendRounds(7, "phase 1", origin);
+		console.log(`[${elapsed()}] phase 1: ${acceptedCount()} accepted`);
+		// The hanging call is the longest of those that met the faults; wait until the Worker gave up on it.
+		const hung = await eventually(
+			"the hanging Petstore call to end",
+			async () => {
+				if ((await injectFaults([])).queued > 0) return undefined;
+				const calls = await petPosts();
+				if (calls.some((c) => c.endedAt === null)) return undefined;
+				return calls.reduce((a, b) => (callMs(b) > callMs(a) ? b : a));
+			},
+			60_000,
+		);
+		console.log(`[${elapsed()}] the hanging call (${(hung.body as { name?: string } | null)?.name}) ended after ${callMs(hung)} ms`);
+		expect(callMs(hung)).toBeGreaterThanOrEqual(29_000);
+		expect(callMs(hung)).toBeLessThan(35_000);
+
+		// ── phase 2: at the stop, alpha's head waits out a Retry-After of 20 s (an alarm in the future)
+		// and beta's head is in the middle of a call that hangs; more hooks wait behind both.
+		await eventually("phase 1 to be delivered", allSucceeded, 30_000);
+		await injectFaults([{ status: 429, retryAfter: "20" }]);
+		await sendHook("alpha", "phase 2", origin);
+		const alphaHead = accepted.alpha.at(-1);
+		await eventually("alpha to meet the 429", async () => ((await injectFaults([])).queued === 0 ? true : undefined), 15_000);
+		await injectFaults([{ status: 503 }, { hangMs: 60_000 }]);
+		await sendHook("beta", "phase 2", origin);
+		const betaHead = accepted.beta.at(-1);
+		await sendRounds(2, "phase 2", origin);
+		console.log(`[${elapsed()}] phase 2: ${acceptedCount()} accepted`);
+		// The local queue (miniflare) keeps unconsumed messages in memory only, so wait until the
+		// flow objects have stored every accepted hook before stopping.
+		const atStop = await eventually(
+			"every accepted hook stored by its flow object, alpha retrying, beta's call in flight",
+			async () => {
+				let pending = 0;
+				for (const flow of FLOWS) {
+					const { flow: view } = await api<{ flow: { counters: Counters } }>("GET", `/api/flows/${flowIds[flow]}`);
+					if (view.counters.received !== accepted[flow].length) return undefined;
+					pending += view.counters.inFlight;
+				}
+				const alphaStatus = (await runLog("alpha")).find((e) => e.id === alphaHead?.requestId)?.status;
+				const open = (await petPosts()).filter((p) => p.endedAt === null);
+				if ((await injectFaults([])).queued > 0 || alphaStatus !== "retrying" || open.length !== 1) return undefined;
+				return { pending, inFlight: (open[0]?.body as { name?: string } | null)?.name };
+			},
+			30_000,
+		);
+		expect(atStop.inFlight).toBe(betaHead?.name);
+
+		// ── restart: stop npm start (SIGTERM to its process group), send while it is down, start it again.
+		await stack?.stop();
+		reloadsOfEarlierRuns = reloads();
+		outputOfEarlierRuns = stack?.output() ?? "";
+		stack = undefined;
+		console.log(`[${elapsed()}] stack stopped with ${atStop.pending} executions pending, ${atStop.inFlight} in flight`);
+		await sendRounds(1, "down", origin);
+		stack = await launch();
+		expect(stack.origin).toBe(origin);
+		console.log(`[${elapsed()}] stack started again`);
+		// Nothing new arrives yet: the flow objects' alarms alone must resume the pending executions.
+		await eventually("the executions accepted before the restart to succeed after it, with no new hook", allSucceeded, 45_000);
+		console.log(`[${elapsed()}] everything accepted before the restart delivered`);
+
+		// ── phase 3: a few more failures, and the rest of the hooks.
+		await injectFaults([{ status: 503 }, { status: 503, afterCreate: true }, { status: 429, retryAfter: "1" }]);
+		await sendRounds(PER_FLOW - next.alpha, "phase 3", origin);
+		console.log(`[${elapsed()}] phase 3: ${acceptedCount()} accepted, ${rejected.length} rejected`);
+
+		// ── wait until every accepted execution has succeeded.
+		const logs = await eventually(
+			"every accepted execution to succeed",
+			async () => {
+				const byFlow = {} as Record<FlowKey, ExecutionSummary[]>;
+				for (const flow of FLOWS) {
+					byFlow[flow] = await runLog(flow);
+					const succeeded = new Set(byFlow[flow].filter((e) => e.status === "succeeded").map((e) => e.id));
+					if (!accepted[flow].every((a) => succeeded.has(a.requestId))) return undefined;
+				}
+				return byFlow;
+			},
+			90_000,
+		).catch(async (error) => {
+			for (const flow of FLOWS) console.log(flow, JSON.stringify(await runLog(flow).catch(() => [])));
+			console.log(stack?.output().slice(-6000));
+			throw error;
+		});
+		console.log(`[${elapsed()}] all accepted executions succeeded`);
+
+		// ── what the Petstore saw
+		const pets = await control<{ id: number; name: string; status: string }[]>("/pets");
+		const posts = await petPosts();
+		const { maxConcurrent: globalMaxConcurrent } = await control<{ maxConcurrent: number }>("/requests");
+		const acceptedIds = new Set(FLOWS.flatMap((flow) => accepted[flow].map((a) => a.requestId)));
+
+		const petsByName = new Map<string, number>();
+		for (const pet of pets) petsByName.set(pet.name, (petsByName.get(pet.name) ?? 0) + 1);
+		const duplicates = [...petsByName].filter(([, n]) => n > 1).map(([name]) => name);
+
+		const successfulByKey = new Map<string, PetstoreRequest[]>();
+		for (const post of posts) {
+			if (post.responseStatus === null || post.responseStatus < 200 || post.responseStatus > 299) continue;
+			const list = successfulByKey.get(post.idempotencyKey ?? "") ?? [];
+			list.push(post);
+			successfulByKey.set(post.idempotencyKey ?? "", list);
+		}
+		const twiceDelivered = [...successfulByKey].filter(([, list]) => list.length > 1);
+
+		const overlap = {} as Record<FlowKey, number>;
+		for (const flow of FLOWS) overlap[flow] = maxOverlap(posts.filter((p) => flowOf((p.body as { name?: unknown } | null)?.name) === flow));
+
+		const attemptsTotal = FLOWS.reduce((n, flow) => n + logs[flow].reduce((m, e) => m + e.attempts, 0), 0);
+		const attempts = (
+			await Promise.all(
+				FLOWS.flatMap((flow) =>
+					accepted[flow].map(
+						async (a) => (await api<{ execution: { attempts: Attempt[] } }>("GET", `/api/executions/${a.requestId}`)).execution.attempts,
+					),
+				),
+			)
+		).flat();
+		const counters = {} as Record<FlowKey, Counters>;
+		for (const flow of FLOWS)
+			counters[flow] = (await api<{ flow: { counters: Counters } }>("GET", `/api/flows/${flowIds[flow]}`)).flow.counters;
+
+		console.log(
+			[
+				"faults e2e counts:",
+				`  accepted             ${acceptedCount()} (alpha ${accepted.alpha.length}, beta ${accepted.beta.length})`,
+				`  rejected             ${rejected.length} (${rejected.map((r) => `${r.name} [${r.phase}]: ${r.reason}`).join("; ") || "none"})`,
+				`  delivered            ${pets.length} pets, ${petsByName.size} distinct names`,
+				`  duplicates           ${duplicates.length} pets, ${twiceDelivered.length} idempotency keys with more than one 2xx`,
+				`  max concurrent       alpha ${overlap.alpha}, beta ${overlap.beta} (Petstore global ${globalMaxConcurrent})`,
+				`  attempts total       ${attemptsTotal} in the run log, ${posts.length} POST /v2/pet at the Petstore`,
+				`  attempt outcomes     ${attempts.filter((a) => a.status === 503).length}×503, ${attempts.filter((a) => a.status === 429).length}×429, ${attempts.filter((a) => a.status === null).length}×no response, ${attempts.filter((a) => a.outcome === "succeeded").length}×succeeded`,
+				`  pending at restart   ${atStop.pending} (${atStop.inFlight} in flight)`,
+				`  sender retries       ${senderRetries}; wrangler dev reloads ${reloads()}`,
+				`  counters             alpha ${JSON.stringify(counters.alpha)}, beta ${JSON.stringify(counters.beta)}`,
+				`  took                 ${elapsed()}`,
+			].join("\n"),
+		);
+
+		// Enough was accepted on both sides of the restart for the test to mean something.
+		expect(accepted.alpha.length).toBeGreaterThanOrEqual(PER_FLOW - 2);
+		expect(accepted.beta.length).toBeGreaterThanOrEqual(PER_FLOW - 2);
+		expect(rejected.filter((r) => r.phase !== "down")).toEqual([]);
+		expect(rejected.filter((r) => r.phase === "down")).toHaveLength(FLOWS.length);
+
+		// The run log holds exactly the accepted executions, all succeeded.
+		for (const flow of FLOWS) {
+			expect(new Set(logs[flow].map((e) => e.id))).toEqual(new Set(accepted[flow].map((a) => a.requestId)));
+			expect(logs[flow].filter((e) => e.status !== "succeeded")).toEqual([]);
+		}
+
+		// Exactly once: one pet per accepted petname, none for the rejected ones, nothing else.
+		expect(duplicates).toEqual([]);
+		expect([...petsByName.keys()].sort()).toEqual(FLOWS.flatMap((flow) => accepted[flow].map((a) => a.name)).sort());
+		// …and the Worker never re-sent a call that had already succeeded (the Petstore's dedupe is not relied on).
+		expect(twiceDelivered.map(([key, list]) => ({ key, seqs: list.map((p) => p.seq) }))).toEqual([]);
+		expect([...successfulByKey.keys()].sort()).toEqual([...acceptedIds].sort());
+		expect(posts.every((p) => p.idempotencyKey !== null && acceptedIds.has(p.idempotencyKey))).toBe(true);
+
+		for (const flow of FLOWS) {
+			const inAcceptanceOrder = accepted[flow].map((a) => a.name);
+			// Per flow, the successful creates came in acceptance order…
+			const successes = posts
+				.filter((p) => flowOf((p.body as { name?: unknown } | null)?.name) === flow && p.responseStatus === 200)
+				.sort((a, b) => a.seq - b.seq)
+				.map((p) => (p.body as { name: string }).name);
+			expect(successes).toEqual(inAcceptanceOrder);
+			// …and so were the pets (ids grow with creation, a pet stored before a lost reply included).
+			const created = pets
+				.filter((p) => flowOf(p.name) === flow)
+				.sort((a, b) => a.id - b.id)
+				.map((p) => p.name);
+			expect(created).toEqual(inAcceptanceOrder);
+			// One call at a time per flow.
+			expect(overlap[flow]).toBe(1);
+			// The flow object's counters agree with what was accepted.
+			expect(counters[flow]).toEqual({
+				received: accepted[flow].length,
+				succeeded: accepted[flow].length,
+				failed: 0,
+				inFlight: 0,
+				authFailures: 0,
+			});
+		}
+		// Status lower-cased on the way (mapping status ← petstatus).
+		expect(pets.every((p) => ["available", "pending", "sold"].includes(p.status))).toBe(true);
+
+		// Every kind of fault was met and retried: 503, 429 and the 30 s timeout.
+		expect(attempts.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(5);
+		expect(attempts.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(4);
+		expect(attempts.some((a) => a.status === null && /did not answer within 30 s/.test(a.error ?? ""))).toBe(true);
+		expect(attempts.filter((a) => a.outcome === "succeeded")).toHaveLength(acceptedCount());
+	}, 140_000); // Bounded with the hooks: 70 s to start, 140 s to run, 30 s to clean up.
+});
