@@ -80,7 +80,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		const id = randomBase64Url(12);
 		let row: typeof credentials.$inferInsert;
 		if (body.component === "webhook") {
-			const { details, secret } = splitWebhookAuth(body.auth);
+			const { details, secret } = await splitWebhookAuth(body.auth, c.env);
 			row = { id, component: "webhook", name: body.name, type: body.auth.type, details, sealedSecrets: await sealJson(secret, c.env) };
 		} else {
 			await checkPetstoreKey(c.env, body.baseUrl, body.apiKey);
@@ -108,7 +108,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			if (body.apiKey !== undefined || body.baseUrl !== undefined)
 				throw new ApiError(400, "apiKey and baseUrl belong to Petstore credentials; send auth to change a webhook credential");
 			if (body.auth) {
-				const { details, secret } = splitWebhookAuth(body.auth);
+				const { details, secret } = await splitWebhookAuth(body.auth, c.env);
 				changes.type = body.auth.type;
 				changes.details = details;
 				changes.sealedSecrets = await sealJson(secret, c.env);

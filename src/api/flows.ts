@@ -10,7 +10,7 @@ import { invalidateIngressConfig } from "../hook/config-cache";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { ApiError, notFound, valid } from "./errors";
 
-const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0 };
+const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 };
 
 export function hookUrl(requestUrl: string, flowId: string): string {
 	return `${new URL(requestUrl).origin}/hook/${flowId}`;

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { timingSafeEqualText } from "../crypto/timing-safe";
 import { exportImportRoutes } from "../ops/export-import";
+import { rotateKeyRoutes } from "../ops/rotate-key";
+import { accessConfig, verifyAccessJwt } from "./access";
 import { componentsRoutes } from "./components";
 import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
@@ -9,14 +11,18 @@ import { flowsRoutes } from "./flows";
 import { openapiRoutes } from "./openapi";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
 
-/** The admin API: everything behind the bearer token, nothing cached. */
+/** The admin API: everything behind the bearer token (or a Cloudflare Access JWT, when configured), nothing cached. */
 export const api = new Hono<{ Bindings: Env }>()
 	.use(async (c, next) => {
 		c.header("cache-control", "no-store");
 		const token = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
 		if (!c.env.ADMIN_TOKEN) throw new ApiError(503, "ADMIN_TOKEN is not configured: set it with `wrangler secret put ADMIN_TOKEN`");
 		if (!token || !(await timingSafeEqualText(token, c.env.ADMIN_TOKEN))) {
-			throw new ApiError(401, "Send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`");
+			const access = accessConfig(c.env);
+			const assertion = c.req.header("cf-access-jwt-assertion");
+			if (!access || !assertion) throw new ApiError(401, "Send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`");
+			const verdict = await verifyAccessJwt(assertion, access, Date.now());
+			if (!verdict.ok) throw new ApiError(401, `Cloudflare Access token refused: ${verdict.reason}`);
 		}
 		await next();
 	})
@@ -29,6 +35,7 @@ export const api = new Hono<{ Bindings: Env }>()
 	.route("/mappings", mappingsRoutes)
 	.route("/", exportImportRoutes)
 	.route("/openapi.json", openapiRoutes)
+	.route("/admin/rotate-key", rotateKeyRoutes)
 	// An unknown /api path is an API error, not a page of the designer.
 	.all("*", (c) => {
 		throw new ApiError(404, `No API route for ${c.req.method} ${new URL(c.req.url).pathname}`);

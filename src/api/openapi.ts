@@ -169,6 +169,13 @@ const operations: readonly Operation[] = [
 		ok: [201, "{flows, warnings}"],
 	},
 	{ method: "get", path: "/api/openapi.json", tag: "operations", summary: "This document", ok: [200, "OpenAPI 3.1"] },
+	{
+		method: "post",
+		path: "/api/admin/rotate-key",
+		tag: "operations",
+		summary: "Re-seal every credential under CREDENTIALS_KEY (the old key in CREDENTIALS_KEY_PREVIOUS)",
+		ok: [200, "{keyId, resealed, hashedUnderOldKey}"],
+	},
 ];
 
 type JsonSchema = Record<string, unknown>;

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { type HashedSecret, importKeyedHash, keyedHash } from "../crypto/keyed-hash";
+import type { KeyRing } from "../crypto/seal";
 import type { CredentialDetails } from "../db/schema";
 import { createApiKeyVerifier, DEFAULT_API_KEY_HEADER } from "../hook/auth/api-key";
 import { createBasicVerifier } from "../hook/auth/basic";
@@ -50,20 +52,25 @@ export const webhookAuthSchema = z.discriminatedUnion("type", [
 export type WebhookAuth = z.infer<typeof webhookAuthSchema>;
 export type WebhookAuthType = WebhookAuth["type"];
 
-/** What one secret of each type holds once unsealed. */
+/**
+ * What one secret of each type holds once unsealed: HMAC and Standard Webhooks keys must be read
+ * back to sign, so they keep `value`; a Basic password or API key is only compared, so it keeps
+ * only `hash` (crypto/keyed-hash.ts). A Basic or API-key `value` is from before hashing.
+ */
 export interface WebhookSecret {
 	value?: string;
+	hash?: string;
 }
 
 /** Splits the API's auth object into the public details and the secret to seal. */
-export function splitWebhookAuth(auth: WebhookAuth): { details: CredentialDetails; secret: WebhookSecret } {
+export async function splitWebhookAuth(auth: WebhookAuth, keys: KeyRing): Promise<{ details: CredentialDetails; secret: WebhookSecret }> {
 	switch (auth.type) {
 		case "none":
 			return { details: {}, secret: {} };
 		case "basic":
-			return { details: { username: auth.username }, secret: { value: auth.password } };
+			return { details: { username: auth.username }, secret: { hash: await keyedHash(auth.password, keys) } };
 		case "apiKey":
-			return { details: { headerName: auth.headerName ?? DEFAULT_API_KEY_HEADER }, secret: { value: auth.key } };
+			return { details: { headerName: auth.headerName ?? DEFAULT_API_KEY_HEADER }, secret: { hash: await keyedHash(auth.key, keys) } };
 		case "hmac":
 			return {
 				details: { headerName: auth.headerName ?? DEFAULT_HMAC_HEADER, algorithm: auth.algorithm ?? "sha256" },
@@ -74,20 +81,31 @@ export function splitWebhookAuth(auth: WebhookAuth): { details: CredentialDetail
 	}
 }
 
+/** The stored hashes, imported; a secret stored before hashing is hashed in memory until `rotate-key` stores its hash. */
+function importHashes(secrets: readonly WebhookSecret[], keys: KeyRing): Promise<HashedSecret[]> {
+	return Promise.all(
+		secrets.flatMap((s) => {
+			if (s.hash !== undefined) return [importKeyedHash(s.hash, keys)];
+			return s.value === undefined ? [] : [keyedHash(s.value, keys).then((hash) => importKeyedHash(hash, keys))];
+		}),
+	);
+}
+
 /** Builds the verifier for a credential; `secrets` holds the current one first, then any still-valid previous one. */
 export async function createWebhookVerifier(
 	type: WebhookAuthType,
 	details: CredentialDetails,
 	secrets: readonly WebhookSecret[],
+	keys: KeyRing,
 ): Promise<Verifier> {
 	const values = secrets.map((s) => s.value).filter((v): v is string => typeof v === "string");
 	switch (type) {
 		case "none":
 			return createNoneVerifier();
 		case "basic":
-			return createBasicVerifier(details.username ?? "", values);
+			return createBasicVerifier(details.username ?? "", await importHashes(secrets, keys));
 		case "apiKey":
-			return createApiKeyVerifier(details.headerName ?? DEFAULT_API_KEY_HEADER, values);
+			return createApiKeyVerifier(details.headerName ?? DEFAULT_API_KEY_HEADER, await importHashes(secrets, keys));
 		case "hmac":
 			return createHmacVerifier(details.headerName ?? DEFAULT_HMAC_HEADER, details.algorithm ?? "sha256", values);
 		case "standardWebhooks":

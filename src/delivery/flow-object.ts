@@ -30,6 +30,8 @@ export interface FlowCounters {
 	succeeded: number;
 	failed: number;
 	inFlight: number;
+	/** Hook requests refused with 401, as the ingress reported them. */
+	authFailures: number;
 }
 
 interface InboxRow extends Record<string, SqlStorageValue> {
@@ -235,7 +237,12 @@ export class FlowObject extends DurableObject<Env> {
 		const rows = this.#sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters").toArray();
 		const get = (name: string) => Number(rows.find((r) => r.name === name)?.value ?? 0);
 		const inFlight = Number(this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM inbox").one().n);
-		return { received: get("received"), succeeded: get("succeeded"), failed: get("failed"), inFlight };
+		return { received: get("received"), succeeded: get("succeeded"), failed: get("failed"), inFlight, authFailures: get("authFailures") };
+	}
+
+	/** The ingress reports refused authentications here so the dashboard can show them per flow. */
+	async addAuthFailures(count: number): Promise<void> {
+		this.#bump("authFailures", count);
 	}
 
 	/** The flow was deleted: drop everything, pending executions included. */

@@ -63,7 +63,7 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		running: true,
 		version: row.version,
 		authType: type,
-		verifier: await createWebhookVerifier(type, row.credential.details, secrets),
+		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),
 		rateLimit: definition.rateLimit ?? null,
 	};
 }

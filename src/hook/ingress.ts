@@ -41,7 +41,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 
 export async function handleHook(c: HookContext): Promise<Response> {
 	const startedAt = Date.now();
-	const seen: { authType: string | null } = { authType: null };
+	const seen: { authType: string | null; reason?: string } = { authType: null };
 	const response = await acceptHook(c, startedAt, seen);
 	log(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", "hook", {
 		flowId: c.req.param("flowId"),
@@ -49,13 +49,34 @@ export async function handleHook(c: HookContext): Promise<Response> {
 		method: c.req.method,
 		status: response.status,
 		auth: seen.authType,
+		// A 401's reason names the check that failed, never a given or expected value.
+		reason: seen.reason,
 		bytes: Number(c.req.header("content-length") ?? 0) || null,
 		ms: Date.now() - startedAt,
 	});
 	return response;
 }
 
-async function acceptHook(c: HookContext, nowMs: number, seen: { authType: string | null }): Promise<Response> {
+/**
+ * After a 401: the flow object counts it for the dashboard, and the rate-limiting binding counts it
+ * per (flow, client) across this location's isolates. When the binding says the client is over the
+ * limit, this isolate's counter is filled too, so its zero-I/O gate answers 429 from then on.
+ */
+async function recordAuthFailure(env: Env, flowId: string, clientKey: string): Promise<void> {
+	const [counted, limited] = await Promise.allSettled([
+		env.FLOW.getByName(flowId).addAuthFailures(1),
+		env.AUTH_FAILURES.limit({ key: clientKey }),
+	]);
+	if (limited.status === "fulfilled" && !limited.value.success) {
+		let count = 0;
+		while (count < AUTH_FAILURE_LIMIT) count = authFailures.add(clientKey, Date.now(), AUTH_FAILURE_WINDOW_MS);
+	}
+	for (const outcome of [counted, limited]) {
+		if (outcome.status === "rejected") log("warn", "hook.auth_failure_unrecorded", { flowId, error: (outcome.reason as Error).message });
+	}
+}
+
+async function acceptHook(c: HookContext, nowMs: number, seen: { authType: string | null; reason?: string }): Promise<Response> {
 	const flowId = c.req.param("flowId") ?? "";
 	const request = c.req.raw;
 	if (!ALLOWED_METHODS.includes(request.method)) {
@@ -102,6 +123,9 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 	const auth = await config.verifier.verify({ headers: request.headers, rawBody, nowMs });
 	if (!auth.ok) {
 		authFailures.add(clientKey, nowMs, AUTH_FAILURE_WINDOW_MS);
+		seen.reason = auth.reason;
+		// waitUntil: the 401 goes out without waiting for the object or the binding, and the runtime keeps that work alive after it.
+		c.executionCtx.waitUntil(recordAuthFailure(c.env, flowId, clientKey));
 		return hookError(401, auth.reason, auth.wwwAuthenticate ? { "www-authenticate": auth.wwwAuthenticate } : {});
 	}
 	// Only authenticated requests count against the flow's rate limit: strangers cannot use it up.

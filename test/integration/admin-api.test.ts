@@ -345,7 +345,7 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0 },
+			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 },
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
@@ -440,7 +440,13 @@ describe("flows", () => {
 
 		const stopped = await api("POST", `/api/flows/${flow.id}/stop`);
 		expect(stopped.flow).toMatchObject({ status: "stopped", version: 2 });
-		expect((await api("GET", `/api/flows/${flow.id}`)).flow.counters).toEqual({ received: 3, succeeded: 3, failed: 0, inFlight: 0 });
+		expect((await api("GET", `/api/flows/${flow.id}`)).flow.counters).toEqual({
+			received: 3,
+			succeeded: 3,
+			failed: 0,
+			inFlight: 0,
+			authFailures: 0,
+		});
 	});
 
 	it("DELETE stops and deletes the flow with its run log", async () => {
@@ -667,7 +673,13 @@ describe("executions", () => {
 			"both failed executions to be retried",
 		);
 		expect((await api("GET", `/api/executions/${third}`)).execution.attempts).toHaveLength(1);
-		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual({ received: 4, succeeded: 2, failed: 2, inFlight: 0 });
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual({
+			received: 4,
+			succeeded: 2,
+			failed: 2,
+			inFlight: 0,
+			authFailures: 0,
+		});
 
 		const { flow: other } = await api("POST", "/api/flows", { name: "Nothing failed" });
 		expect(await api("POST", `/api/flows/${other.id}/retry-failed`)).toEqual({ retried: 0 });

@@ -129,7 +129,7 @@ describe("the flow object survives eviction", () => {
 		const stub = env.FLOW.getByName(flowId);
 		expect(await fastForwardAlarm(stub)).toBe(true);
 		await waitForExecution(requestId, "succeeded");
-		expect(await stub.counters()).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0 });
+		expect(await stub.counters()).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0 });
 	});
 });
 
@@ -146,7 +146,13 @@ describe("manual retry", () => {
 			[1, 503],
 			[2, 200],
 		]);
-		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0 });
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual({
+			received: 1,
+			succeeded: 1,
+			failed: 0,
+			inFlight: 0,
+			authFailures: 0,
+		});
 		const again = await call("POST", `/api/executions/${requestId}/retry`);
 		expect(again.status).toBe(409);
 		expect(((await again.json()) as { error: { message: string } }).error.message).toContain("succeeded");

@@ -31,7 +31,7 @@ describe("hook → queue → flow object → Petstore", () => {
 		expect(creates[0]?.idempotencyKey).toBe(reply.requestId);
 
 		const { flow } = await api("GET", `/api/flows/${flowId}`);
-		expect(flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0 });
+		expect(flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0 });
 		const log = await api("GET", `/api/flows/${flowId}/executions`);
 		expect(log.executions.map((e: { id: string }) => e.id)).toEqual([reply.requestId]);
 		expect((await call("GET", `/api/flows/${flowId}`, undefined, { authorization: "Bearer wrong" })).status).toBe(401);

@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createWebhookVerifier } from "../../src/components/webhook";
+import { importKeyedHash, keyedHash } from "../../src/crypto/keyed-hash";
 import { createApiKeyVerifier } from "../../src/hook/auth/api-key";
 import { createBasicVerifier } from "../../src/hook/auth/basic";
 import { createHmacVerifier } from "../../src/hook/auth/hmac";
@@ -27,6 +29,9 @@ async function hmac(hash: "SHA-256" | "SHA-512", key: Uint8Array, data: string):
 }
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+
+/** Basic passwords and API keys are stored as keyed hashes: the verifiers take those. */
+const hashed = (...values: string[]) => Promise.all(values.map(async (v) => importKeyedHash(await keyedHash(v, env), env)));
 
 function expectRefused(result: AuthResult, reason: RegExp): void {
 	expect(result.ok).toBe(false);
@@ -62,13 +67,15 @@ describe("none", () => {
 	});
 
 	it("is what createWebhookVerifier builds for type none", async () => {
-		const verifier = await createWebhookVerifier("none", {}, []);
+		const verifier = await createWebhookVerifier("none", {}, [], env);
 		expect(await verify(verifier, {})).toEqual({ ok: true });
 	});
 });
 
+const PASS = await hashed("pass");
+
 describe("basic", () => {
-	const verifier = createBasicVerifier("user", ["pass"]);
+	const verifier = createBasicVerifier("user", PASS);
 
 	it("accepts the right username and password", async () => {
 		expect(await verify(verifier, { authorization: basic("user", "pass") })).toEqual({ ok: true });
@@ -79,7 +86,7 @@ describe("basic", () => {
 	});
 
 	it("accepts a password that contains a colon", async () => {
-		const withColon = createBasicVerifier("user", ["pa:ss"]);
+		const withColon = createBasicVerifier("user", await hashed("pa:ss"));
 		expect(await verify(withColon, { authorization: basic("user", "pa:ss") })).toEqual({ ok: true });
 	});
 
@@ -109,7 +116,7 @@ describe("basic", () => {
 	});
 
 	it("accepts both passwords during rotation and refuses a third", async () => {
-		const rotating = await createWebhookVerifier("basic", { username: "user" }, [{ value: "new" }, { value: "old" }]);
+		const rotating = await createWebhookVerifier("basic", { username: "user" }, [{ value: "new" }, { value: "old" }], env);
 		expect(await verify(rotating, { authorization: basic("user", "new") })).toEqual({ ok: true });
 		expect(await verify(rotating, { authorization: basic("user", "old") })).toEqual({ ok: true });
 		expectRefused(await verify(rotating, { authorization: basic("user", "other") }), /Wrong username or password/);
@@ -120,20 +127,20 @@ describe("basic", () => {
 	});
 
 	it("accepts a non-ASCII password sent as UTF-8", async () => {
-		const unicode = createBasicVerifier("jürgen", ["pässwörd"]);
+		const unicode = createBasicVerifier("jürgen", await hashed("pässwörd"));
 		expect(await verify(unicode, { authorization: basic("jürgen", "pässwörd") })).toEqual({ ok: true });
 	});
 });
 
 describe("apiKey", () => {
 	it("accepts the key in the default x-api-key header", async () => {
-		const verifier = await createWebhookVerifier("apiKey", {}, [{ value: "k-123" }]);
+		const verifier = await createWebhookVerifier("apiKey", {}, [{ value: "k-123" }], env);
 		expect(await verify(verifier, { "x-api-key": "k-123" })).toEqual({ ok: true });
 		expect(verifier.secretHeaders).toEqual(["x-api-key"]);
 	});
 
 	it("uses a custom header name, case-insensitively, and hides it", async () => {
-		const verifier = createApiKeyVerifier("X-My_Key", ["k-123"]);
+		const verifier = createApiKeyVerifier("X-My_Key", await hashed("k-123"));
 		expect(verifier.secretHeaders).toEqual(["x-my_key"]);
 		expect(await verify(verifier, { "X-MY_KEY": "k-123" })).toEqual({ ok: true });
 		// The default header does not count when another one is configured.
@@ -141,11 +148,11 @@ describe("apiKey", () => {
 	});
 
 	it("refuses a missing header", async () => {
-		expectRefused(await verify(createApiKeyVerifier("x-api-key", ["k-123"]), {}), /Missing x-api-key header/);
+		expectRefused(await verify(createApiKeyVerifier("x-api-key", await hashed("k-123")), {}), /Missing x-api-key header/);
 	});
 
 	it("refuses a wrong key, a prefix of the key and an empty value", async () => {
-		const verifier = createApiKeyVerifier("x-api-key", ["k-123"]);
+		const verifier = createApiKeyVerifier("x-api-key", await hashed("k-123"));
 		expectRefused(await verify(verifier, { "x-api-key": "k-124" }), /Wrong API key in x-api-key header/);
 		expectRefused(await verify(verifier, { "x-api-key": "k-12" }), /Wrong API key/);
 		expectRefused(await verify(verifier, { "x-api-key": "K-123" }), /Wrong API key/);
@@ -153,7 +160,7 @@ describe("apiKey", () => {
 	});
 
 	it("accepts both keys during rotation and refuses a third", async () => {
-		const verifier = await createWebhookVerifier("apiKey", { headerName: "x-key" }, [{ value: "new" }, { value: "old" }]);
+		const verifier = await createWebhookVerifier("apiKey", { headerName: "x-key" }, [{ value: "new" }, { value: "old" }], env);
 		expect(await verify(verifier, { "x-key": "new" })).toEqual({ ok: true });
 		expect(await verify(verifier, { "x-key": "old" })).toEqual({ ok: true });
 		expectRefused(await verify(verifier, { "x-key": "third" }), /Wrong API key/);
@@ -166,7 +173,7 @@ describe("apiKey", () => {
 
 describe("hmac", () => {
 	it("accepts the RFC 4231 HMAC-SHA256 of the raw body (default header and algorithm)", async () => {
-		const verifier = await createWebhookVerifier("hmac", {}, [{ value: RFC4231_KEY }]);
+		const verifier = await createWebhookVerifier("hmac", {}, [{ value: RFC4231_KEY }], env);
 		expect(verifier.secretHeaders).toEqual(["x-hookflow-signature"]);
 		expect(await verify(verifier, { "x-hookflow-signature": RFC4231_SHA256 }, RFC4231_DATA)).toEqual({ ok: true });
 	});
@@ -179,7 +186,7 @@ describe("hmac", () => {
 	});
 
 	it("accepts the RFC 4231 HMAC-SHA512 with and without the sha512= prefix", async () => {
-		const verifier = await createWebhookVerifier("hmac", { algorithm: "sha512", headerName: "x-signature" }, [{ value: RFC4231_KEY }]);
+		const verifier = await createWebhookVerifier("hmac", { algorithm: "sha512", headerName: "x-signature" }, [{ value: RFC4231_KEY }], env);
 		expect(verifier.secretHeaders).toEqual(["x-signature"]);
 		expect(await verify(verifier, { "x-signature": RFC4231_SHA512 }, RFC4231_DATA)).toEqual({ ok: true });
 		expect(await verify(verifier, { "x-signature": `sha512=${RFC4231_SHA512.toUpperCase()}` }, RFC4231_DATA)).toEqual({ ok: true });
@@ -225,10 +232,12 @@ describe("hmac", () => {
 	});
 
 	it("accepts signatures from both secrets during rotation and refuses a third", async () => {
-		const verifier = await createWebhookVerifier("hmac", { algorithm: "sha256", headerName: "x-sig" }, [
-			{ value: "new" },
-			{ value: "old" },
-		]);
+		const verifier = await createWebhookVerifier(
+			"hmac",
+			{ algorithm: "sha256", headerName: "x-sig" },
+			[{ value: "new" }, { value: "old" }],
+			env,
+		);
 		const body = '{"event":"rotated"}';
 		for (const secret of ["new", "old"]) {
 			const signature = hex(await hmac("SHA-256", encoder.encode(secret), body));
@@ -241,7 +250,7 @@ describe("hmac", () => {
 
 describe("standardWebhooks", () => {
 	it("accepts the specification's example", async () => {
-		const verifier = await createWebhookVerifier("standardWebhooks", {}, [{ value: SW_SECRET }]);
+		const verifier = await createWebhookVerifier("standardWebhooks", {}, [{ value: SW_SECRET }], env);
 		expect(await verify(verifier, swHeaders(), SW_PAYLOAD, SW_NOW_MS)).toEqual({ ok: true });
 	});
 
@@ -313,7 +322,7 @@ describe("standardWebhooks", () => {
 	it("accepts both secrets during rotation and refuses a third", async () => {
 		const keys = [0, 1, 2].map(() => crypto.getRandomValues(new Uint8Array(24)));
 		const secrets = keys.map((k) => `whsec_${base64(k)}`);
-		const verifier = await createWebhookVerifier("standardWebhooks", {}, [{ value: secrets[0] }, { value: secrets[1] }]);
+		const verifier = await createWebhookVerifier("standardWebhooks", {}, [{ value: secrets[0] }, { value: secrets[1] }], env);
 		const body = '{"type":"pet.created"}';
 		const signFor = async (key: Uint8Array) => `v1,${base64(await hmac("SHA-256", key, `msg_1.${NOW_MS / 1000}.${body}`))}`;
 		const headers = (signature: string) => ({

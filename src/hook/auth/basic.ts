@@ -1,10 +1,11 @@
+import { type HashedSecret, matchesKeyedHash } from "../../crypto/keyed-hash";
 import { timingSafeEqualText } from "../../crypto/timing-safe";
 import { AUTH_OK, type Verifier } from "./types";
 
 const CHALLENGE = 'Basic realm="hookflow"';
 
-/** HTTP Basic: any of the credential's passwords (current, or previous during rotation) passes. */
-export function createBasicVerifier(username: string, passwords: readonly string[]): Verifier {
+/** HTTP Basic: any of the credential's passwords (current, or previous during rotation), stored as keyed hashes, passes. */
+export function createBasicVerifier(username: string, passwords: readonly HashedSecret[]): Verifier {
 	return {
 		secretHeaders: ["authorization"],
 		async verify({ headers }) {
@@ -31,8 +32,8 @@ export function createBasicVerifier(username: string, passwords: readonly string
 			const givenUser = decoded.slice(0, colon);
 			const givenPassword = decoded.slice(colon + 1);
 			const userMatches = await timingSafeEqualText(givenUser, username);
-			const passwordMatches = await Promise.all(passwords.map((p) => timingSafeEqualText(givenPassword, p)));
-			if (userMatches && passwordMatches.includes(true)) return AUTH_OK;
+			const passwordMatches = await matchesKeyedHash(givenPassword, passwords);
+			if (userMatches && passwordMatches) return AUTH_OK;
 			return { ok: false, reason: "Wrong username or password", wwwAuthenticate: CHALLENGE };
 		},
 	};
