@@ -249,6 +249,8 @@ export class FlowObject extends DurableObject<Env> {
 	async destroy(): Promise<void> {
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
+		// The instance lives on until evicted: a late queue hand-off must find empty tables, not none.
+		this.#migrate();
 	}
 
 	// ── RPC: sample requests ───────────────────────────────────────────────────────────────

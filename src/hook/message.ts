@@ -5,6 +5,22 @@
  */
 
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
+/** Deeper JSON parses, but cannot be handed on (structured clone and JSON.stringify recurse): refuse it up front. */
+export const MAX_JSON_DEPTH = 1024;
+
+/** Nesting depth of parsed JSON, measured without recursion so the measurement itself cannot overflow. */
+function jsonDepth(value: unknown): number {
+	let deepest = 0;
+	const pending: Array<[unknown, number]> = [[value, 1]];
+	while (pending.length > 0) {
+		const [current, depth] = pending.pop() as [unknown, number];
+		if (typeof current !== "object" || current === null) continue;
+		if (depth > deepest) deepest = depth;
+		if (deepest > MAX_JSON_DEPTH) return deepest;
+		for (const child of Object.values(current)) pending.push([child, depth + 1]);
+	}
+	return deepest;
+}
 
 export type Message = Record<string, unknown>;
 export type ParseResult = { ok: true; message: Message } | { ok: false; status: 400 | 415; error: string };
@@ -61,6 +77,8 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 	} catch (error) {
 		return { ok: false, status: 400, error: `Malformed JSON body: ${(error as Error).message}` };
 	}
+	if (jsonDepth(value) > MAX_JSON_DEPTH)
+		return { ok: false, status: 400, error: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels` };
 	const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
 	return { ok: true, body: isObject ? (value as Message) : { _body: value } };
 }

@@ -10,6 +10,8 @@ export const MAX_EXPRESSION_LENGTH = 4096;
 const MAX_STEPS = 50_000;
 const MAX_DEPTH = 200;
 const MAX_SEQUENCE = 100_000;
+/** Items of all arrays one evaluation may produce: sequences within the sequence limit can still nest. */
+const MAX_ITEMS = 1_000_000;
 const CACHE_SIZE = 500;
 const BUDGET = "__hookflowBudget";
 
@@ -28,9 +30,11 @@ export function compileExpression(source: string): Expression {
 		// stack and sequence are jsonata's own guards against deep recursion and huge arrays.
 		expression = jsonata(source, { stack: MAX_DEPTH, sequence: MAX_SEQUENCE });
 		expression.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, countStep);
+		expression.assign(Symbol.for("jsonata.__evaluate_exit") as unknown as string, countItems);
 	} catch (error) {
 		throw new MappingError(describeJsonataError(error));
 	}
+	assertNoRegex(expression.ast());
 	if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
 	compiled.set(source, expression);
 	return expression;
@@ -46,6 +50,7 @@ function describeJsonataError(error: unknown): string {
 
 interface Budget {
 	steps: number;
+	items: number;
 }
 
 /** Counts evaluation steps; the budget lives in each evaluation's bindings, so concurrent evaluations of one compiled expression stay independent. */
@@ -54,10 +59,30 @@ async function countStep(_node: unknown, _input: unknown, environment: { lookup(
 	if (budget && ++budget.steps > MAX_STEPS) throw new MappingError(`Expression exceeded ${MAX_STEPS} evaluation steps`);
 }
 
+/** Counts the items of every array an evaluation step produced, bounding allocation. */
+async function countItems(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }, result: unknown): Promise<void> {
+	if (!Array.isArray(result)) return;
+	const budget = environment.lookup(BUDGET) as Budget | undefined;
+	if (budget && (budget.items += result.length) > MAX_ITEMS) throw new MappingError(`Expression built more than ${MAX_ITEMS} items`);
+}
+
+/** Regular expressions are refused: backtracking cannot be bounded by the step budget. */
+function assertNoRegex(node: unknown): void {
+	const pending = [node];
+	while (pending.length > 0) {
+		const current = pending.pop();
+		if (typeof current !== "object" || current === null) continue;
+		if ((current as { type?: string }).type === "regex") {
+			throw new MappingError("Regular expressions are not supported in mappings: their matching time cannot be bounded");
+		}
+		pending.push(...Object.values(current));
+	}
+}
+
 export async function evaluateExpression(source: string, input: unknown): Promise<unknown> {
 	const expression = compileExpression(source);
 	try {
-		return await expression.evaluate(input, { [BUDGET]: { steps: 0 } satisfies Budget });
+		return await expression.evaluate(input, { [BUDGET]: { steps: 0, items: 0 } satisfies Budget });
 	} catch (error) {
 		if (error instanceof MappingError) throw error;
 		throw new MappingError(describeJsonataError(error));

@@ -56,7 +56,9 @@ export function snapshotRepo(): string {
 		recursive: true,
 		filter: (source) => !(dirname(source) === resolve(repoRoot) && NOT_SNAPSHOTTED.has(basename(source))),
 	});
-	const { dependencies = {} } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+	const { dependencies = {} } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+		dependencies?: Record<string, string>;
+	};
 	const modules = join(repoRoot, "node_modules");
 	const entries = readdirSync(modules).flatMap((name) =>
 		name.startsWith("@") ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
