@@ -6,6 +6,7 @@ export const COUNTERS = [
 	["succeeded", "Succeeded"],
 	["failed", "Failed"],
 	["inFlight", "In flight"],
+	["authFailures", "Auth failures"],
 ];
 
 export function flowTable(caption, linkTo) {
