@@ -1,6 +1,6 @@
 import { and, eq, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { petstoreCredentialSchema } from "../components/petstore";
 import { verifyPetstoreKey } from "../components/petstore/verify-key";
 import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";

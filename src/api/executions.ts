@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNotNull, lt, or } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { fromBase64, toBase64Url, utf8 } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { attempts, type ExecutionRow, executionStatuses, executions } from "../db/schema";

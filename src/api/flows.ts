@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, max } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { type ZodObject, type ZodType, z } from "zod";
+import type { ZodObject, ZodType } from "zod";
+import * as z from "zod";
 import { credentialComponents } from "../db/schema";
 import { createPetMappingSchema, draftSchema } from "../flows/definition";
 import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";

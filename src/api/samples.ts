@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { buildCreatePetBody } from "../components/petstore/create-pet";
 import { randomHexId } from "../crypto/encoding";
 import { loadPetstoreCredential } from "../db/queries/flows";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type HashedSecret, importKeyedHash, keyedHash } from "../crypto/keyed-hash";
 import type { KeyRing } from "../crypto/seal";
 import type { CredentialDetails } from "../db/schema";

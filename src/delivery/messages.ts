@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Message } from "../hook/message";
 
 /** The queue message for one accepted hook request, validated again where it is consumed. */

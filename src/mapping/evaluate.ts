@@ -63,7 +63,9 @@ async function countStep(_node: unknown, _input: unknown, environment: { lookup(
 async function countItems(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }, result: unknown): Promise<void> {
 	if (!Array.isArray(result)) return;
 	const budget = environment.lookup(BUDGET) as Budget | undefined;
-	if (budget && (budget.items += result.length) > MAX_ITEMS) throw new MappingError(`Expression built more than ${MAX_ITEMS} items`);
+	if (!budget) return;
+	budget.items += result.length;
+	if (budget.items > MAX_ITEMS) throw new MappingError(`Expression built more than ${MAX_ITEMS} items`);
 }
 
 /** Regular expressions are refused: backtracking cannot be bounded by the step budget. */

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { valid } from "../api/errors";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { PET_STATUSES } from "./create-pet";
 
 /** The Petstore API action component: credential fields and the catalogue entry. */
