@@ -1,10 +1,8 @@
 // Moving flows between environments through the admin API:
 //   npm run flows:export -- --url https://hookflow.example.workers.dev > flows.json
 //   npm run flows:import -- --url https://hookflow-staging.example.workers.dev [--publish] < flows.json
-// The admin token comes from HOOKFLOW_TOKEN, else from ADMIN_TOKEN in .dev.vars (the local one).
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { adminToken, fail } from "./lib/admin-client.ts";
 
 const { positionals, values } = parseArgs({
 	allowPositionals: true,
@@ -16,23 +14,6 @@ const { positionals, values } = parseArgs({
 const command = positionals[0];
 if (command !== "export" && command !== "import") fail("usage: node scripts/flows.ts export|import [--url <origin>] [--publish]");
 const origin = values.url.replace(/\/+$/, "");
-
-function fail(message: string): never {
-	console.error(`hookflow: ${message}`);
-	process.exit(1);
-}
-
-function adminToken(): string {
-	if (process.env.HOOKFLOW_TOKEN) return process.env.HOOKFLOW_TOKEN;
-	try {
-		const devVars = readFileSync(fileURLToPath(new URL("../.dev.vars", import.meta.url)), "utf8");
-		const token = /^\s*ADMIN_TOKEN\s*=\s*["']?([^"'\s]+)/m.exec(devVars)?.[1];
-		if (token) return token;
-	} catch {
-		// No .dev.vars: only HOOKFLOW_TOKEN can help.
-	}
-	return fail("set HOOKFLOW_TOKEN to the target's ADMIN_TOKEN (or run `npm start` once to create .dev.vars)");
-}
 
 async function request(method: string, path: string, body?: string): Promise<unknown> {
 	const response = await fetch(`${origin}${path}`, {

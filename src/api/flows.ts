@@ -74,24 +74,7 @@ async function checkPublishable(env: Env, draft: unknown) {
 	}
 	const definition = parsed.data;
 	const step = definition.steps[0];
-	const wanted = [
-		{ id: definition.trigger.credentialId, component: "webhook" },
-		{ id: step?.credentialId ?? "", component: "petstore" },
-	];
-	const found = await getDb(env.DB)
-		.select({ id: credentials.id, component: credentials.component })
-		.from(credentials)
-		.where(
-			inArray(
-				credentials.id,
-				wanted.map((w) => w.id),
-			),
-		);
-	for (const want of wanted) {
-		if (!found.some((f) => f.id === want.id && f.component === want.component)) {
-			throw new ApiError(422, `The draft uses ${want.component} credential ${want.id}, which does not exist`);
-		}
-	}
+	await checkCredentialsExist(env, definition, 422, "The draft");
 	for (const [field, source] of Object.entries(step?.mapping ?? {})) {
 		try {
 			if (source) compileExpression(source);

@@ -1,5 +1,5 @@
-import { fromBase64, toBase64Url, toHex, utf8 } from "./encoding";
-import type { KeyRing } from "./seal";
+import { findCredentialsKey, importCredentialsKey, type KeyRing } from "./credentials-key";
+import { fromBase64, toBase64Url, utf8 } from "./encoding";
 
 /**
  * Keyed hashes for secrets that are only ever compared, never read back (webhook Basic passwords
@@ -12,38 +12,21 @@ import type { KeyRing } from "./seal";
 
 const HKDF_INFO = utf8.encode("hookflow keyed-hash v1");
 
-interface HashKey {
-	id: string;
-	key: CryptoKey;
+const PURPOSE = "keyed-hash";
+
+/** An HMAC key derived with HKDF, so the hash key is never the sealing key itself. */
+async function deriveHashKey(raw: Uint8Array): Promise<CryptoKey> {
+	const material = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+	return crypto.subtle.deriveKey(
+		{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(), info: HKDF_INFO },
+		material,
+		{ name: "HMAC", hash: "SHA-256", length: 256 },
+		false,
+		["sign", "verify"],
+	);
 }
 
-const keyCache = new Map<string, Promise<HashKey>>();
-
-function importHashKey(base64Key: string): Promise<HashKey> {
-	let cached = keyCache.get(base64Key);
-	if (!cached) {
-		cached = (async () => {
-			const raw = fromBase64(base64Key.trim());
-			if (raw?.length !== 32) {
-				throw new Error("CREDENTIALS_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`)");
-			}
-			const id = toHex(await crypto.subtle.digest("SHA-256", raw)).slice(0, 8);
-			const material = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
-			const key = await crypto.subtle.deriveKey(
-				{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(), info: HKDF_INFO },
-				material,
-				{ name: "HMAC", hash: "SHA-256", length: 256 },
-				false,
-				["sign", "verify"],
-			);
-			return { id, key };
-		})();
-		// A malformed key must not stay cached as a rejection.
-		cached.catch(() => keyCache.delete(base64Key));
-		keyCache.set(base64Key, cached);
-	}
-	return cached;
-}
+const importHashKey = (base64Key: string) => importCredentialsKey(base64Key, PURPOSE, deriveHashKey);
 
 /** The id of CREDENTIALS_KEY, as it appears in sealed values and keyed hashes. */
 export async function currentKeyId(keys: KeyRing): Promise<string> {
@@ -71,11 +54,8 @@ export async function importKeyedHash(stored: string, keys: KeyRing): Promise<Ha
 	const keyId = keyedHashKeyId(stored);
 	const mac = fromBase64(stored.split(".")[2] ?? "");
 	if (!keyId || mac?.length !== 32) throw new Error("Stored keyed hash is malformed");
-	for (const candidate of [keys.CREDENTIALS_KEY, keys.CREDENTIALS_KEY_PREVIOUS]) {
-		if (!candidate) continue;
-		const { id, key } = await importHashKey(candidate);
-		if (id === keyId) return { key, mac };
-	}
+	const key = await findCredentialsKey(keys, keyId, PURPOSE, deriveHashKey);
+	if (key) return { key, mac };
 	throw new Error(
 		`A Basic password or API key is hashed under key ${keyId}, which is neither CREDENTIALS_KEY nor CREDENTIALS_KEY_PREVIOUS: set CREDENTIALS_KEY_PREVIOUS again, or rotate the credential`,
 	);
