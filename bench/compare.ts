@@ -1,0 +1,169 @@
+// A/B (or A/B/C…) of Hookflow builds on the hook path, in one workerd, alternating rounds: the tool
+// behind the "history of improvements" in BENCHMARKS.md. Each argument is NAME=PATH, where PATH is a
+// project checkout (built here with its own wrangler) or a directory holding a built index.js.
+//
+//   node bench/compare.ts before=/tmp/main-copy after=.              (PATH=node_modules/.bin:$PATH)
+//   options: --seconds N (4), --cycles N (3), --queue noop|local (noop), --no-startup
+//            --delivery: instead of the hook path, each build's delivery throughput (a fresh workerd per
+//            run: a load of --seconds, then the drain, timed), in ABBA order over --cycles
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startPetstore } from "../dev/petstore/server.ts";
+import { buildBundle, bundleSize } from "./lib/build.ts";
+import { type DeliveryResult, measureDelivery } from "./lib/delivery.ts";
+import {
+	applyMigrations,
+	BODY,
+	createHmacFlow,
+	hookflowWorker,
+	readWranglerConfig,
+	SIGNATURE,
+	sendOneHook,
+	withNoopQueue,
+} from "./lib/hookflow.ts";
+import { abba, loadRound, markdownTable, type Round, stats } from "./lib/rounds.ts";
+import { startRuntime, workerdBinary } from "./lib/runtime.ts";
+import { measureStartup } from "./lib/startup.ts";
+import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => (args.includes(name) ? (args[args.indexOf(name) + 1] ?? fallback) : fallback);
+const SECONDS = Number(option("--seconds", "4"));
+const CYCLES = Number(option("--cycles", "3"));
+const QUEUE = option("--queue", "noop");
+const load = { threads: Number(process.env.BENCH_THREADS ?? 2), connections: Number(process.env.BENCH_CONNECTIONS ?? 32) };
+const variants = args
+	.filter((a) => /^[\w.-]+=/.test(a))
+	.map((a) => ({ name: a.slice(0, a.indexOf("=")), path: resolve(a.slice(a.indexOf("=") + 1)) }));
+if (variants.length < 1 || !wrkVersion() || !Number.isFinite(SECONDS) || !Number.isFinite(CYCLES) || !["noop", "local"].includes(QUEUE)) {
+	console.error(
+		"usage: node bench/compare.ts NAME=PATH [NAME=PATH …] [--seconds N] [--cycles N] [--queue noop|local] [--no-startup]  (needs wrk)",
+	);
+	process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), "hookflow-compare-"));
+const petstore = await startPetstore();
+let stop: (() => Promise<void>) | undefined;
+try {
+	const bundles: { name: string; dir: string }[] = [];
+	for (const v of variants) {
+		if (existsSync(join(v.path, "wrangler.toml"))) {
+			const dir = join(work, v.name);
+			console.log(`building ${v.name} from ${v.path}`);
+			await buildBundle(v.path, dir);
+			bundles.push({ name: v.name, dir });
+		} else if (existsSync(join(v.path, "index.js"))) bundles.push({ name: v.name, dir: v.path });
+		else throw new Error(`${v.path} is neither a project (wrangler.toml) nor a bundle (index.js)`);
+	}
+	// Bindings from this checkout's wrangler.toml: every variant must accept the same ones.
+	const config = await readWranglerConfig(root);
+	if (args.includes("--delivery")) {
+		const runs: { name: string; result: DeliveryResult }[] = [];
+		for (const b of abba(bundles, CYCLES)) {
+			const result = await measureDelivery({
+				config,
+				bundleDir: b.dir,
+				migrationsDir: join(root, "migrations"),
+				petstoreUrl: petstore.url,
+				workDir: work,
+				loadSeconds: SECONDS,
+				load,
+				drainDeadline: Date.now() + 15_000 + SECONDS * 1000 + 90_000,
+			});
+			runs.push({ name: b.name, result });
+			console.log(
+				`  ${b.name.padEnd(16)} ${result.accepted} accepted, backlog ${result.backlogAtEnd}, ${result.drained ? `drained in ${result.drainS.toFixed(1)} s` : "NOT drained"}, ` +
+					`${(result.backlogAtEnd / result.drainS).toFixed(0)} deliveries/s, ${(result.drainCpuMs / Math.max(1, result.backlogAtEnd)).toFixed(2)} ms CPU per delivery`,
+			);
+		}
+		const rows = [["build", "ingress req/s", "backlog", "drain s", "deliveries/s", "cpu ms/delivery"]];
+		for (const b of bundles) {
+			const mine = runs.filter((r) => r.name === b.name).map((r) => r.result);
+			const total = (pick: (r: DeliveryResult) => number) => mine.reduce((t, r) => t + pick(r), 0);
+			rows.push([
+				b.name,
+				(total((r) => r.load.wrk.rps) / mine.length).toFixed(0),
+				(total((r) => r.backlogAtEnd) / mine.length).toFixed(0),
+				(total((r) => r.drainS) / mine.length).toFixed(1),
+				(total((r) => r.backlogAtEnd) / total((r) => r.drainS)).toFixed(0),
+				(
+					total((r) => r.drainCpuMs) /
+					Math.max(
+						1,
+						total((r) => r.backlogAtEnd),
+					)
+				).toFixed(2),
+			]);
+		}
+		console.log(`\ndelivery: ${CYCLES} ABBA cycles, each a ${SECONDS} s load (wrk -t${load.threads} -c${load.connections}) then the drain`);
+		for (const line of markdownTable(rows)) console.log(line);
+		process.exitCode = 0;
+	} else {
+		const rt = await startRuntime([
+			...bundles.map((b) => {
+				const worker = { ...hookflowWorker(config, { bundleDir: b.dir, petstoreUrl: petstore.url, deliver: false }), name: b.name };
+				return QUEUE === "noop" ? withNoopQueue(worker, b.name, join(b.dir, "index.js")) : worker;
+			}),
+		]);
+		stop = () => rt.dispose();
+		await applyMigrations(rt.mf, join(root, "migrations"), bundles[0]?.name);
+		const origins = new Map<string, string>();
+		for (const b of bundles) origins.set(b.name, await rt.url(b.name));
+		const flowId = await createHmacFlow(origins.get(bundles[0]?.name as string) as string, "compare");
+		const script = writeWrkScript(join(work, "hook.lua"), {
+			method: "POST",
+			path: `/hook/${flowId}`,
+			body: BODY,
+			headers: { "content-type": "application/json", "x-hookflow-signature": SIGNATURE },
+		});
+		for (const [name, origin] of origins) {
+			const response = await sendOneHook(origin, flowId);
+			if (response.status !== 200) throw new Error(`${name} answered ${response.status}: ${await response.text()}`);
+			await runWrk({ url: origin, script, seconds: 2, ...load });
+		}
+		const rounds: Round[] = [];
+		for (const name of abba([...origins.keys()], CYCLES)) {
+			const round = await loadRound(rt.pid, name, origins.get(name) as string, script, SECONDS, load);
+			rounds.push(round);
+			console.log(
+				`  ${name.padEnd(16)} ${round.wrk.rps.toFixed(0).padStart(6)} req/s  cpu ${(round.cpuMs / Math.max(1, round.wrk.accepted)).toFixed(3)} ms/req`,
+			);
+		}
+		await rt.dispose();
+		stop = undefined;
+
+		const startupDir = join(work, "startup");
+		const first = stats(rounds.filter((r) => r.worker === bundles[0]?.name));
+		const rows = [["build", "req/s", "p99 ms", "cpu ms/req", "Δ cpu", "gzip KiB", "startup ms"]];
+		for (const b of bundles) {
+			const s = stats(rounds.filter((r) => r.worker === b.name));
+			let startup = "";
+			if (!args.includes("--no-startup")) {
+				rmSync(startupDir, { recursive: true, force: true });
+				mkdirSync(startupDir);
+				startup = (await measureStartup(workerdBinary, join(b.dir, "index.js"), startupDir, 5)).startupMs.toFixed(1);
+			}
+			rows.push([
+				b.name,
+				s.rps.toFixed(0),
+				s.p99.toFixed(1),
+				s.cpu.toFixed(3),
+				`${(((s.cpu - first.cpu) / first.cpu) * 100).toFixed(0)}%`,
+				bundleSize(b.dir).gzipKiB.toFixed(1),
+				startup,
+			]);
+		}
+		console.log(
+			`\nhook on the ${QUEUE === "noop" ? "no-op" : "local"} queue, ${CYCLES} ABBA cycles of ${SECONDS} s, wrk -t${load.threads} -c${load.connections}`,
+		);
+		for (const line of markdownTable(rows)) console.log(line);
+	}
+} finally {
+	await stop?.();
+	await petstore.close();
+	rmSync(work, { recursive: true, force: true });
+}
