@@ -1,8 +1,15 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-export type Db = ReturnType<typeof getDb>;
+const create = (db: D1Database) => drizzle(db, { schema });
+const instances = new WeakMap<D1Database, ReturnType<typeof create>>();
 
+/** One drizzle instance per D1 binding: building one walks the whole schema. */
 export function getDb(db: D1Database) {
-	return drizzle(db, { schema });
+	let instance = instances.get(db);
+	if (!instance) {
+		instance = create(db);
+		instances.set(db, instance);
+	}
+	return instance;
 }

@@ -11,7 +11,14 @@ import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./thr
 const ALLOWED_METHODS = ["GET", "HEAD", "POST"];
 const authFailures = new WindowCounter();
 const flowRequests = new WindowCounter();
-const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+const encoder = new TextEncoder();
+const utf8Length = (text: string) => encoder.encode(text).length;
+
+function headerBytes(headers: Headers): number {
+	let n = 0;
+	for (const [name, value] of headers) n += name.length + value.length + 6;
+	return n;
+}
 
 type HookContext = Context<{ Bindings: Env }>;
 
@@ -22,6 +29,9 @@ export function hookError(status: number, error: string, headers: Record<string,
 /** Reads at most `limit` bytes; null when the body is larger. */
 export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
 	if (!request.body) return new Uint8Array();
+	// A declared length is what HTTP framing delivers: read it in one go (the caller checked it against the limit).
+	const declared = request.headers.get("content-length");
+	if (declared !== null && Number(declared) <= limit) return new Uint8Array(await request.arrayBuffer());
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
@@ -145,7 +155,9 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 	const { id, fromSender } = await executionIdFor(flowId, request.headers);
 	const envelope: ExecutionMessage = { id, flowId, version: config.version, receivedAt: nowMs, message: parsed.message };
 	if (fromSender) envelope.idFromSender = true;
-	const size = utf8Length(JSON.stringify(envelope));
+	// Every request byte becomes at most 6 bytes of JSON (\uXXXX): serialize only when near the limits.
+	const bound = 6 * (rawBody.length + 2 * request.url.length + headerBytes(request.headers)) + 1024;
+	const size = bound <= MAX_INLINE_MESSAGE_BYTES ? bound : utf8Length(JSON.stringify(envelope));
 	// A form body of escapes can expand when parsed; storage rows hold at most 2 MB.
 	if (size > MAX_STORED_MESSAGE_BYTES)
 		return hookError(413, `Body expands to ${size} bytes when parsed, over the ${MAX_STORED_MESSAGE_BYTES}-byte limit of a stored message`);

@@ -5,6 +5,19 @@
  */
 
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
+/** Stateless between calls (no `stream` option), so one instance serves every request. */
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+/** The hidden-header set per verifier's list, built once instead of per request. */
+const hiddenSets = new WeakMap<readonly string[], Set<string>>();
+
+function hiddenHeaders(secretHeaders: readonly string[]): Set<string> {
+	let hidden = hiddenSets.get(secretHeaders);
+	if (!hidden) {
+		hidden = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders]);
+		hiddenSets.set(secretHeaders, hidden);
+	}
+	return hidden;
+}
 /** Deeper JSON parses, but cannot be handed on (structured clone and JSON.stringify recurse): refuse it up front. */
 export const MAX_JSON_DEPTH = 1024;
 
@@ -66,7 +79,7 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 		};
 	let text: string;
 	try {
-		text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(parts.rawBody);
+		text = utf8Decoder.decode(parts.rawBody);
 	} catch {
 		return { ok: false, status: 400, error: "Body is not valid UTF-8" };
 	}
@@ -86,7 +99,7 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 export function buildMessage(parts: HookRequestParts): ParseResult {
 	const parsed = parseBody(parts);
 	if (!parsed.ok) return parsed;
-	const hidden = new Set([...ALWAYS_SECRET_HEADERS, ...parts.secretHeaders]);
+	const hidden = hiddenHeaders(parts.secretHeaders);
 	const headers: Record<string, string> = {};
 	for (const [name, value] of parts.headers) {
 		if (!hidden.has(name)) headers[name] = value;

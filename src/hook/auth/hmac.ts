@@ -17,12 +17,13 @@ export function importHmacKey(secret: Uint8Array, algorithm: HmacAlgorithm): Pro
 export async function createHmacVerifier(headerName: string, algorithm: HmacAlgorithm, secrets: readonly string[]): Promise<Verifier> {
 	const header = headerName.toLowerCase();
 	const keys = await Promise.all(secrets.map((s) => importHmacKey(utf8.encode(s), algorithm)));
+	const prefix = new RegExp(`^${algorithm}=`, "i");
 	return {
 		secretHeaders: [header],
 		async verify({ headers, rawBody }) {
 			const given = headers.get(header);
 			if (given === null) return { ok: false, reason: `Missing ${header} header` };
-			const hex = given.trim().replace(new RegExp(`^${algorithm}=`, "i"), "");
+			const hex = given.trim().replace(prefix, "");
 			const signature = fromHex(hex);
 			if (!signature) return { ok: false, reason: `Malformed ${header} header: expected the ${algorithm} HMAC of the raw body as hex` };
 			for (const key of keys) {
