@@ -1,10 +1,15 @@
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { api } from "./api";
-import { ApiError } from "./api/errors";
+import { type Context, Hono } from "hono";
+import { handleError, handleNotFound } from "./app-errors";
 import { handleHook } from "./hook/ingress";
 import { handleSample } from "./hook/sample-ingress";
-import { log } from "./log";
+
+type AppContext = Context<{ Bindings: Env }>;
+
+/** The admin API is imported on first use, so an isolate that only serves hooks never evaluates it. */
+async function handleApi(c: AppContext): Promise<Response> {
+	const { apiApp } = await import("./api/app");
+	return apiApp.fetch(c.req.raw, c.env, c.executionCtx);
+}
 
 /** Hook ingress, admin API and health; everything else is the designer's static assets. */
 export const app = new Hono<{ Bindings: Env }>()
@@ -21,14 +26,8 @@ export const app = new Hono<{ Bindings: Env }>()
 			d1 === "ok" ? 200 : 503,
 		);
 	})
-	.route("/api", api)
+	.all("/api", handleApi)
+	.all("/api/*", handleApi)
 	.all("*", (c) => c.env.ASSETS.fetch(c.req.raw))
-	.notFound((c) => c.json({ error: { message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404))
-	.onError((error, c) => {
-		if (error instanceof ApiError) {
-			return c.json({ error: { message: error.message, ...(error.issues ? { issues: error.issues } : {}) } }, error.status);
-		}
-		if (error instanceof HTTPException) return c.json({ error: { message: error.message } }, error.status);
-		log("error", "unhandled", { method: c.req.method, path: new URL(c.req.url).pathname, error: error.message });
-		return c.json({ error: { message: "Internal error; see the Worker logs" } }, 500);
-	});
+	.notFound(handleNotFound)
+	.onError(handleError);

@@ -1,15 +1,13 @@
 import * as z from "zod";
-import { type HashedSecret, importKeyedHash, keyedHash } from "../crypto/keyed-hash";
+import { keyedHash } from "../crypto/keyed-hash";
 import type { KeyRing } from "../crypto/seal";
 import type { CredentialDetails } from "../db/schema";
-import { createApiKeyVerifier, DEFAULT_API_KEY_HEADER } from "../hook/auth/api-key";
-import { createBasicVerifier } from "../hook/auth/basic";
-import { createHmacVerifier, DEFAULT_HMAC_HEADER } from "../hook/auth/hmac";
-import { createNoneVerifier } from "../hook/auth/none";
-import { createStandardWebhooksVerifier, decodeWebhookSecret } from "../hook/auth/standard-webhooks";
-import type { Verifier } from "../hook/auth/types";
+import { DEFAULT_API_KEY_HEADER } from "../hook/auth/api-key";
+import { DEFAULT_HMAC_HEADER } from "../hook/auth/hmac";
+import { decodeWebhookSecret } from "../hook/auth/standard-webhooks";
+import type { WebhookSecret } from "./webhook-verifier";
 
-/** The Webhook trigger: its credential types, how each is stored, and how each verifies. */
+/** The Webhook trigger: its credential types and how each is stored (webhook-verifier.ts: how each verifies). */
 
 const headerName = z
 	.string()
@@ -52,16 +50,6 @@ export const webhookAuthSchema = z.discriminatedUnion("type", [
 export type WebhookAuth = z.infer<typeof webhookAuthSchema>;
 export type WebhookAuthType = WebhookAuth["type"];
 
-/**
- * What one secret of each type holds once unsealed: HMAC and Standard Webhooks keys must be read
- * back to sign, so they keep `value`; a Basic password or API key is only compared, so it keeps
- * only `hash` (crypto/keyed-hash.ts). A Basic or API-key `value` is from before hashing.
- */
-export interface WebhookSecret {
-	value?: string;
-	hash?: string;
-}
-
 /** Splits the API's auth object into the public details and the secret to seal. */
 export async function splitWebhookAuth(auth: WebhookAuth, keys: KeyRing): Promise<{ details: CredentialDetails; secret: WebhookSecret }> {
 	switch (auth.type) {
@@ -78,38 +66,6 @@ export async function splitWebhookAuth(auth: WebhookAuth, keys: KeyRing): Promis
 			};
 		case "standardWebhooks":
 			return { details: {}, secret: { value: auth.secret } };
-	}
-}
-
-/** The stored hashes, imported; a secret stored before hashing is hashed in memory until `rotate-key` stores its hash. */
-function importHashes(secrets: readonly WebhookSecret[], keys: KeyRing): Promise<HashedSecret[]> {
-	return Promise.all(
-		secrets.flatMap((s) => {
-			if (s.hash !== undefined) return [importKeyedHash(s.hash, keys)];
-			return s.value === undefined ? [] : [keyedHash(s.value, keys).then((hash) => importKeyedHash(hash, keys))];
-		}),
-	);
-}
-
-/** Builds the verifier for a credential; `secrets` holds the current one first, then any still-valid previous one. */
-export async function createWebhookVerifier(
-	type: WebhookAuthType,
-	details: CredentialDetails,
-	secrets: readonly WebhookSecret[],
-	keys: KeyRing,
-): Promise<Verifier> {
-	const values = secrets.map((s) => s.value).filter((v): v is string => typeof v === "string");
-	switch (type) {
-		case "none":
-			return createNoneVerifier();
-		case "basic":
-			return createBasicVerifier(details.username ?? "", await importHashes(secrets, keys));
-		case "apiKey":
-			return createApiKeyVerifier(details.headerName ?? DEFAULT_API_KEY_HEADER, await importHashes(secrets, keys));
-		case "hmac":
-			return createHmacVerifier(details.headerName ?? DEFAULT_HMAC_HEADER, details.algorithm ?? "sha256", values);
-		case "standardWebhooks":
-			return createStandardWebhooksVerifier(values);
 	}
 }
 

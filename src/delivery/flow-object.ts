@@ -4,7 +4,6 @@ import type { ActionOutcome } from "../components/types";
 import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
 import type { FlowDefinition } from "../flows/definition";
-import { runStep } from "../flows/run-step";
 import type { Message } from "../hook/message";
 import { log } from "../log";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
@@ -357,6 +356,8 @@ export class FlowObject extends DurableObject<Env> {
 		const startedAt = Date.now();
 		const definition = await this.#definition(flowId, head.version);
 		const step = definition?.steps[0];
+		// JSONata and the Petstore client load with the first delivery, not with the object.
+		const { runStep } = await import("../flows/run-step");
 		const outcome: ActionOutcome = step
 			? await runStep(step, JSON.parse(head.message), await this.#credential(step.credentialId, startedAt), head.id)
 			: { kind: "terminal", request: null, response: null, error: `Version ${head.version} of this flow no longer exists` };

@@ -25,9 +25,3 @@ export interface AcceptedExecution {
 	receivedAt: number;
 	message: Message;
 }
-
-/** Queue messages are limited to 128 KB; leave room for the envelope. */
-export const MAX_INLINE_MESSAGE_BYTES = 120_000;
-
-/** Durable Object and D1 rows are limited to 2 MB; leave room for the rest of the row. */
-export const MAX_STORED_MESSAGE_BYTES = 1_900_000;

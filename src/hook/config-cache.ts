@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
-import { createWebhookVerifier, type WebhookAuthType, type WebhookSecret } from "../components/webhook";
+import type { WebhookAuthType } from "../components/webhook";
+import { createWebhookVerifier, type WebhookSecret } from "../components/webhook-verifier";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
 import { credentials, flows, flowVersions } from "../db/schema";

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
-import { type ExecutionMessage, MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/messages";
+import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
+import type { ExecutionMessage } from "../delivery/messages";
 import { log } from "../log";
 import { getIngressConfig } from "./config-cache";
 import { buildMessage } from "./message";

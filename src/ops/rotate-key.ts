@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { ApiError } from "../api/errors";
-import type { WebhookSecret } from "../components/webhook";
+import type { WebhookSecret } from "../components/webhook-verifier";
 import { currentKeyId, keyedHash, keyedHashKeyId } from "../crypto/keyed-hash";
 import { sealJson, unsealJson } from "../crypto/seal";
 import { getDb } from "../db/client";

@@ -1,7 +1,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { app } from "../../src/app";
+import { apiApp } from "../../src/api/app";
 import worker from "../../src/index";
 import { RETENTION_BATCH_ROWS } from "../../src/ops/retention";
 import { api, call, createPetstoreCredential, ORIGIN } from "./helpers";
@@ -192,7 +192,7 @@ describe("GET /api/openapi.json", () => {
 	it("lists every route of the app under /api, and nothing else", async () => {
 		const doc = await api("GET", "/api/openapi.json");
 		const served = new Set(
-			app.routes
+			apiApp.routes
 				.filter((r) => r.path.startsWith("/api/") && r.method !== "ALL")
 				.map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
 		);

@@ -1,6 +1,7 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { apiApp } from "../../src/api/app";
 import { app } from "../../src/app";
 import { unsealJson } from "../../src/crypto/seal";
 import type { FlowObject } from "../../src/delivery/flow-object";
@@ -56,7 +57,7 @@ const adminRequest = (method: string, path: string, headers: Record<string, stri
 describe("the admin API", () => {
 	/** Every route the app serves under /api, with its parameters filled in. */
 	const apiRoutes = () =>
-		app.routes
+		apiApp.routes
 			.filter((r) => r.path.startsWith("/api/") && r.method !== "ALL")
 			.map((r) => ({ method: r.method, path: r.path.replace(/:(\w+)/g, "x") }));
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createWebhookVerifier } from "../../src/components/webhook";
+import { createWebhookVerifier } from "../../src/components/webhook-verifier";
 import { importKeyedHash, keyedHash } from "../../src/crypto/keyed-hash";
 import { createApiKeyVerifier } from "../../src/hook/auth/api-key";
 import { createBasicVerifier } from "../../src/hook/auth/basic";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createWebhookVerifier, splitWebhookAuth } from "../../src/components/webhook";
+import { splitWebhookAuth } from "../../src/components/webhook";
+import { createWebhookVerifier } from "../../src/components/webhook-verifier";
 import { currentKeyId, importKeyedHash, keyedHash, keyedHashKeyId, matchesKeyedHash } from "../../src/crypto/keyed-hash";
 import { seal } from "../../src/crypto/seal";
 

@@ -1,0 +1,6 @@
+import { Hono } from "hono";
+import { handleError, handleNotFound } from "../app-errors";
+import { api } from "./index";
+
+/** The admin API as its own app: src/app.ts loads it on the first /api request, keeping zod and drizzle's queries out of a cold start's hook path. */
+export const apiApp = new Hono<{ Bindings: Env }>().route("/api", api).notFound(handleNotFound).onError(handleError);
