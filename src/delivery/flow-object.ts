@@ -62,7 +62,8 @@ export class FlowObject extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
-		ctx.blockConcurrencyWhile(async () => this.#migrate());
+		// Not awaited on purpose: a constructor cannot await, and blockConcurrencyWhile holds every event until it is done.
+		void ctx.blockConcurrencyWhile(async () => this.#migrate());
 	}
 
 	#migrate(): void {
@@ -418,6 +419,7 @@ export class FlowObject extends DurableObject<Env> {
 	/** Copies outbox records to D1 in order; flushes never overlap, or an older batch could land after a newer one. */
 	#flushOutbox(): Promise<void> {
 		const run = this.#flushing.then(() => this.#flushOnce());
+		// The chain only orders flushes; the caller awaits `run` and sees its failure.
 		this.#flushing = run.catch(() => {});
 		return run;
 	}
