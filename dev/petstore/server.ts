@@ -25,7 +25,7 @@ type Pet = {
 	status: string;
 };
 
-type RequestRecord = {
+export type RequestRecord = {
 	seq: number;
 	method: string;
 	path: string;

@@ -8,9 +8,11 @@ import { randomBase64Url } from "../crypto/encoding";
 import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { toCredentialView, unsealSecrets } from "../db/queries/credentials";
-import { type CredentialRow, credentials, flows, flowVersions } from "../db/schema";
+import { type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { ApiError, notFound, valid } from "./errors";
+
+export const credentialsQuery = z.object({ component: z.enum(credentialComponents).optional() });
 
 const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 60 * 60;
 const name = z.string().trim().min(1, "Name is required").max(200);
@@ -66,7 +68,7 @@ async function runningFlowsUsing(env: Env, credentialId: string): Promise<string
 }
 
 export const credentialsRoutes = new Hono<{ Bindings: Env }>()
-	.get("/", valid("query", z.object({ component: z.enum(["webhook", "petstore"]).optional() })), async (c) => {
+	.get("/", valid("query", credentialsQuery), async (c) => {
 		const { component } = c.req.valid("query");
 		const rows = await getDb(c.env.DB)
 			.select()

@@ -10,6 +10,8 @@ import { invalidateIngressConfig } from "../hook/config-cache";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { ApiError, notFound, valid } from "./errors";
 
+export const flowNameSchema = z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict();
+
 const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 };
 
 export function hookUrl(requestUrl: string, flowId: string): string {
@@ -105,7 +107,7 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 		const rows = await getDb(c.env.DB).select().from(flows).orderBy(desc(flows.createdAt));
 		return c.json({ flows: await Promise.all(rows.map((row) => toFlowView(c.env, c.req.url, row))) });
 	})
-	.post("/", valid("json", z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict()), async (c) => {
+	.post("/", valid("json", flowNameSchema), async (c) => {
 		// 128 random bits: a No Auth hook URL is itself the secret.
 		const [row] = await getDb(c.env.DB)
 			.insert(flows)
@@ -114,7 +116,7 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 		return c.json({ flow: await toFlowView(c.env, c.req.url, row as FlowRow) }, 201);
 	})
 	.get("/:id", async (c) => c.json({ flow: await toFlowView(c.env, c.req.url, await findFlow(c.env, c.req.param("id"))) }))
-	.patch("/:id", valid("json", z.object({ name: z.string().trim().min(1).max(200) }).strict()), async (c) => {
+	.patch("/:id", valid("json", flowNameSchema), async (c) => {
 		const row = await findFlow(c.env, c.req.param("id"));
 		const [updated] = await getDb(c.env.DB)
 			.update(flows)

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
-import { credentialComponents } from "../db/schema";
 import { createPetMappingSchema, draftSchema } from "../flows/definition";
 import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
-import { createSchema, updateSchema } from "./credentials";
+import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
-import { sample } from "./samples";
+import { flowNameSchema } from "./flows";
+import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 
 /**
  * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
@@ -14,14 +14,6 @@ import { sample } from "./samples";
  * below is checked against the Hono app's routes by test/integration/ops.test.ts.
  */
 
-// These validators are written inline in flows.ts and samples.ts, so they are restated here.
-const flowNameSchema = z.object({ name: z.string().trim().min(1).max(200) }).strict();
-const credentialsQuery = z.object({ component: z.enum(credentialComponents).optional() });
-const sampleWaitQuery = z.object({ wait: z.coerce.number().min(0).max(25).default(25) });
-const stepSampleSchema = z
-	.object({ sample: sample.optional(), mapping: createPetMappingSchema.optional(), credentialId: z.string().optional() })
-	.strict();
-const mappingPreviewSchema = z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict();
 const errorSchema = z.object({
 	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
 });

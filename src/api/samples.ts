@@ -12,7 +12,12 @@ import { findFlow } from "./flows";
 /** Samples: the one-time sample URL, the mapping preview and "Retrieve sample". */
 
 const MAX_WAIT_SECONDS = 25;
-export const sample = z.record(z.string(), z.unknown());
+const sample = z.record(z.string(), z.unknown());
+export const sampleWaitQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(MAX_WAIT_SECONDS) });
+export const stepSampleSchema = z
+	.object({ sample: sample.optional(), mapping: createPetMappingSchema.optional(), credentialId: z.string().optional() })
+	.strict();
+export const mappingPreviewSchema = z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict();
 
 async function preview(mapping: Record<string, string>, message: unknown) {
 	const mapped = await applyMapping(mapping, message);
@@ -27,49 +32,34 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 		const { token, expiresAt } = await c.env.FLOW.getByName(flow.id).createSampleRequest(flow.id);
 		return c.json({ url: `${new URL(c.req.url).origin}/sample/${flow.id}/${token}`, expiresAt: new Date(expiresAt).toISOString() }, 201);
 	})
-	.get(
-		"/:id/sample-request",
-		valid("query", z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(MAX_WAIT_SECONDS) })),
-		async (c) => {
-			const flow = await findFlow(c.env, c.req.param("id"));
-			const { sample: received, expiresAt } = await c.env.FLOW.getByName(flow.id).awaitSample(c.req.valid("query").wait * 1000);
-			return c.json({ sample: received, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });
-		},
-	)
-	.post(
-		"/:id/steps/:index/sample",
-		valid(
-			"json",
-			z.object({ sample: sample.optional(), mapping: createPetMappingSchema.optional(), credentialId: z.string().optional() }).strict(),
-		),
-		async (c) => {
-			const flow = await findFlow(c.env, c.req.param("id"));
-			const index = Number(c.req.param("index"));
-			const draft = flow.draft as Draft | null;
-			const step = draft?.steps[index];
-			const body = c.req.valid("json");
-			const input = body.sample ?? draft?.trigger.sample;
-			const credentialId = body.credentialId ?? step?.credentialId;
-			const mapping = body.mapping ?? step?.mapping;
-			if (!input) throw new ApiError(422, "There is no trigger sample yet: add, send or generate one first");
-			if (!mapping) throw new ApiError(422, `The draft has no step ${index}`);
-			if (!credentialId) throw new ApiError(422, "Choose a Petstore credential for this step first");
-			const checked = await preview(mapping as Record<string, string>, input);
-			if (!checked.request) throw new ApiError(422, checked.errors.join("; "), checked.errors);
-			const credential = await loadPetstoreCredential(c.env, credentialId, Date.now());
-			if (!credential) throw new ApiError(422, `Petstore credential ${credentialId} does not exist`);
-			const outcome = await runStep({ mapping }, input, credential, randomHexId());
-			return c.json({
-				sample: { request: outcome.request, response: outcome.response, error: outcome.kind === "succeeded" ? null : outcome.error },
-			});
-		},
-	);
+	.get("/:id/sample-request", valid("query", sampleWaitQuery), async (c) => {
+		const flow = await findFlow(c.env, c.req.param("id"));
+		const { sample: received, expiresAt } = await c.env.FLOW.getByName(flow.id).awaitSample(c.req.valid("query").wait * 1000);
+		return c.json({ sample: received, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });
+	})
+	.post("/:id/steps/:index/sample", valid("json", stepSampleSchema), async (c) => {
+		const flow = await findFlow(c.env, c.req.param("id"));
+		const index = Number(c.req.param("index"));
+		const draft = flow.draft as Draft | null;
+		const step = draft?.steps[index];
+		const body = c.req.valid("json");
+		const input = body.sample ?? draft?.trigger.sample;
+		const credentialId = body.credentialId ?? step?.credentialId;
+		const mapping = body.mapping ?? step?.mapping;
+		if (!input) throw new ApiError(422, "There is no trigger sample yet: add, send or generate one first");
+		if (!mapping) throw new ApiError(422, `The draft has no step ${index}`);
+		if (!credentialId) throw new ApiError(422, "Choose a Petstore credential for this step first");
+		const checked = await preview(mapping as Record<string, string>, input);
+		if (!checked.request) throw new ApiError(422, checked.errors.join("; "), checked.errors);
+		const credential = await loadPetstoreCredential(c.env, credentialId, Date.now());
+		if (!credential) throw new ApiError(422, `Petstore credential ${credentialId} does not exist`);
+		const outcome = await runStep({ mapping }, input, credential, randomHexId());
+		return c.json({
+			sample: { request: outcome.request, response: outcome.response, error: outcome.kind === "succeeded" ? null : outcome.error },
+		});
+	});
 
-export const mappingsRoutes = new Hono<{ Bindings: Env }>().post(
-	"/preview",
-	valid("json", z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict()),
-	async (c) => {
-		const { sample: input, mapping } = c.req.valid("json");
-		return c.json(await preview(mapping as Record<string, string>, input));
-	},
-);
+export const mappingsRoutes = new Hono<{ Bindings: Env }>().post("/preview", valid("json", mappingPreviewSchema), async (c) => {
+	const { sample: input, mapping } = c.req.valid("json");
+	return c.json(await preview(mapping as Record<string, string>, input));
+});

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { type Petstore, startPetstore } from "../../dev/petstore/server.ts";
+import { type Petstore, type RequestRecord as PetstoreRequest, startPetstore } from "../../dev/petstore/server.ts";
 import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "./support/stack";
 
 /**
@@ -24,16 +24,6 @@ type FlowKey = (typeof FLOWS)[number];
 const STATUSES = ["Available", "Pending", "Sold"];
 
 type Fault = { status?: number; retryAfter?: string; hangMs?: number; delayMs?: number; afterCreate?: boolean };
-type PetstoreRequest = {
-	seq: number;
-	method: string;
-	path: string;
-	startedAt: string;
-	endedAt: string | null;
-	body: unknown;
-	idempotencyKey: string | null;
-	responseStatus: number | null;
-};
 type Counters = { received: number; succeeded: number; failed: number; inFlight: number };
 type ExecutionSummary = { id: string; status: string; attempts: number; error: string | null };
 type Attempt = { n: number; status: number | null; outcome: string; error: string | null };
