@@ -23,6 +23,7 @@ const CREDENTIAL_CACHE_MS = 30_000;
 const MAX_EXECUTIONS_PER_ALARM = 50;
 const OUTBOX_RETRY_MS = 5_000;
 const OUTBOX_BATCH = 40;
+const RUN_LOG_FLUSH_MS = 250;
 
 export interface FlowCounters {
 	received: number;
@@ -313,11 +314,13 @@ export class FlowObject extends DurableObject<Env> {
 
 	async #deliver(): Promise<void> {
 		await this.#flushOutbox();
+		let flushedAt = Date.now();
 		for (let done = 0; done < MAX_EXECUTIONS_PER_ALARM; done++) {
 			const head = this.#sql.exec<InboxRow>("SELECT * FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
 			if (!head) break;
 			const now = Date.now();
 			if (head.next_attempt_at > now) {
+				await this.#flushOutbox();
 				await this.ctx.storage.setAlarm(head.next_attempt_at);
 				return;
 			}
@@ -329,8 +332,13 @@ export class FlowObject extends DurableObject<Env> {
 				await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
 				return;
 			}
-			await this.#flushOutbox();
+			// Under a backlog, one D1 batch per RUN_LOG_FLUSH_MS instead of one per execution; a lone execution is flushed at once.
+			if (Date.now() - flushedAt >= RUN_LOG_FLUSH_MS || this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length === 0) {
+				await this.#flushOutbox();
+				flushedAt = Date.now();
+			}
 		}
+		await this.#flushOutbox();
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
 		this.#sql.exec("DELETE FROM staged WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
 		const more = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
