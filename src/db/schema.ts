@@ -105,5 +105,4 @@ export const attempts = sqliteTable(
 export type CredentialRow = typeof credentials.$inferSelect;
 export type FlowRow = typeof flows.$inferSelect;
 export type ExecutionRow = typeof executions.$inferSelect;
-export type AttemptRow = typeof attempts.$inferSelect;
 export type ExecutionStatus = (typeof executionStatuses)[number];

@@ -64,17 +64,24 @@ export async function createRunningFlow(
 	const webhook = await api("POST", "/api/credentials", { component: "webhook", name: `hook ${auth.type}`, auth });
 	const petstoreCredentialId = await createPetstoreCredential();
 	const { flow } = await api("POST", "/api/flows", { name: "Tutorial flow" });
-	await api("PUT", `/api/flows/${flow.id}/draft`, {
-		trigger: { component: "webhook", credentialId: webhook.credential.id },
-		steps: [
-			{ component: "petstore", action: "createPet", credentialId: petstoreCredentialId, mapping: { name: "petname", status: "petstatus" } },
-		],
-		...extras,
-	});
+	const running = { flowId: flow.id, webhookCredentialId: webhook.credential.id, petstoreCredentialId };
+	await putDraft(running, { name: "petname", status: "petstatus" }, extras);
 	await api("POST", `/api/flows/${flow.id}/publish`);
 	await api("POST", `/api/flows/${flow.id}/start`);
-	return { flowId: flow.id, webhookCredentialId: webhook.credential.id, petstoreCredentialId };
+	return running;
 }
+
+/** Saves the tutorial's draft for `flow` with another mapping (publish it to make it a version). */
+export async function putDraft(flow: RunningFlow, mapping: Record<string, string>, extras: Record<string, unknown> = {}): Promise<void> {
+	await api("PUT", `/api/flows/${flow.flowId}/draft`, {
+		trigger: { component: "webhook", credentialId: flow.webhookCredentialId },
+		steps: [{ component: "petstore", action: "createPet", credentialId: flow.petstoreCredentialId, mapping }],
+		...extras,
+	});
+}
+
+/** A flow's counters after exactly one execution that succeeded. */
+export const ONE_SUCCEEDED = { received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0 };
 
 /** Polls until `check` returns a value (queue batches and alarms are asynchronous). */
 export async function eventually<T>(
