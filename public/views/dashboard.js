@@ -1,7 +1,6 @@
 // Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
-import { api } from "../lib/api.js";
-import { alertBox, fmtCount, h, poll } from "../lib/dom.js";
-import { COUNTERS, flowTable } from "./flow-table.js";
+import { alertBox, fmtCount, h } from "../lib/dom.js";
+import { COUNTERS, flowTable, pollFlows } from "./flow-table.js";
 
 export function counterTiles(label) {
 	const values = Object.fromEntries(COUNTERS.map(([key]) => [key, h("span", { class: "tile-value" }, "0")]));
@@ -36,18 +35,9 @@ export async function dashboardView(main, { signal }) {
 		table.el,
 		empty,
 	);
-	await poll(
-		async () => {
-			const { flows } = await api("/flows", { signal });
-			const sum = {};
-			for (const flow of flows) for (const [key] of COUNTERS) sum[key] = (sum[key] ?? 0) + (flow.counters?.[key] ?? 0);
-			totals.update(sum);
-			table.update(flows);
-			table.el.hidden = !flows.length;
-			empty.hidden = !!flows.length;
-		},
-		2000,
-		signal,
-		alert.show,
-	);
+	await pollFlows(table, empty, signal, alert.show, (flows) => {
+		const sum = {};
+		for (const flow of flows) for (const [key] of COUNTERS) sum[key] = (sum[key] ?? 0) + (flow.counters?.[key] ?? 0);
+		totals.update(sum);
+	});
 }

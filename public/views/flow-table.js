@@ -1,5 +1,6 @@
 // The flows table shared by the flows list and the dashboard: status, version and counters.
-import { flowBadge, fmtCount, h, syncRows, td } from "../lib/dom.js";
+import { api } from "../lib/api.js";
+import { flowBadge, fmtCount, h, poll, syncRows, td } from "../lib/dom.js";
 
 export const COUNTERS = [
 	["received", "Received"],
@@ -41,4 +42,20 @@ export function flowTable(caption, linkTo) {
 			),
 		);
 	return { el: h("div", { class: "table-wrap" }, table), update };
+}
+
+/** Polls the flows every 2 s into `table`, showing `empty` instead while there are none. */
+export function pollFlows(table, empty, signal, onError, onFlows = () => {}) {
+	return poll(
+		async () => {
+			const { flows } = await api("/flows", { signal });
+			onFlows(flows);
+			table.update(flows);
+			table.el.hidden = !flows.length;
+			empty.hidden = !!flows.length;
+		},
+		2000,
+		signal,
+		onError,
+	);
 }

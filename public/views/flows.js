@@ -1,7 +1,7 @@
 // Flows list: every flow with its status, version and counters, and Add New Flow.
 import { api } from "../lib/api.js";
-import { alertBox, h, poll } from "../lib/dom.js";
-import { flowTable } from "./flow-table.js";
+import { alertBox, h } from "../lib/dom.js";
+import { flowTable, pollFlows } from "./flow-table.js";
 
 export async function flowsView(main, { signal }) {
 	const alert = alertBox();
@@ -41,15 +41,5 @@ export async function flowsView(main, { signal }) {
 	}
 
 	main.append(h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, "Flows"), add), form, alert.el, table.el, empty);
-	await poll(
-		async () => {
-			const { flows } = await api("/flows", { signal });
-			table.update(flows);
-			table.el.hidden = !flows.length;
-			empty.hidden = !!flows.length;
-		},
-		2000,
-		signal,
-		alert.show,
-	);
+	await pollFlows(table, empty, signal, alert.show);
 }
