@@ -1,9 +1,14 @@
-// A local Petstore-compatible API: the default action target for `npm start` and the tests,
-// so the whole walkthrough works offline. Everything lives in memory and is gone when the
-// process exits; that is fine for a dev and test double.
-//
-// /v2/*        the Petstore subset Hookflow uses, behind the `api-key` header.
-// /__control/* test hooks (no key): request log, fault injection, reset. Local use only.
+/**
+ * @module
+ * A local Petstore-compatible API: the default action target for `npm start` and the tests, so the
+ * whole walkthrough works offline. Everything lives in memory and is gone when the process exits;
+ * that is fine for a dev and test double.
+ *
+ * /v2/*          the Petstore subset Hookflow uses, behind the `api-key` header.
+ * /__control/*   test hooks (no key): request log, fault injection, reset. Local use only.
+ * /t/<tenant>/…  the same two under a prefix, with their own pets, request log and faults: each
+ *                test file gets a tenant of its own, so files can run in parallel against one server.
+ */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
@@ -48,6 +53,32 @@ type Fault = {
 	afterCreate?: boolean;
 };
 
+/** One tenant's world: its pets, request log and queued faults. */
+type Tenant = {
+	pets: Map<number, Pet>;
+	petsByIdempotencyKey: Map<string, number>;
+	requests: RequestRecord[];
+	faults: Fault[];
+	nextPetId: number;
+	nextSeq: number;
+	petPostsInFlight: number;
+	maxConcurrent: number;
+};
+
+const newTenant = (): Tenant => ({
+	pets: new Map(),
+	petsByIdempotencyKey: new Map(),
+	requests: [],
+	faults: [],
+	nextPetId: 1,
+	nextSeq: 1,
+	petPostsInFlight: 0,
+	maxConcurrent: 0,
+});
+
+/** `/t/<tenant>/<rest>`: a tenant name of letters, digits, `-` and `_`. */
+const TENANT_PREFIX = /^\/t\/([\w-]{1,64})(\/.*)?$/;
+
 const STATUSES = ["available", "pending", "sold"];
 const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate"];
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -66,14 +97,13 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 	// Aborted on close() so hanging fault responses stop waiting.
 	const lifetime = new AbortController();
 
-	let pets = new Map<number, Pet>();
-	let petsByIdempotencyKey = new Map<string, number>();
-	let requests: RequestRecord[] = [];
-	let faults: Fault[] = [];
-	let nextPetId = 1;
-	let nextSeq = 1;
-	let petPostsInFlight = 0;
-	let maxConcurrent = 0;
+	// The unprefixed API is the tenant "".
+	const tenants = new Map<string, Tenant>();
+	const tenantOf = (name: string) => {
+		const tenant = tenants.get(name) ?? newTenant();
+		tenants.set(name, tenant);
+		return tenant;
+	};
 
 	const server = createServer((req, res) => {
 		handle(req, res).catch((error: unknown) => {
@@ -90,8 +120,11 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const url = new URL(req.url ?? "/", "http://petstore.local");
 		const method = req.method ?? "GET";
+		const prefixed = TENANT_PREFIX.exec(url.pathname);
+		const tenant = tenantOf(prefixed?.[1] ?? "");
+		if (prefixed) url.pathname = prefixed[2] ?? "/";
 		if (url.pathname.startsWith("/__control/")) {
-			return control(req, res, url, method);
+			return control(tenant, req, res, url, method);
 		}
 		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
 			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
@@ -99,7 +132,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 
 		const isPetPost = method === "POST" && url.pathname === "/v2/pet";
 		const record: RequestRecord = {
-			seq: nextSeq++,
+			seq: tenant.nextSeq++,
 			method,
 			path: url.pathname + url.search,
 			startedAt: new Date().toISOString(),
@@ -108,17 +141,17 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			idempotencyKey: header(req, "idempotency-key"),
 			responseStatus: null,
 		};
-		requests.push(record);
+		tenant.requests.push(record);
 		if (isPetPost) {
-			petPostsInFlight++;
-			maxConcurrent = Math.max(maxConcurrent, petPostsInFlight);
+			tenant.petPostsInFlight++;
+			tenant.maxConcurrent = Math.max(tenant.maxConcurrent, tenant.petPostsInFlight);
 		}
 		// "close" fires on completion and on client disconnect alike; only the former has a status.
 		const requestGone = new AbortController();
 		res.on("close", () => {
 			record.endedAt = new Date().toISOString();
 			if (res.writableFinished) record.responseStatus = res.statusCode;
-			if (isPetPost) petPostsInFlight--;
+			if (isPetPost) tenant.petPostsInFlight--;
 			requestGone.abort();
 		});
 
@@ -126,14 +159,14 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		record.body = parseLoose(rawBody);
 
 		if (isPetPost) {
-			const fault = faults.shift();
+			const fault = tenant.faults.shift();
 			if (fault) {
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
 				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
 				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).length === 1;
 				if (!delayOnly) {
-					if (fault.afterCreate && authorized(req)) createPet(req, rawBody);
+					if (fault.afterCreate && authorized(req)) createPet(tenant, req, rawBody);
 					if (fault.retryAfter !== undefined) {
 						res.setHeader("retry-after", fault.retryAfter);
 					}
@@ -143,10 +176,11 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 
 		if (!authorized(req)) return sendError(res, 401, "Invalid API key");
-		return route(req, res, url, method, rawBody);
+		return route(tenant, req, res, url, method, rawBody);
 	}
 
-	function route(req: IncomingMessage, res: ServerResponse, url: URL, method: string, rawBody: string) {
+	function route(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string, rawBody: string) {
+		const { pets } = tenant;
 		const path = url.pathname;
 		if (path === "/v2/user/me") {
 			if (method !== "GET") return sendError(res, 405, "Method not allowed");
@@ -155,7 +189,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 		if (path === "/v2/pet") {
 			if (method !== "POST") return sendError(res, 405, "Method not allowed");
-			return sendJson(res, 200, createPet(req, rawBody));
+			return sendJson(res, 200, createPet(tenant, req, rawBody));
 		}
 		if (path === "/v2/pet/findByStatus") {
 			if (method !== "GET") return sendError(res, 405, "Method not allowed");
@@ -181,41 +215,36 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		return sendError(res, 404, `No route for ${method} ${path}`);
 	}
 
-	function createPet(req: IncomingMessage, rawBody: string): Pet {
+	function createPet(tenant: Tenant, req: IncomingMessage, rawBody: string): Pet {
 		const key = header(req, "idempotency-key");
-		const knownId = key === null ? undefined : petsByIdempotencyKey.get(key);
-		const known = knownId === undefined ? undefined : pets.get(knownId);
+		const knownId = key === null ? undefined : tenant.petsByIdempotencyKey.get(key);
+		const known = knownId === undefined ? undefined : tenant.pets.get(knownId);
 		if (known) return known;
 
 		if (!/^application\/(.+\+)?json\b/i.test(header(req, "content-type") ?? "")) {
 			throw new HttpError(415, "Content-Type must be application/json");
 		}
 		const pet = validatePet(parseJson(rawBody));
-		if (pet.id === undefined) pet.id = nextPetId;
-		nextPetId = Math.max(nextPetId, pet.id + 1);
-		const stored = pet as Pet;
+		const stored: Pet = { ...pet, id: pet.id ?? tenant.nextPetId };
+		tenant.nextPetId = Math.max(tenant.nextPetId, stored.id + 1);
 		// Like the real Petstore, posting an existing id replaces that pet.
-		pets.set(stored.id, stored);
-		if (key !== null) petsByIdempotencyKey.set(key, stored.id);
+		tenant.pets.set(stored.id, stored);
+		if (key !== null) tenant.petsByIdempotencyKey.set(key, stored.id);
 		return stored;
 	}
 
-	function control(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> | void {
+	function control(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> | void {
 		const call = `${method} ${url.pathname}`;
 		if (call === "GET /__control/requests") {
-			return sendJson(res, 200, { requests, maxConcurrent });
+			return sendJson(res, 200, { requests: tenant.requests, maxConcurrent: tenant.maxConcurrent });
 		}
 		if (call === "GET /__control/pets") {
-			return sendJson(res, 200, [...pets.values()]);
+			return sendJson(res, 200, [...tenant.pets.values()]);
 		}
 		if (call === "POST /__control/reset") {
-			pets = new Map();
-			petsByIdempotencyKey = new Map();
-			requests = [];
-			faults = [];
-			nextPetId = 1;
-			// Calls still hanging from before the reset are genuinely in flight.
-			maxConcurrent = petPostsInFlight;
+			// Calls still hanging from before the reset are genuinely in flight; sequence numbers go on.
+			const { nextSeq, petPostsInFlight } = tenant;
+			Object.assign(tenant, newTenant(), { nextSeq, petPostsInFlight, maxConcurrent: petPostsInFlight });
 			return sendJson(res, 200, { ok: true });
 		}
 		if (call === "POST /__control/faults") {
@@ -224,8 +253,8 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
 					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?}]}");
 				}
-				faults.push(...body.responses);
-				sendJson(res, 200, { queued: faults.length });
+				tenant.faults.push(...body.responses);
+				sendJson(res, 200, { queued: tenant.faults.length });
 			});
 		}
 		return sendError(res, 404, `No route for ${call}`);
