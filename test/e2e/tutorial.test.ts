@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient } from "../support/api-client";
+import { eventually } from "../support/eventually";
 import { type App, startApp } from "./designer/harness";
 
 /** The README's promise: `npm start`, then the tutorial's curl line creates a pet at the local Petstore. */
@@ -8,30 +10,11 @@ import { type App, startApp } from "./designer/harness";
 const run = promisify(execFile);
 let app: App;
 let petstore: string;
-
-async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-	const response = await fetch(`${app.origin}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await response.text();
-	if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-	return JSON.parse(text) as T;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error("timed out");
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
-}
+let api: ReturnType<typeof apiClient>["api"];
 
 beforeAll(async () => {
 	app = await startApp();
+	({ api } = apiClient({ origin: app.origin, token: app.token }));
 	petstore = /Petstore\s+(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(app.output())?.[1] ?? "";
 	expect(petstore).not.toBe("");
 });
@@ -76,10 +59,14 @@ describe("npm start + the tutorial's curl line", () => {
 		expect(reply.message).toBe("thank you");
 		expect(stdout.toLowerCase()).toContain(`x-request-id: ${reply.requestId}`);
 
-		const execution = await eventually(async () => {
-			const { execution } = await api("GET", `/api/executions/${reply.requestId}`).catch(() => ({ execution: undefined }));
-			return execution?.status === "succeeded" ? execution : undefined;
-		});
+		const execution = await eventually(
+			"the tutorial's execution to succeed",
+			async () => {
+				const { execution } = await api("GET", `/api/executions/${reply.requestId}`);
+				return execution.status === "succeeded" ? execution : undefined;
+			},
+			30_000,
+		);
 		const pet = await (await fetch(`${petstore}/pet/${execution.response.body.id}`, { headers: { "api-key": "secret" } })).json();
 		expect(pet).toMatchObject({ name: "Gromit", status: "sold" });
 

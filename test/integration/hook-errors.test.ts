@@ -463,9 +463,8 @@ describe("request ids and replays", () => {
 		await waitForExecution(shared, "succeeded");
 		expect(await expectAccepted(await send(second.flowId, "Second"))).toBe(shared);
 		await eventually(
-			async () => (await api("GET", `/api/flows/${second.flowId}`)).flow.counters.succeeded === 1,
-			15_000,
 			"the second flow's execution to succeed",
+			async () => (await api("GET", `/api/flows/${second.flowId}`)).flow.counters.succeeded === 1,
 		);
 
 		// Ids are global: the first flow keeps the sender's id, the second flow's execution is re-keyed for its flow…
