@@ -83,6 +83,8 @@ export async function startStack({ root = repoRoot, port, stateDir, env = {}, re
 		cwd: root,
 		env: {
 			...process.env,
+			// vitest.config.ts quiets the wrangler it runs; this one logs like a user's.
+			WRANGLER_LOG: "log",
 			PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}`,
 			...env,
 			PORT: String(port),
