@@ -10,11 +10,12 @@ import { type App, startApp } from "./designer/harness";
 const run = promisify(execFile);
 let app: App;
 let petstore: string;
+let call: ReturnType<typeof apiClient>["call"];
 let api: ReturnType<typeof apiClient>["api"];
 
 beforeAll(async () => {
 	app = await startApp();
-	({ api } = apiClient({ origin: app.origin, token: app.token }));
+	({ call, api } = apiClient({ origin: app.origin, token: app.token }));
 	petstore = /Petstore\s+(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(app.output())?.[1] ?? "";
 	expect(petstore).not.toBe("");
 });
@@ -62,7 +63,10 @@ describe("npm start + the tutorial's curl line", () => {
 		const execution = await eventually(
 			"the tutorial's execution to succeed",
 			async () => {
-				const { execution } = await api("GET", `/api/executions/${reply.requestId}`);
+				// 404 until the flow object has written the execution to the run log.
+				const response = await call("GET", `/api/executions/${reply.requestId}`);
+				if (response.status === 404) return undefined;
+				const { execution } = await response.json();
 				return execution.status === "succeeded" ? execution : undefined;
 			},
 			30_000,
