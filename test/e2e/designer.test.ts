@@ -1,4 +1,4 @@
-// The SPEC §1 walkthrough, clicked through the designer in headless Chromium against `npm start`.
+// The README's designer walkthrough, clicked through the designer in headless Chromium against `npm start`.
 import { mkdirSync, rmSync } from "node:fs";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -13,7 +13,7 @@ import {
 	waitForExecution,
 } from "./helpers";
 
-/** SPEC §4: the admin API walkthrough, as the designer (or a user with curl) drives it. */
+/** The admin API (docs/admin-api.md) walked through as the designer (or a user with curl) drives it. */
 
 // No fault injected by another file may leak into these tests.
 beforeEach(resetPetstore);

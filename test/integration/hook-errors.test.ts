@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { api, call, createRunningFlow, eventually, hook, ORIGIN, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
 
 /**
- * SPEC §2: every answer of `/hook/:flowId` a sender can get, with its exact status, headers and
+ * docs/hook-endpoint.md: every answer of `/hook/:flowId` a sender can get, with its exact status, headers and
  * `{"error": "..."}` body, and what an accepted request becomes (the execution's input).
  */
 
