@@ -1,6 +1,7 @@
 // Hookflow designer: hash routes, one view at a time; a view's async work stops with its signal.
 import { takeTokenFromUrl } from "./lib/api.js";
 import { alertBox, isAbort } from "./lib/dom.js";
+import { apiReferenceView } from "./views/api-reference.js";
 import { dashboardView } from "./views/dashboard.js";
 import { executionView } from "./views/execution.js";
 import { designerView } from "./views/flow/designer.js";
@@ -13,6 +14,7 @@ const routes = [
 	[/^#\/dashboard$/, dashboardView, "dashboard"],
 	[/^#\/dashboard\/([\w-]+)$/, runLogView, "dashboard"],
 	[/^#\/executions\/([\w-]+)$/, executionView, "dashboard"],
+	[/^#\/api$/, apiReferenceView, "api"],
 ];
 
 const main = document.getElementById("main");
