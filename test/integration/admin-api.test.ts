@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { VERIFY_TIMEOUT_MS } from "../../src/components/petstore/verify-key";
 import {
 	api,
 	call,
@@ -118,6 +119,8 @@ describe("GET /api/components", () => {
 		expect(fieldsOf("standardWebhooks")).toEqual([expect.objectContaining({ name: "secret", required: true, secret: true })]);
 
 		expect(petstore.title).toBe("Petstore API (Node.js)");
+		// The designer promises what the server does: the key check's own timeout.
+		expect(petstore.verifyTimeoutSeconds).toBe(VERIFY_TIMEOUT_MS / 1000);
 		expect(petstore.credentialFields).toEqual([
 			{ name: "apiKey", label: "API key", required: true, secret: true },
 			{ name: "baseUrl", label: "Base URL", required: false, secret: false },

@@ -2,8 +2,6 @@
 import { api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
 
-const VERIFY_SECONDS = 30;
-
 function describe(credential, types) {
 	const d = credential.details ?? {};
 	const type =
@@ -133,13 +131,15 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		event.preventDefault();
 		formAlert.show(null);
 		save.disabled = true;
-		// The Petstore check may take up to 30 s, so show time passing rather than a frozen form.
+		// The Petstore check may take up to the server's key-check timeout (the catalogue serves it),
+		// so show time passing rather than a frozen form.
+		const limit = component.verifyTimeoutSeconds;
 		const started = Date.now();
 		const tick = () => {
 			const seconds = Math.round((Date.now() - started) / 1000);
 			progress.replaceChildren(
-				h("progress", { max: VERIFY_SECONDS, value: Math.min(seconds, VERIFY_SECONDS), "aria-label": "Verification progress" }),
-				h("span", null, `Verifying the API key with the Petstore… ${seconds} s (at most ${VERIFY_SECONDS} s)`),
+				h("progress", { max: limit, value: Math.min(seconds, limit), "aria-label": "Verification progress" }),
+				h("span", null, `Verifying the API key with the Petstore… ${seconds} s (at most ${limit} s)`),
 			);
 		};
 		const timer = isWebhook ? null : setInterval(tick, 1000);
@@ -147,7 +147,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 			tick();
 			progress.hidden = false;
 			// Announced once; the visible counter would be too chatty as a live region.
-			announce(`Verifying the API key with the Petstore; this takes at most ${VERIFY_SECONDS} seconds.`);
+			announce(`Verifying the API key with the Petstore; this takes at most ${limit} seconds.`);
 		}
 		try {
 			const { credential } = await api("/credentials", { method: "POST", body: payload(), signal });

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { PET_STATUSES } from "./create-pet";
+import { VERIFY_TIMEOUT_MS } from "./verify-key";
 
 /** The Petstore API action component: credential fields and the catalogue entry. */
 
@@ -18,6 +19,8 @@ export const petstoreComponent = {
 	kind: "action",
 	title: "Petstore API (Node.js)",
 	description: "Creates pets in a Swagger Petstore compatible API.",
+	/** How long saving a credential may take at most: the key check's timeout, so the designer's promise is the server's. */
+	verifyTimeoutSeconds: VERIFY_TIMEOUT_MS / 1000,
 	credentialFields: [
 		{ name: "apiKey", label: "API key", required: true, secret: true },
 		{ name: "baseUrl", label: "Base URL", required: false, secret: false },
