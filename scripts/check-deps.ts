@@ -30,9 +30,6 @@ export const LAYERS: readonly (readonly string[])[] = [
 
 export const RULE_TEXT = LAYERS.map((layer) => layer.join(" | ")).join(" → ");
 
-/** Root files that belong to an area other than their own name. */
-const ROOT_FILE_AREAS: Readonly<Record<string, string>> = { "app-errors": "app" };
-
 export interface Import {
 	/** The importing file, relative to the repository root (`src/hook/ingress.ts`). */
 	from: string;
@@ -51,8 +48,7 @@ export function areaOf(file: string): string | undefined {
 	const parts = file.split("/");
 	if (parts[0] !== "src" || parts.length < 2) return undefined;
 	if (parts.length > 2) return parts[1];
-	const name = (parts[1] ?? "").replace(/\.tsx?$/, "");
-	return ROOT_FILE_AREAS[name] ?? name;
+	return (parts[1] ?? "").replace(/\.tsx?$/, "");
 }
 
 export function rankOf(area: string): number | undefined {

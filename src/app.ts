@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { handleError, handleNotFound } from "./app-errors";
+import { handleError, handleNotFound } from "./api/errors";
 import { handleHook } from "./hook/ingress";
 import { handleSample } from "./hook/sample-ingress";
 
