@@ -1,14 +1,14 @@
 import { Hono } from "hono";
 import { timingSafeEqualText } from "../crypto/timing-safe";
-import { exportImportRoutes } from "../ops/export-import";
-import { rotateKeyRoutes } from "../ops/rotate-key";
 import { accessConfig, verifyAccessJwt } from "./access";
 import { componentsRoutes } from "./components";
 import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
 import { executionsRoutes, flowExecutionsRoutes } from "./executions";
+import { exportImportRoutes } from "./export-import";
 import { flowsRoutes } from "./flows";
 import { openapiRoutes } from "./openapi";
+import { rotateKeyRoutes } from "./rotate-key";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
 
 /** The admin API: everything behind the bearer token (or a Cloudflare Access JWT, when configured), nothing cached. */

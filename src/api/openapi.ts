@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
 import { createPetMappingSchema, draftSchema } from "../flows/definition";
-import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
+import { exportDocumentSchema, importQuerySchema } from "./export-import";
 import { flowNameSchema } from "./flows";
 import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 

@@ -1,12 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { ApiError } from "../api/errors";
 import type { WebhookSecret } from "../components/webhook-verifier";
 import { currentKeyId, keyedHash, keyedHashKeyId } from "../crypto/keyed-hash";
 import { sealJson, unsealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { type CredentialRow, credentials } from "../db/schema";
 import { invalidateIngressConfig } from "../hook/config-cache";
+import { ApiError } from "./errors";
 
 /**
  * `POST /api/admin/rotate-key` (`npm run rotate-key`): with the new key in CREDENTIALS_KEY and the

@@ -1,12 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import { valid } from "../api/errors";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentialComponents, credentials, credentialTypes, flowStatuses, flows, flowVersions } from "../db/schema";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { compileExpression, MappingError } from "../mapping/evaluate";
+import { valid } from "./errors";
 
 /**
  * Moving flows between environments: the export holds every flow's draft and live definition and
