@@ -8,6 +8,14 @@ const timestamps = {
 	updatedAt: integer("updated_at", { mode: "number" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 };
 
+/**
+ * The shapes of the JSON columns. The areas that own them declare them by augmenting this
+ * interface (`declare module "../db/schema"` in flows/definition.ts), so rows come out typed while
+ * the database layer imports none of its callers (the dependency rule in README.md).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging.
+export interface JsonColumns {}
+
 export const credentialComponents = ["webhook", "petstore"] as const;
 export const credentialTypes = ["none", "basic", "apiKey", "hmac", "standardWebhooks", "petstore"] as const;
 
@@ -40,7 +48,7 @@ export const flows = sqliteTable("flows", {
 	name: text("name").notNull(),
 	status: text("status", { enum: flowStatuses }).notNull().default("draft"),
 	/** The definition being edited; publishing copies it into flow_versions. */
-	draft: text("draft", { mode: "json" }),
+	draft: text("draft", { mode: "json" }).$type<JsonColumns["draft"]>(),
 	/** The published version new executions run on; null until the first publish. */
 	liveVersion: integer("live_version"),
 	...timestamps,
@@ -53,7 +61,7 @@ export const flowVersions = sqliteTable(
 			.notNull()
 			.references(() => flows.id, { onDelete: "cascade" }),
 		version: integer("version").notNull(),
-		definition: text("definition", { mode: "json" }).notNull(),
+		definition: text("definition", { mode: "json" }).$type<JsonColumns["definition"]>().notNull(),
 		createdAt: timestamps.createdAt,
 	},
 	(t) => [primaryKey({ columns: [t.flowId, t.version] })],

@@ -69,3 +69,12 @@ export const publishableSchema = z.object({
 
 export type Draft = z.infer<typeof draftSchema>;
 export type FlowDefinition = z.infer<typeof publishableSchema>;
+
+declare module "../db/schema" {
+	interface JsonColumns {
+		/** flows.draft: the definition being edited. */
+		draft: Draft;
+		/** flow_versions.definition: a published, immutable version. */
+		definition: FlowDefinition;
+	}
+}
