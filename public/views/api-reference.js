@@ -181,10 +181,18 @@ function operationView(path, method, operation, schemas) {
 			h(
 				"dl",
 				{ class: "api-responses" },
-				responses.map(([status, response]) => [
-					h("dt", null, h("code", null, status)),
-					h("dd", null, response.description ?? "", refName(response.content?.["application/json"]?.schema)),
-				]),
+				responses.map(([status, response]) => {
+					const schema = response.content?.["application/json"]?.schema;
+					return [
+						h("dt", null, h("code", null, status), " ", response.description ?? "", refName(schema)),
+						// An answer other than a bare object shows its fields; the shared error shape is named only.
+						h(
+							"dd",
+							null,
+							schema && status !== "default" && (schema.$ref || schema.properties) ? schemaView(schema, schemas, 0, new Set()) : null,
+						),
+					];
+				}),
 			),
 		),
 	);

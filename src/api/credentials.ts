@@ -7,10 +7,25 @@ import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
 import { randomBase64Url } from "../crypto/encoding";
 import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
-import { toCredentialView, unsealSecrets } from "../db/queries/credentials";
+import { unsealSecrets } from "../db/queries/credentials";
 import { type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { ApiError, notFound, valid } from "./errors";
+import type { CredentialView } from "./responses";
+
+/** The API's view of a credential: everything but the secrets. */
+function toCredentialView(row: CredentialRow): CredentialView {
+	return {
+		id: row.id,
+		component: row.component,
+		name: row.name,
+		type: row.type,
+		details: row.details,
+		previousSecretExpiresAt: row.previousExpiresAt ? new Date(row.previousExpiresAt).toISOString() : null,
+		createdAt: new Date(row.createdAt).toISOString(),
+		updatedAt: new Date(row.updatedAt).toISOString(),
+	};
+}
 
 export const credentialsQuery = z.object({ component: z.enum(credentialComponents).optional() });
 

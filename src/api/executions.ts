@@ -8,18 +8,20 @@ import type { RetryRequest } from "../delivery/flow-object";
 import type { Message } from "../hook/message";
 import { ApiError, notFound, valid } from "./errors";
 import { findFlow } from "./flows";
+import type { ExecutionSummary, ExecutionView } from "./responses";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 const RETRY_ALL_LIMIT = 1000;
 
-function toSummary(row: ExecutionRow) {
+function toSummary(row: ExecutionRow): ExecutionSummary {
 	return {
 		id: row.id,
 		flowId: row.flowId,
 		version: row.version,
 		status: row.status,
 		receivedAt: iso(row.receivedAt),
-		finishedAt: iso(row.finishedAt),
+		finishedAt: isoOrNull(row.finishedAt),
 		attempts: row.attemptCount,
 		durationMs: row.durationMs,
 		error: row.error,
@@ -32,7 +34,7 @@ async function findExecution(env: Env, id: string): Promise<ExecutionRow> {
 	return row;
 }
 
-async function toDetails(env: Env, row: ExecutionRow) {
+async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
 	const rows = await getDb(env.DB).select().from(attempts).where(eq(attempts.executionId, row.id)).orderBy(asc(attempts.n));
 	return {
 		...toSummary(row),

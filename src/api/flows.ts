@@ -9,6 +9,7 @@ import { draftSchema, type FlowDefinition, publishableSchema } from "../flows/de
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { ApiError, notFound, valid } from "./errors";
+import type { FlowView } from "./responses";
 
 export const flowNameSchema = z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict();
 
@@ -24,7 +25,7 @@ export async function findFlow(env: Env, id: string): Promise<FlowRow> {
 	return row;
 }
 
-async function toFlowView(env: Env, requestUrl: string, row: FlowRow) {
+async function toFlowView(env: Env, requestUrl: string, row: FlowRow): Promise<FlowView> {
 	// The flow object owns the counters; a never-used flow's object answers zeros.
 	const counters = await env.FLOW.getByName(row.id)
 		.counters()

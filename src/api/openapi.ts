@@ -6,6 +6,15 @@ import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
 import { exportDocumentSchema, importQuerySchema } from "./export-import";
 import { flowNameSchema } from "./flows";
+import {
+	credentialSchema,
+	errorSchema,
+	executionSchema,
+	executionSummarySchema,
+	executionsPageSchema,
+	flowCountersSchema,
+	flowSchema,
+} from "./responses";
 import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 
 /**
@@ -14,9 +23,14 @@ import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./sampl
  * below is checked against the Hono app's routes by test/integration/ops.test.ts.
  */
 
-const errorSchema = z.object({
-	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
-});
+/** The answers that wrap a resource, named so the document can point at them. */
+const answers = {
+	flow: z.object({ flow: flowSchema }),
+	flows: z.object({ flows: z.array(flowSchema) }),
+	credential: z.object({ credential: credentialSchema }),
+	credentials: z.object({ credentials: z.array(credentialSchema) }),
+	execution: z.object({ execution: executionSchema }),
+};
 
 const schemas = z.registry<{ id: string }>();
 for (const [id, schema] of Object.entries({
@@ -29,6 +43,17 @@ for (const [id, schema] of Object.entries({
 	StepSample: stepSampleSchema,
 	MappingPreview: mappingPreviewSchema,
 	ExportDocument: exportDocumentSchema,
+	Flow: flowSchema,
+	FlowCounters: flowCountersSchema,
+	Credential: credentialSchema,
+	ExecutionSummary: executionSummarySchema,
+	Execution: executionSchema,
+	ExecutionsPage: executionsPageSchema,
+	FlowAnswer: answers.flow,
+	FlowsAnswer: answers.flows,
+	CredentialAnswer: answers.credential,
+	CredentialsAnswer: answers.credentials,
+	ExecutionAnswer: answers.execution,
 })) {
 	schemas.add(schema, { id });
 }
@@ -45,6 +70,8 @@ interface Operation {
 	body?: ZodType;
 	/** The success status and what it answers; errors share the Error schema. */
 	ok: [status: 200 | 201 | 204, description: string];
+	/** The success answer's schema, when it is one of the registered ones. */
+	returns?: ZodType;
 }
 
 const operations: readonly Operation[] = [
@@ -56,6 +83,7 @@ const operations: readonly Operation[] = [
 		summary: "List credentials (no secrets)",
 		query: credentialsQuery,
 		ok: [200, "{credentials}"],
+		returns: answers.credentials,
 	},
 	{
 		method: "post",
@@ -64,8 +92,16 @@ const operations: readonly Operation[] = [
 		summary: "Create a credential; a Petstore key is verified first (422 when refused)",
 		body: createSchema,
 		ok: [201, "{credential}"],
+		returns: answers.credential,
 	},
-	{ method: "get", path: "/api/credentials/:id", tag: "credentials", summary: "Read a credential", ok: [200, "{credential}"] },
+	{
+		method: "get",
+		path: "/api/credentials/:id",
+		tag: "credentials",
+		summary: "Read a credential",
+		ok: [200, "{credential}"],
+		returns: answers.credential,
+	},
 	{
 		method: "patch",
 		path: "/api/credentials/:id",
@@ -73,6 +109,7 @@ const operations: readonly Operation[] = [
 		summary: "Rename or rotate; the previous secret stays valid for previousValidForSeconds",
 		body: updateSchema,
 		ok: [200, "{credential}"],
+		returns: answers.credential,
 	},
 	{
 		method: "delete",
@@ -81,10 +118,26 @@ const operations: readonly Operation[] = [
 		summary: "Delete (409 while a running flow uses it)",
 		ok: [204, "Deleted"],
 	},
-	{ method: "get", path: "/api/flows", tag: "flows", summary: "List flows with counters", ok: [200, "{flows}"] },
-	{ method: "post", path: "/api/flows", tag: "flows", summary: "Create a flow", body: flowNameSchema, ok: [201, "{flow}"] },
-	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"] },
-	{ method: "patch", path: "/api/flows/:id", tag: "flows", summary: "Rename a flow", body: flowNameSchema, ok: [200, "{flow}"] },
+	{ method: "get", path: "/api/flows", tag: "flows", summary: "List flows with counters", ok: [200, "{flows}"], returns: answers.flows },
+	{
+		method: "post",
+		path: "/api/flows",
+		tag: "flows",
+		summary: "Create a flow",
+		body: flowNameSchema,
+		ok: [201, "{flow}"],
+		returns: answers.flow,
+	},
+	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"], returns: answers.flow },
+	{
+		method: "patch",
+		path: "/api/flows/:id",
+		tag: "flows",
+		summary: "Rename a flow",
+		body: flowNameSchema,
+		ok: [200, "{flow}"],
+		returns: answers.flow,
+	},
 	{ method: "delete", path: "/api/flows/:id", tag: "flows", summary: "Stop and delete a flow", ok: [204, "Deleted"] },
 	{
 		method: "put",
@@ -93,10 +146,18 @@ const operations: readonly Operation[] = [
 		summary: "Save the draft definition",
 		body: draftSchema,
 		ok: [200, "{flow}"],
+		returns: answers.flow,
 	},
 	{ method: "post", path: "/api/flows/:id/publish", tag: "flows", summary: "Publish the draft as a new version", ok: [200, "{version}"] },
-	{ method: "post", path: "/api/flows/:id/start", tag: "flows", summary: "Start (409 before the first publish)", ok: [200, "{flow}"] },
-	{ method: "post", path: "/api/flows/:id/stop", tag: "flows", summary: "Stop", ok: [200, "{flow}"] },
+	{
+		method: "post",
+		path: "/api/flows/:id/start",
+		tag: "flows",
+		summary: "Start (409 before the first publish)",
+		ok: [200, "{flow}"],
+		returns: answers.flow,
+	},
+	{ method: "post", path: "/api/flows/:id/stop", tag: "flows", summary: "Stop", ok: [200, "{flow}"], returns: answers.flow },
 	{
 		method: "get",
 		path: "/api/flows/:id/executions",
@@ -104,6 +165,7 @@ const operations: readonly Operation[] = [
 		summary: "Run log page, newest first",
 		query: listQuery,
 		ok: [200, "{executions, nextCursor}"],
+		returns: executionsPageSchema,
 	},
 	{
 		method: "post",
@@ -143,8 +205,22 @@ const operations: readonly Operation[] = [
 		body: mappingPreviewSchema,
 		ok: [200, "{request, errors}"],
 	},
-	{ method: "get", path: "/api/executions/:id", tag: "executions", summary: "An execution with its attempts", ok: [200, "{execution}"] },
-	{ method: "post", path: "/api/executions/:id/retry", tag: "executions", summary: "Retry a failed execution", ok: [200, "{execution}"] },
+	{
+		method: "get",
+		path: "/api/executions/:id",
+		tag: "executions",
+		summary: "An execution with its attempts",
+		ok: [200, "{execution}"],
+		returns: answers.execution,
+	},
+	{
+		method: "post",
+		path: "/api/executions/:id/retry",
+		tag: "executions",
+		summary: "Retry a failed execution",
+		ok: [200, "{execution}"],
+		returns: answers.execution,
+	},
 	{
 		method: "get",
 		path: "/api/export",
@@ -185,7 +261,7 @@ function componentSchemas(): Record<string, JsonSchema> {
 
 function ref(schema: ZodType): JsonSchema {
 	const id = schemas.get(schema)?.id;
-	if (!id) throw new Error("openapi: request bodies must be registered components");
+	if (!id) throw new Error("openapi: request bodies and answers must be registered components");
 	return { $ref: `#/components/schemas/${id}` };
 }
 
@@ -216,7 +292,10 @@ function toOperation(operation: Operation): JsonSchema {
 		parameters: parameters(operation),
 		...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(operation.body) } } } } : {}),
 		responses: {
-			[status]: status === 204 ? { description } : { description, content: { "application/json": { schema: { type: "object" } } } },
+			[status]:
+				status === 204
+					? { description }
+					: { description, content: { "application/json": { schema: operation.returns ? ref(operation.returns) : { type: "object" } } } },
 			default: error,
 		},
 	};

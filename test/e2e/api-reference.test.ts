@@ -35,7 +35,9 @@ const operations = (): Array<[method: string, path: string, summary: string]> =>
 	Object.entries(openapi.paths as Record<string, Record<string, { summary: string }>>).flatMap(([path, byMethod]) =>
 		Object.entries(byMethod).map(([method, operation]): [string, string, string] => [method.toUpperCase(), path, operation.summary]),
 	);
-const operation = (method: string, path: string) => page.locator("details.api-op").filter({ hasText: `${method} ${path} ` });
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const operation = (method: string, path: string) =>
+	page.locator("details.api-op").filter({ has: page.locator("summary", { hasText: new RegExp(`^${method} ${escapeRegExp(path)} `) }) });
 
 describe("the API reference page", () => {
 	it("is reached from the main navigation and lists every operation of /api/openapi.json, grouped by tag", async () => {
@@ -73,6 +75,15 @@ describe("the API reference page", () => {
 		for (const type of ['"none"', '"basic"', '"apiKey"', '"hmac"', '"standardWebhooks"']) expect(text).toContain(type);
 		expect(text).toMatch(/algorithm\s*"sha256" \| "sha512"/);
 		expect(await create.locator(".api-responses").textContent()).toContain("201");
+	});
+
+	it("shows what an operation answers, field by field, from the server's response schemas", async () => {
+		const read = operation("GET", "/api/flows/{id}");
+		await read.locator("summary").click();
+		const answer = (await read.locator(".api-responses").textContent()) ?? "";
+		expect(answer).toContain("(FlowAnswer)");
+		for (const field of ["hookUrl", "counters", "received", "authFailures", "createdAt"]) expect(answer).toContain(field);
+		expect(answer).toMatch(/status\s*(required)?\s*"draft" \|.*"running"/);
 	});
 
 	it("shows path and query parameters with their constraints", async () => {

@@ -1,0 +1,101 @@
+/**
+ * @module
+ * What the admin API answers, as zod schemas: the OpenAPI document describes each response with
+ * them, the routers build their views against their types, and the designer (public/, type-checked
+ * by tsconfig.public.json) imports the same types. A field renamed here breaks the router that
+ * builds it and every view that reads it. Only zod and the shared enums are imported, so the
+ * browser's type check can follow this file.
+ */
+import * as z from "zod";
+import { credentialComponents, credentialTypes, executionStatuses, flowStatuses } from "../db/schema";
+import { draftSchema } from "../flows/definition";
+
+const isoTime = z.iso.datetime();
+
+export const errorSchema = z.object({
+	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
+});
+
+export const flowCountersSchema = z.object({
+	received: z.number().int(),
+	succeeded: z.number().int(),
+	failed: z.number().int(),
+	/** Calls to the Petstore under way right now. */
+	inFlight: z.number().int(),
+	/** Hook requests refused with 401. */
+	authFailures: z.number().int(),
+});
+
+export const flowSchema = z.object({
+	id: z.string(),
+	name: z.string(),
+	status: z.enum(flowStatuses),
+	/** The live version; null before the first publish. */
+	version: z.number().int().nullable(),
+	hookUrl: z.string(),
+	draft: draftSchema.nullable(),
+	counters: flowCountersSchema,
+	createdAt: isoTime,
+	updatedAt: isoTime,
+});
+
+export const credentialSchema = z.object({
+	id: z.string(),
+	component: z.enum(credentialComponents),
+	name: z.string(),
+	type: z.enum(credentialTypes),
+	/** The non-secret settings; secrets are write-only. */
+	details: z.object({
+		username: z.string().optional(),
+		headerName: z.string().optional(),
+		algorithm: z.enum(["sha256", "sha512"]).optional(),
+		baseUrl: z.string().optional(),
+	}),
+	previousSecretExpiresAt: isoTime.nullable(),
+	createdAt: isoTime,
+	updatedAt: isoTime,
+});
+
+export const executionSummarySchema = z.object({
+	id: z.string(),
+	flowId: z.string(),
+	version: z.number().int(),
+	status: z.enum(executionStatuses),
+	receivedAt: isoTime,
+	finishedAt: isoTime.nullable(),
+	attempts: z.number().int(),
+	durationMs: z.number().int().nullable(),
+	error: z.string().nullable(),
+});
+
+export const attemptSchema = z.object({
+	n: z.number().int(),
+	startedAt: isoTime,
+	durationMs: z.number().int(),
+	/** The Petstore's HTTP status; null when it did not answer or no call was made. */
+	status: z.number().int().nullable(),
+	outcome: z.enum(["succeeded", "retry", "failed"]),
+	error: z.string().nullable(),
+});
+
+export const executionSchema = executionSummarySchema.extend({
+	input: z.unknown(),
+	request: z.unknown(),
+	response: z.unknown(),
+	attempts: z.array(attemptSchema),
+});
+
+export const executionsPageSchema = z.object({
+	executions: z.array(executionSummarySchema),
+	/** Pass it back as `cursor` for the next page; null on the last. */
+	nextCursor: z.string().nullable(),
+});
+
+export type FlowCounters = z.output<typeof flowCountersSchema>;
+export type FlowView = z.output<typeof flowSchema>;
+export type CredentialView = z.output<typeof credentialSchema>;
+export type ExecutionSummary = z.output<typeof executionSummarySchema>;
+export type AttemptView = z.output<typeof attemptSchema>;
+export type ExecutionView = z.output<typeof executionSchema>;
+export type ExecutionsPage = z.output<typeof executionsPageSchema>;
+export type ExecutionStatus = ExecutionSummary["status"];
