@@ -9,6 +9,7 @@ import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
 import { type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
+import { nameSchema } from "../flows/names";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { ApiError, notFound, valid } from "./errors";
 import type { CredentialView } from "./responses";
@@ -30,16 +31,15 @@ function toCredentialView(row: CredentialRow): CredentialView {
 export const credentialsQuery = z.object({ component: z.enum(credentialComponents).optional() });
 
 const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 60 * 60;
-const name = z.string().trim().min(1, "Name is required").max(200);
 
 export const createSchema = z.discriminatedUnion("component", [
-	z.object({ component: z.literal("webhook"), name, auth: webhookAuthSchema }).strict(),
-	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name }).strict(),
+	z.object({ component: z.literal("webhook"), name: nameSchema, auth: webhookAuthSchema }).strict(),
+	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name: nameSchema }).strict(),
 ]);
 
 export const updateSchema = z
 	.object({
-		name: name.optional(),
+		name: nameSchema.optional(),
 		auth: webhookAuthSchema.optional(),
 		apiKey: petstoreCredentialSchema.shape.apiKey.optional(),
 		baseUrl: petstoreCredentialSchema.shape.baseUrl,

@@ -5,6 +5,7 @@ import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentialComponents, credentials, credentialTypes, flowStatuses, flows, flowVersions } from "../db/schema";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
+import { nameSchema } from "../flows/names";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { valid } from "./errors";
 
@@ -28,7 +29,7 @@ export const exportDocumentSchema = z.object({
 	flows: z
 		.array(
 			z.object({
-				name: z.string().trim().min(1, "Name is required").max(200),
+				name: nameSchema,
 				status: z.enum(flowStatuses),
 				draft: draftSchema.nullable(),
 				live: publishableSchema.nullable(),

@@ -6,12 +6,13 @@ import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
 import type { FlowCounters } from "../delivery/flow-object";
 import { draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
+import { nameSchema } from "../flows/names";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { ApiError, notFound, valid } from "./errors";
 import type { FlowView } from "./responses";
 
-export const flowNameSchema = z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict();
+export const flowNameSchema = z.object({ name: nameSchema }).strict();
 
 const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 };
 

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
+import { MAX_NAME_LENGTH } from "./names";
 
 /**
  * A flow definition: the draft being edited and, once published, an immutable version.
@@ -37,14 +38,14 @@ export const rateLimitSchema = z
 const triggerShape = {
 	component: z.literal("webhook"),
 	sample: sample.optional(),
-	name: text(200).optional(),
+	name: text(MAX_NAME_LENGTH).optional(),
 	note: text(2000).optional(),
 };
 const stepShape = {
 	component: z.literal("petstore"),
 	action: z.literal("createPet"),
 	mapping: createPetMappingSchema,
-	name: text(200).optional(),
+	name: text(MAX_NAME_LENGTH).optional(),
 	note: text(2000).optional(),
 };
 const extrasShape = { retryPolicy: retryPolicySchema.optional(), rateLimit: rateLimitSchema.optional() };
