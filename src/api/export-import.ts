@@ -6,7 +6,7 @@ import { getDb } from "../db/client";
 import { credentialComponents, credentials, credentialTypes, flowStatuses, flows, flowVersions } from "../db/schema";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { nameSchema } from "../flows/names";
-import { compileExpression, MappingError } from "../mapping/evaluate";
+import { checkPublishable } from "../flows/publish";
 import { valid } from "./errors";
 
 /**
@@ -92,19 +92,6 @@ function remap(definition: Draft | FlowDefinition, resolve: (id: string) => stri
 	};
 }
 
-/** The first mapping expression that does not compile: zod only checked the shape, publishing needs more. */
-function mappingProblem(definition: FlowDefinition): string | null {
-	for (const [field, source] of Object.entries(definition.steps[0]?.mapping ?? {})) {
-		try {
-			if (source) compileExpression(source);
-		} catch (error) {
-			if (error instanceof MappingError) return `the mapping for ${field} is not valid JSONata: ${error.message}`;
-			throw error;
-		}
-	}
-	return null;
-}
-
 export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 	.get("/export", async (c) => {
 		const db = getDb(c.env.DB);
@@ -160,9 +147,10 @@ export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 			if (publish && flow.live) {
 				const mapped = remap(flow.live, resolve);
 				// With every credential resolved the definition is publishable again.
-				const problem = mapped.missing > 0 ? "a credential is missing" : mappingProblem(mapped.definition as FlowDefinition);
-				if (problem) warnings.add(`Flow "${flow.name}" was imported as a draft only: ${problem}`);
-				else live = mapped.definition as FlowDefinition;
+				const checked =
+					mapped.missing > 0 ? { ok: false as const, problem: "a credential is missing" } : checkPublishable(mapped.definition);
+				if (checked.ok) live = checked.definition;
+				else warnings.add(`Flow "${flow.name}" was imported as a draft only: ${checked.problem}`);
 			}
 			// A published import keeps the source's running or stopped state; everything else starts as a draft.
 			const status = live ? (flow.status === "running" ? "running" : "stopped") : "draft";

@@ -5,10 +5,10 @@ import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
 import type { FlowCounters } from "../delivery/flow-object";
-import { draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
+import { draftSchema, type FlowDefinition } from "../flows/definition";
 import { nameSchema } from "../flows/names";
+import { checkPublishable } from "../flows/publish";
 import { invalidateIngressConfig } from "../hook/config-cache";
-import { compileExpression, MappingError } from "../mapping/evaluate";
 import { ApiError, notFound, valid } from "./errors";
 import type { FlowView } from "./responses";
 
@@ -69,25 +69,12 @@ async function checkCredentialsExist(env: Env, definition: FlowDefinition, statu
 	}
 }
 
-/** Everything a draft needs before it can become a version: complete, credentials of the right kind, mappings that compile. */
-async function checkPublishable(env: Env, draft: unknown) {
-	const parsed = publishableSchema.safeParse(draft ?? {});
-	if (!parsed.success) {
-		const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-		throw new ApiError(422, `The draft is not ready to publish: ${issues.map((i) => i.message).join("; ")}`, issues);
-	}
-	const definition = parsed.data;
-	const step = definition.steps[0];
-	await checkCredentialsExist(env, definition, 422, "The draft");
-	for (const [field, source] of Object.entries(step?.mapping ?? {})) {
-		try {
-			if (source) compileExpression(source);
-		} catch (error) {
-			if (error instanceof MappingError) throw new ApiError(422, `Mapping for ${field} is not valid JSONata: ${error.message}`);
-			throw error;
-		}
-	}
-	return definition;
+/** Everything a draft needs before it can become a version: publishable (flows/publish.ts), and credentials of the right kind. */
+async function publishableDefinition(env: Env, draft: unknown): Promise<FlowDefinition> {
+	const checked = checkPublishable(draft);
+	if (!checked.ok) throw new ApiError(422, checked.problem, checked.issues);
+	await checkCredentialsExist(env, checked.definition, 422, "The draft");
+	return checked.definition;
 }
 
 async function setStatus(env: Env, row: FlowRow, status: "running" | "stopped") {
@@ -138,7 +125,7 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 	})
 	.post("/:id/publish", async (c) => {
 		const row = await findFlow(c.env, c.req.param("id"));
-		const definition = await checkPublishable(c.env, row.draft);
+		const definition = await publishableDefinition(c.env, row.draft);
 		const db = getDb(c.env.DB);
 		const [latest] = await db
 			.select({ version: max(flowVersions.version) })
