@@ -40,7 +40,10 @@ export type RequestRecord = {
 // then answers `status` (default 503, with `retry-after` if given) instead of handling the
 // call, except a bare {delayMs}, which then handles it normally (makes overlaps observable).
 // afterCreate stores the pet before failing, like a response lost on its way back.
+// bodyBytes handles the call normally but pads the answer to about that many bytes (an
+// oversized answer: Hookflow must record its head and move on).
 type Fault = {
+	bodyBytes?: number;
 	status?: number;
 	retryAfter?: string;
 	hangMs?: number;
@@ -49,7 +52,7 @@ type Fault = {
 };
 
 const STATUSES = ["available", "pending", "sold"];
-const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate"];
+const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes"];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
@@ -131,6 +134,11 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
 				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
+				if (fault.bodyBytes !== undefined) {
+					if (!authorized(req)) return sendError(res, 401, "Invalid API key");
+					const pet = createPet(req, rawBody);
+					return sendJson(res, 200, { ...pet, padding: "x".repeat(fault.bodyBytes) });
+				}
 				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).length === 1;
 				if (!delayOnly) {
 					if (fault.afterCreate && authorized(req)) createPet(req, rawBody);
@@ -222,7 +230,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			return readBody(req).then((raw) => {
 				const body = parseJson(raw) as { responses?: unknown };
 				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
-					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?}]}");
+					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?}]}");
 				}
 				faults.push(...body.responses);
 				sendJson(res, 200, { queued: faults.length });
@@ -322,7 +330,8 @@ function isFault(value: unknown): value is Fault {
 		optional("retryAfter", (v) => typeof v === "string") &&
 		optional("hangMs", ms) &&
 		optional("delayMs", ms) &&
-		optional("afterCreate", (v) => typeof v === "boolean")
+		optional("afterCreate", (v) => typeof v === "boolean") &&
+		optional("bodyBytes", ms)
 	);
 }
 

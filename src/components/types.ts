@@ -1,6 +1,13 @@
 /** What running an action once produced; the retry policy decides what happens next. */
 
-export interface ActionRequest {
+/** Set when a recorded body was cut to MAX_RECORDED_BODY_BYTES (components/recorded-body.ts). */
+interface RecordedBodySize {
+	/** The body's real size in bytes. */
+	bodyBytes?: number;
+	truncated?: true;
+}
+
+export interface ActionRequest extends RecordedBodySize {
 	method: string;
 	url: string;
 	/** Non-secret headers only: the API key is never recorded. */
@@ -8,7 +15,7 @@ export interface ActionRequest {
 	body: unknown;
 }
 
-export interface ActionResponse {
+export interface ActionResponse extends RecordedBodySize {
 	status: number;
 	body: unknown;
 }
