@@ -5,7 +5,7 @@ import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
 import type { FlowDefinition } from "../flows/definition";
 import type { Message } from "../hook/message";
-import { scopedId } from "../hook/request-id";
+import { scopedId, stagingKey } from "../hook/request-id";
 import { log } from "../log";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { afterInfrastructureFailure, afterRetryableFailure, INFRASTRUCTURE_RETRY, parseRetryAfter, resolvePolicy } from "./retry-policy";
@@ -149,7 +149,9 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Holds a payload too large for a queue message until its queue reference arrives. */
 	async stage(id: string, message: Message): Promise<void> {
-		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", id, JSON.stringify(message), Date.now());
+		// The queue's schema drops a top-level `__proto__` key from inline messages; a staged one must not keep it either.
+		const { ["__proto__"]: _dropped, ...fields } = Object.fromEntries(Object.entries(message));
+		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", id, JSON.stringify(fields), Date.now());
 	}
 
 	/**
@@ -173,6 +175,7 @@ export class FlowObject extends DurableObject<Env> {
 					.toArray()[0];
 			for (const item of [...items].sort((a, b) => a.receivedAt - b.receivedAt)) {
 				const stagedId = item.id;
+				const stagedKey = stagingKey(item);
 				const seen = seenHash(item.id);
 				const contentId = contentIds.get(item);
 				if (seen && contentId && seen.content_hash && seen.content_hash !== item.contentHash) item.id = contentId;
@@ -180,10 +183,10 @@ export class FlowObject extends DurableObject<Env> {
 					duplicates.push(item.id);
 					continue;
 				}
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagedId).toArray()[0];
+				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagedKey).toArray()[0];
 				const message = item.message ? JSON.stringify(item.message) : (staged?.message as string | undefined);
 				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at, content_hash) VALUES (?, ?, ?)", item.id, now, item.contentHash ?? null);
-				this.#sql.exec("DELETE FROM staged WHERE id = ?", stagedId);
+				this.#sql.exec("DELETE FROM staged WHERE id = ?", stagedKey);
 				this.#bump("received");
 				const base: ExecutionRecord = {
 					type: "execution",
@@ -222,7 +225,7 @@ export class FlowObject extends DurableObject<Env> {
 			this.#rememberFlowId(flowId);
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ?", item.id).toArray().length > 0) continue;
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", item.id).toArray()[0];
+				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagingKey(item)).toArray()[0];
 				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", item.id, now);
 				this.#bump("received");
 				this.#bump("failed");
