@@ -23,7 +23,7 @@ export interface ActionResponse extends RecordedBodySize {
 export type ActionOutcome =
 	/** 2xx: done. */
 	| { kind: "succeeded"; request: ActionRequest; response: ActionResponse }
-	/** The call failed in a way another attempt may fix (network, timeout, 408, 429, 5xx). */
-	| { kind: "retryable"; request: ActionRequest; response: ActionResponse | null; error: string; retryAfter: string | null }
+	/** The call failed in a way another attempt may fix (network, timeout, 408, 429, 5xx); `request` is null when the attempt was cut short before its outcome was stored. */
+	| { kind: "retryable"; request: ActionRequest | null; response: ActionResponse | null; error: string; retryAfter: string | null }
 	/** Retrying cannot help: invalid input or another 4xx. `request` is null when no call was made. */
 	| { kind: "terminal"; request: ActionRequest | null; response: ActionResponse | null; error: string };

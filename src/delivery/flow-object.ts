@@ -17,9 +17,10 @@ import { type ExecutionRecord, type RunLogRecord, writeRunLog } from "./run-log"
  * (deduplicated by id for 24 h) and its alarm delivers them one at a time, head first; the head
  * blocks the ones behind it while it is being retried.
  *
- * An action is called at most once per attempt: the head is marked `calling` (durably, before the
- * call leaves) and an attempt whose outcome was never stored — the object restarted, or storing
- * it failed — is recorded as failed instead of being called again.
+ * The head is marked `calling` (durably, before the call leaves) until its outcome is stored: an
+ * attempt cut short by a restart is then recorded as an attempt (retried under the retry policy,
+ * so bounded) instead of silently re-sent, and an outcome too large to store is recorded once
+ * without its bodies, final, so the flow moves on.
  */
 
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
@@ -30,6 +31,8 @@ const OUTBOX_RETRY_MS = 5_000;
 const OUTBOX_BATCH = 40;
 const RUN_LOG_FLUSH_MS = 250;
 const INFRASTRUCTURE_MAX = INFRASTRUCTURE_RETRY.maxFailures;
+const INTERRUPTED =
+	"The attempt ended without a stored outcome (the object restarted during the call); the call may have reached the Petstore, so the retry carries the same idempotency key";
 
 export interface FlowCounters {
 	received: number;
@@ -385,7 +388,7 @@ export class FlowObject extends DurableObject<Env> {
 					this.#afterInfrastructureFailure(head, error.message);
 					continue;
 				}
-				// Storage failed even for the short record: the head is still marked `calling`, so the next alarm records it as failed.
+				// Storage failed even for the short record: the head is still marked `calling`, so the next alarm records an interrupted attempt.
 				log("error", "execution.unrecorded", { flowId: this.#flowId(), executionId: head.id, error: (error as Error).message });
 				await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
 				return;
@@ -448,61 +451,40 @@ export class FlowObject extends DurableObject<Env> {
 		});
 	}
 
-	/** The head was being called when the object stopped, or its outcome could not be stored: failed, never called again. */
-	#recordInterrupted(head: InboxRow): void {
-		const flowId = this.#flowId();
-		const now = Date.now();
-		const n = head.attempt_base + head.attempts + 1;
-		const error =
-			"The attempt ended without a stored outcome (the object restarted during the call, or its outcome could not be stored). It is not repeated because the Petstore may have received it: check the Petstore, then retry by hand if needed";
-		this.ctx.storage.transactionSync(() => {
-			this.#record({ type: "attempt", executionId: head.id, n, startedAt: now, durationMs: 0, status: null, outcome: "failed", error });
-			this.#record({
-				type: "execution",
-				id: head.id,
-				flowId,
-				version: head.version,
-				receivedAt: head.received_at,
-				status: "failed",
-				error,
-				attemptCount: n,
-				finishedAt: now,
-				durationMs: now - head.received_at,
-			});
-			this.#sql.exec("DELETE FROM inbox WHERE seq = ?", head.seq);
-			this.#bump("failed");
-		});
-		log("error", "execution", { flowId, executionId: head.id, version: head.version, attempt: n, status: "failed", interrupted: true });
-	}
-
 	async #attempt(head: InboxRow): Promise<void> {
-		if (head.calling) return this.#recordInterrupted(head);
 		const flowId = this.#flowId();
 		const startedAt = Date.now();
-		let definition: FlowDefinition | null;
+		let definition: FlowDefinition | null = null;
 		let credential: PetstoreCredential | null = null;
 		let runStep: typeof import("../flows/run-step").runStep;
-		try {
-			definition = await this.#definition(flowId, head.version);
+		let called: ActionOutcome;
+		if (head.calling) {
+			// The last attempt's call may have reached the Petstore: it counts as an attempt under the retry policy, never as "not sent".
+			called = { kind: "retryable", request: null, response: null, error: INTERRUPTED, retryAfter: null };
+			definition = await this.#definition(flowId, head.version).catch(() => null);
+		} else {
+			try {
+				definition = await this.#definition(flowId, head.version);
+				const step = definition?.steps[0];
+				if (step) credential = await this.#credential(step.credentialId, startedAt);
+				// JSONata and the Petstore client load with the first delivery, not with the object.
+				({ runStep } = await import("../flows/run-step"));
+				// Durable before the call leaves (the output gate holds the fetch until this write is stored).
+				this.#sql.exec("UPDATE inbox SET calling = 1 WHERE seq = ?", head.seq);
+			} catch (error) {
+				throw new BeforeCallError((error as Error).message);
+			}
 			const step = definition?.steps[0];
-			if (step) credential = await this.#credential(step.credentialId, startedAt);
-			// JSONata and the Petstore client load with the first delivery, not with the object.
-			({ runStep } = await import("../flows/run-step"));
-			// Durable before the call leaves (the output gate holds the fetch until this write is stored).
-			this.#sql.exec("UPDATE inbox SET calling = 1 WHERE seq = ?", head.seq);
-		} catch (error) {
-			throw new BeforeCallError((error as Error).message);
+			try {
+				called = step
+					? await runStep(step, JSON.parse(head.message), credential, head.id)
+					: { kind: "terminal", request: null, response: null, error: `Version ${head.version} of this flow no longer exists` };
+			} catch (error) {
+				// runStep turns every expected failure into an outcome; anything else must still end the attempt.
+				called = { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${(error as Error).message}` };
+			}
 		}
-		const step = definition?.steps[0];
-		let outcome: ActionOutcome;
-		try {
-			outcome = step
-				? await runStep(step, JSON.parse(head.message), credential, head.id)
-				: { kind: "terminal", request: null, response: null, error: `Version ${head.version} of this flow no longer exists` };
-		} catch (error) {
-			// runStep turns every expected failure into an outcome; anything else must still end the attempt.
-			outcome = { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${(error as Error).message}` };
-		}
+		const outcome = called;
 		const finishedAt = Date.now();
 		const attempt = head.attempts + 1;
 		const n = head.attempt_base + attempt;

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { MAX_RECORDED_BODY_BYTES } from "../../src/components/recorded-body";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import { INFRASTRUCTURE_RETRY } from "../../src/delivery/retry-policy";
-import { api, controlUrl, createRunningFlow, hook, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
+import { api, controlUrl, createRunningFlow, eventually, hook, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
 
 /**
  * Attacks on the delivery engine's own limits (issue 10, item 1): an answer or an echo too large
@@ -85,20 +85,32 @@ describe("outcomes always fit", () => {
 		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toMatchObject({ received: 2, succeeded: 2, failed: 0, inFlight: 0 });
 	});
 
-	it("attack: the object stops during a call: the attempt is recorded failed once and never repeated", async () => {
-		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000 } });
+	it("attack: the object stops during a call: recorded as an attempt and retried under the policy, never silently re-sent", async () => {
+		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000, maxAttempts: 3 } });
 		await injectFaults([{ status: 503 }]);
 		const id = await send(flowId, "interrupted");
 		await waitForExecution(id, "retrying");
 		const stub = env.FLOW.getByName(flowId);
 		// The state a restart mid-call leaves: the head marked as being called, its outcome never stored.
-		await runInDurableObject(stub, (_: FlowObject, state) => {
-			state.storage.sql.exec("UPDATE inbox SET calling = 1, next_attempt_at = 0");
+		const interrupt = () =>
+			runInDurableObject(stub, (_: FlowObject, state) => {
+				state.storage.sql.exec("UPDATE inbox SET calling = 1, next_attempt_at = 0");
+			});
+		await interrupt();
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const retrying = await eventually(async () => {
+			const { execution } = await api("GET", `/api/executions/${id}`);
+			return execution.attempts.length === 2 ? execution : undefined;
 		});
+		expect(retrying.status).toBe("retrying");
+		expect(retrying.attempts[1]).toMatchObject({ n: 2, status: null, outcome: "retry" });
+		expect(retrying.attempts[1].error).toContain("restarted during the call");
+		// Interrupted again on the last attempt: the bound holds, it fails visibly instead of looping.
+		await interrupt();
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		const failed = await waitForExecution(id, "failed");
-		expect(failed.error).toContain("not repeated");
-		expect(failed.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["retry", "failed"]);
+		expect(failed.error).toContain("gave up after 3 attempts");
+		// No call was made for the interrupted attempts themselves.
 		expect(await petPosts()).toHaveLength(1);
 		const next = await send(flowId, "next-one");
 		await waitForExecution(next, "succeeded");
