@@ -91,9 +91,12 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		};
 		url.addEventListener("input", showNeed);
 		const title = h("h3", { id: `${prefix}-edit-title`, tabindex: -1 });
+		// In the page only while open, so its fields never share a label with the create form's.
+		const slot = h("div");
+		const close = () => slot.replaceChildren();
 		const form = h(
 			"form",
-			{ class: "card stack", hidden: true, "aria-labelledby": title.id, onsubmit: submitEdit },
+			{ class: "card stack", "aria-labelledby": title.id, onsubmit: submitEdit },
 			title,
 			h("div", { class: "field" }, h("label", { for: url.id }, urlField.label), url, h("p", { class: "hint" }, urlField.hint ?? "")),
 			h("div", { class: "field" }, h("label", { for: key.id }, keyField.label), key, keyHint),
@@ -106,9 +109,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 					"button",
 					{
 						type: "button",
-						onclick: () => {
-							form.hidden = true;
-						},
+						onclick: () => close(),
 					},
 					"Cancel",
 				),
@@ -120,13 +121,10 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 			const body = {};
 			if (keyNeeded()) body[urlField.name] = url.value.trim();
 			if (key.value.trim()) body[keyField.name] = key.value.trim();
-			if (!Object.keys(body).length) {
-				form.hidden = true;
-				return;
-			}
+			if (!Object.keys(body).length) return close();
 			try {
 				await api(`/credentials/${editing.id}`, { method: "PATCH", body, signal });
-				form.hidden = true;
+				close();
 				announce(`Saved changes to “${editing.name}”.`);
 				await load(editing.id);
 			} catch (error) {
@@ -134,7 +132,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 			}
 		}
 		return {
-			el: form,
+			el: slot,
 			open(credential) {
 				editing = credential;
 				title.textContent = `Change “${credential.name}”`;
@@ -142,7 +140,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 				key.value = "";
 				showNeed();
 				editAlert.show(null);
-				form.hidden = false;
+				slot.replaceChildren(form);
 				title.focus();
 			},
 		};
