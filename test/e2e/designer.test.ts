@@ -214,7 +214,7 @@ describe("designer walkthrough", () => {
 		await button("Change Local Petstore").click();
 		const change = page.getByRole("form", { name: "Change “Local Petstore”" });
 		await change.getByLabel("Base URL").fill("http://127.0.0.1:9/v2");
-		await change.getByText(/^Required: a new base url needs the api key again/).waitFor();
+		await change.getByText(/^Required: a new Base URL needs the API key again/).waitFor();
 		await button("Save changes", change).click();
 		// The browser refuses to submit without the key, so nothing was sent.
 		expect(await change.getByLabel("API key").evaluate((input) => (input as HTMLInputElement).validity.valueMissing)).toBe(true);

@@ -86,8 +86,8 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		const showNeed = () => {
 			key.required = keyNeeded();
 			keyHint.textContent = key.required
-				? `Required: a new ${urlField.label.toLowerCase()} needs the ${keyField.label.toLowerCase()} again, so the stored key is never sent to an address you did not confirm with it.`
-				: `Leave empty to keep the stored ${keyField.label.toLowerCase()}.`;
+				? `Required: a new ${urlField.label} needs the ${keyField.label} again, so the stored key is never sent to an address you did not confirm with it.`
+				: `Leave empty to keep the stored ${keyField.label}.`;
 		};
 		url.addEventListener("input", showNeed);
 		const title = h("h3", { id: `${prefix}-edit-title`, tabindex: -1 });
