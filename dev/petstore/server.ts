@@ -4,6 +4,9 @@
 //
 // /v2/*        the Petstore subset Hookflow uses, behind the `api-key` header.
 // /__control/* test hooks (no key): request log, fault injection, reset. Local use only.
+// /elsewhere/* answers 302 to the same path under /v2/leaked/ on another origin (localhost
+// instead of 127.0.0.1): a base URL that redirects. A client that follows it shows up in the
+// request log as /v2/leaked/….
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
@@ -28,6 +31,8 @@ type Pet = {
 export type RequestRecord = {
 	seq: number;
 	method: string;
+	/** The Host header: which name of this server the client used. */
+	host: string | null;
 	path: string;
 	startedAt: string;
 	endedAt: string | null;
@@ -40,7 +45,12 @@ export type RequestRecord = {
 // then answers `status` (default 503, with `retry-after` if given) instead of handling the
 // call, except a bare {delayMs}, which then handles it normally (makes overlaps observable).
 // afterCreate stores the pet before failing, like a response lost on its way back.
+// bodyBytes handles the call normally but pads the answer to about that many bytes (an
+// oversized answer: Hookflow must record its head and move on). redirect answers 302 to
+// /v2/leaked/pet on another origin instead of handling the call.
 type Fault = {
+	redirect?: boolean;
+	bodyBytes?: number;
 	status?: number;
 	retryAfter?: string;
 	hangMs?: number;
@@ -49,7 +59,7 @@ type Fault = {
 };
 
 const STATUSES = ["available", "pending", "sold"];
-const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate"];
+const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes", "redirect"];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
@@ -93,6 +103,9 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		if (url.pathname.startsWith("/__control/")) {
 			return control(req, res, url, method);
 		}
+		if (url.pathname.startsWith("/elsewhere/")) {
+			return redirectElsewhere(res, url.pathname.slice("/elsewhere".length) + url.search);
+		}
 		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
 			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
 		}
@@ -101,6 +114,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		const record: RequestRecord = {
 			seq: nextSeq++,
 			method,
+			host: header(req, "host"),
 			path: url.pathname + url.search,
 			startedAt: new Date().toISOString(),
 			endedAt: null,
@@ -131,6 +145,12 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
 				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
+				if (fault.redirect) return redirectElsewhere(res, "/pet");
+				if (fault.bodyBytes !== undefined) {
+					if (!authorized(req)) return sendError(res, 401, "Invalid API key");
+					const pet = createPet(req, rawBody);
+					return sendJson(res, 200, { ...pet, padding: "x".repeat(fault.bodyBytes) });
+				}
 				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).length === 1;
 				if (!delayOnly) {
 					if (fault.afterCreate && authorized(req)) createPet(req, rawBody);
@@ -222,13 +242,19 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			return readBody(req).then((raw) => {
 				const body = parseJson(raw) as { responses?: unknown };
 				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
-					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?}]}");
+					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?, redirect?}]}");
 				}
 				faults.push(...body.responses);
 				sendJson(res, 200, { queued: faults.length });
 			});
 		}
 		return sendError(res, 404, `No route for ${call}`);
+	}
+
+	function redirectElsewhere(res: ServerResponse, path: string): void {
+		const port = (server.address() as { port: number }).port;
+		res.writeHead(302, { location: `http://localhost:${port}/v2/leaked${path}`, "content-length": 0 });
+		res.end();
 	}
 
 	function authorized(req: IncomingMessage): boolean {
@@ -322,7 +348,9 @@ function isFault(value: unknown): value is Fault {
 		optional("retryAfter", (v) => typeof v === "string") &&
 		optional("hangMs", ms) &&
 		optional("delayMs", ms) &&
-		optional("afterCreate", (v) => typeof v === "boolean")
+		optional("afterCreate", (v) => typeof v === "boolean") &&
+		optional("bodyBytes", ms) &&
+		optional("redirect", (v) => typeof v === "boolean")
 	);
 }
 

@@ -19,9 +19,18 @@ export interface IngressConfig {
 	authType: WebhookAuthType | null;
 	verifier: Verifier | null;
 	rateLimit: FlowDefinition["rateLimit"] | null;
+	/** The flow keeps client IP headers in `_headers` (off by default). */
+	keepClientIpHeaders: boolean;
 }
 
-const NOT_RUNNING: IngressConfig = { running: false, version: null, authType: null, verifier: null, rateLimit: null };
+const NOT_RUNNING: IngressConfig = {
+	running: false,
+	version: null,
+	authType: null,
+	verifier: null,
+	rateLimit: null,
+	keepClientIpHeaders: false,
+};
 const MAX_ENTRIES = 10_000;
 
 const cache = new Map<string, { config: Promise<IngressConfig>; expiresAt: number }>();
@@ -66,5 +75,6 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		authType: type,
 		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),
 		rateLimit: definition.rateLimit ?? null,
+		keepClientIpHeaders: definition.trigger.keepClientIpHeaders === true,
 	};
 }

@@ -120,8 +120,16 @@ describe("GET /api/components", () => {
 		expect(petstore.title).toBe("Petstore API (Node.js)");
 		expect(petstore.credentialFields).toEqual([
 			{ name: "apiKey", label: "API key", required: true, secret: true },
-			{ name: "baseUrl", label: "Base URL", required: false, secret: false },
+			{
+				name: "baseUrl",
+				label: "Base URL",
+				required: false,
+				secret: false,
+				changeRequires: "apiKey",
+				hint: "http(s), without user name, query or fragment",
+			},
 		]);
+		expect(webhook.triggerSettings).toEqual([expect.objectContaining({ name: "keepClientIpHeaders", default: false })]);
 		expect(petstore.actions.map((a: { id: string; title: string }) => [a.id, a.title])).toEqual([["createPet", "Create a Pet"]]);
 		const fields = petstore.actions[0].fields;
 		expect(fields.slice(0, 2)).toEqual([
@@ -470,7 +478,7 @@ describe("samples", () => {
 		const created = await call("POST", `/api/flows/${flow.id}/sample-request`);
 		expect(created.status).toBeLessThan(300);
 		const { url, expiresAt } = (await created.json()) as { url: string; expiresAt: string };
-		expect(url).toMatch(new RegExp(`^${ORIGIN}/sample/${flow.id}/[A-Za-z0-9_-]{16,}$`));
+		expect(url).toMatch(new RegExp(`^${ORIGIN}/sample/${flow.id}/[A-Za-z0-9_-]{32}\\.[A-Za-z0-9_-]{43}$`));
 		const ttl = Date.parse(expiresAt) - Date.now();
 		expect(ttl).toBeGreaterThan(9 * 60_000);
 		expect(ttl).toBeLessThanOrEqual(10 * 60_000);
