@@ -98,13 +98,38 @@ describe("GET /api/components", () => {
 		]);
 		const [webhook, petstore] = components;
 		expect(webhook.title).toBe("Webhook");
-		expect(webhook.credentialTypes.map((t: { type: string; title: string }) => [t.type, t.title])).toEqual([
+		const typesIn = (group: string) =>
+			webhook.credentialTypes
+				.filter((t: { group: string }) => t.group === group)
+				.map((t: { type: string; title: string }) => [t.type, t.title]);
+		expect(webhook.credentialGroups).toEqual([
+			{ id: "generic", title: "Generic" },
+			{ id: "providers", title: "Providers" },
+		]);
+		expect(typesIn("generic")).toEqual([
 			["none", "No Auth"],
 			["basic", "Basic Auth"],
 			["apiKey", "API Key Auth"],
 			["hmac", "HMAC verification"],
 			["standardWebhooks", "Standard Webhooks"],
 		]);
+		expect(typesIn("providers").map(([type]: [string]) => type)).toEqual([
+			"github",
+			"stripe",
+			"shopify",
+			"slack",
+			"twilio",
+			"paddle",
+			"linear",
+			"zoom",
+			"meta",
+			"square",
+			"gitlab",
+		]);
+		// Each preset says where its secret is and which header it sends, for the designer to show.
+		const stripe = webhook.credentialTypes.find((t: { type: string }) => t.type === "stripe");
+		expect(stripe).toMatchObject({ title: "Stripe", header: "Stripe-Signature", toleranceSeconds: 300, deliveryId: { bodyField: "id" } });
+		expect(stripe.secretLocation).toMatch(/Signing secret/);
 		const fieldsOf = (type: string) => webhook.credentialTypes.find((t: { type: string }) => t.type === type).fields;
 		expect(fieldsOf("basic")).toEqual([
 			{ name: "username", label: "Username", required: true, secret: false },
@@ -112,7 +137,7 @@ describe("GET /api/components", () => {
 		]);
 		expect(fieldsOf("apiKey")).toContainEqual(expect.objectContaining({ name: "headerName", required: false, default: "x-api-key" }));
 		expect(fieldsOf("hmac")).toContainEqual(
-			expect.objectContaining({ name: "algorithm", options: ["sha256", "sha512"], default: "sha256" }),
+			expect.objectContaining({ name: "algorithm", options: ["sha1", "sha256", "sha512"], default: "sha256" }),
 		);
 		expect(fieldsOf("hmac")).toContainEqual(expect.objectContaining({ name: "headerName", default: "x-hookflow-signature" }));
 		expect(fieldsOf("standardWebhooks")).toEqual([expect.objectContaining({ name: "secret", required: true, secret: true })]);
@@ -345,7 +370,7 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 },
+			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 },
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
@@ -446,6 +471,7 @@ describe("flows", () => {
 			failed: 0,
 			inFlight: 0,
 			authFailures: 0,
+			handshakes: 0,
 		});
 	});
 
@@ -679,6 +705,7 @@ describe("executions", () => {
 			failed: 2,
 			inFlight: 0,
 			authFailures: 0,
+			handshakes: 0,
 		});
 
 		const { flow: other } = await api("POST", "/api/flows", { name: "Nothing failed" });
