@@ -1,10 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
+import { createRequire } from "node:module";
 import { sign as signGithub } from "@octokit/webhooks-methods";
-import { WebhooksHelper } from "square";
-import { Webhook as StandardWebhook } from "standardwebhooks";
-import Stripe from "stripe";
-import { Webhook as SvixWebhook } from "svix";
-import twilio from "twilio";
 import type { TestProject } from "vitest/node";
 import type { ProviderVector } from "./provider-vector-type";
 
@@ -14,6 +10,14 @@ import type { ProviderVector } from "./provider-vector-type";
  * its documentation says, checked with the provider's verifier where there is one (square). The
  * SDKs do not all load in workerd, so test/unit/provider-auth.test.ts checks these vectors there.
  */
+
+// Node's own loader for the CommonJS SDKs, not vite's: they are used as published (and vite warns about stripe's source maps).
+const require = createRequire(import.meta.url);
+const { WebhooksHelper } = require("square") as typeof import("square");
+const { Webhook: StandardWebhook } = require("standardwebhooks") as typeof import("standardwebhooks");
+const Stripe = require("stripe") as typeof import("stripe").default;
+const { Webhook: SvixWebhook } = require("svix") as typeof import("svix");
+const twilio = require("twilio") as typeof import("twilio");
 
 const TS = 1_767_000_000; // seconds
 const NOW_MS = TS * 1000 + 2000;
