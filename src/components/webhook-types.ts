@@ -70,6 +70,8 @@ export interface CredentialField {
 	secret: boolean;
 	default?: string | number;
 	options?: readonly string[];
+	/** A number rather than text. */
+	inputType?: "number";
 	help?: string;
 }
 
@@ -166,6 +168,7 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 				label: "Timestamp tolerance (seconds)",
 				required: false,
 				secret: false,
+				inputType: "number",
 				default: DEFAULT_HMAC_TOLERANCE_SECONDS,
 			},
 		],

@@ -161,7 +161,22 @@ describe("GET /api/components", () => {
 describe("credentials", () => {
 	it("creates, lists, reads, renames and deletes every type without ever returning a secret", async () => {
 		const whsec = `whsec_${btoa("0123456789abcdef0123456789abcdef")}`;
-		const secrets = ["pw-Basic-4f1c", "key-Api-77ab", "key-Partner-2c", "hmac-Secret-19d", "hmac-Secret-512", whsec];
+		const presetSecrets = [
+			"gh-Secret-1",
+			"whsec_stripe-Secret-2",
+			"shop-Secret-3",
+			"slack-Secret-4",
+			"twilio-Token-5",
+			"paddle-Secret-6",
+			"linear-Secret-7",
+			"zoom-Token-8",
+			"meta-App-9",
+			"meta-Verify-10",
+			"square-Key-11",
+			"gitlab-Token-12",
+			"hmac-Secret-13",
+		];
+		const secrets = ["pw-Basic-4f1c", "key-Api-77ab", "key-Partner-2c", "hmac-Secret-19d", "hmac-Secret-512", whsec, ...presetSecrets];
 		const cases: Array<{ auth: Record<string, unknown>; type: string; details: Record<string, unknown> }> = [
 			{ auth: { type: "none" }, type: "none", details: {} },
 			{ auth: { type: "basic", username: "ops", password: "pw-Basic-4f1c" }, type: "basic", details: { username: "ops" } },
@@ -182,6 +197,44 @@ describe("credentials", () => {
 				details: { headerName: "x-hub-signature", algorithm: "sha512" },
 			},
 			{ auth: { type: "standardWebhooks", secret: whsec }, type: "standardWebhooks", details: {} },
+			{
+				auth: {
+					type: "hmac",
+					secret: "hmac-Secret-13",
+					algorithm: "sha1",
+					encoding: "base64",
+					headerName: "X-Sig",
+					prefix: "v1=",
+					signedContent: "{timestamp}.{body}",
+					timestampHeader: "X-Sig-Time",
+					toleranceSeconds: 120,
+				},
+				type: "hmac",
+				details: {
+					headerName: "x-sig",
+					algorithm: "sha1",
+					encoding: "base64",
+					prefix: "v1=",
+					signedContent: "{timestamp}.{body}",
+					timestampHeader: "x-sig-time",
+					toleranceSeconds: 120,
+				},
+			},
+			{ auth: { type: "github", secret: "gh-Secret-1" }, type: "github", details: {} },
+			{ auth: { type: "stripe", secret: "whsec_stripe-Secret-2" }, type: "stripe", details: {} },
+			{ auth: { type: "shopify", secret: "shop-Secret-3" }, type: "shopify", details: {} },
+			{ auth: { type: "slack", signingSecret: "slack-Secret-4" }, type: "slack", details: {} },
+			{ auth: { type: "twilio", authToken: "twilio-Token-5" }, type: "twilio", details: {} },
+			{ auth: { type: "paddle", secret: "paddle-Secret-6" }, type: "paddle", details: {} },
+			{ auth: { type: "linear", secret: "linear-Secret-7" }, type: "linear", details: {} },
+			{ auth: { type: "zoom", secretToken: "zoom-Token-8" }, type: "zoom", details: {} },
+			{ auth: { type: "meta", appSecret: "meta-App-9", verifyToken: "meta-Verify-10" }, type: "meta", details: {} },
+			{
+				auth: { type: "square", signatureKey: "square-Key-11", notificationUrl: "https://hookflow.example.com/hook/abc" },
+				type: "square",
+				details: { notificationUrl: "https://hookflow.example.com/hook/abc" },
+			},
+			{ auth: { type: "gitlab", token: "gitlab-Token-12" }, type: "gitlab", details: {} },
 		];
 
 		const ids: string[] = [];
@@ -197,6 +250,10 @@ describe("credentials", () => {
 				previousSecretExpiresAt: null,
 				createdAt: expect.stringMatching(ISO),
 				updatedAt: expect.stringMatching(ISO),
+				// How to send a signed test: a command, or the provider's dashboard (Twilio, Linear).
+				tryIt: ["twilio", "linear"].includes(type)
+					? { testFrom: expect.any(String) }
+					: { command: expect.stringContaining("curl"), hint: expect.any(String) },
 			});
 			ids.push(created.json.credential.id);
 		}
