@@ -107,7 +107,7 @@ export const webhookAuthSchema = z.discriminatedUnion("type", [
 		.object({
 			type: z.literal("square"),
 			signatureKey: secretText("Signature key"),
-			notificationUrl: z.httpUrl("notificationUrl must be the http(s) URL entered in Square").max(2048),
+			notificationUrl: z.url({ protocol: /^https?$/, error: "notificationUrl must be the http(s) URL entered in Square" }).max(2048),
 		})
 		.strict(),
 	secretOnly("gitlab", "token", "Secret token"),
