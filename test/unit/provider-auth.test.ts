@@ -257,3 +257,16 @@ describe("provider delivery ids", () => {
 		expect(providerDeliveryId(verifier.deliveryId, new Headers(), { command: "/pet" })).toBeNull();
 	});
 });
+
+describe("the component's description and the API schema", () => {
+	it("name the same fields for every type; every provider says where its secret is", async () => {
+		const { webhookTypeSpecs } = await import("../../src/components/webhook-types");
+		const options = webhookAuthSchema.options.map((o) => Object.keys(o.shape).sort());
+		expect(options).toEqual(webhookTypeSpecs.map((spec) => ["type", ...spec.fields.map((f) => f.name)].sort()));
+		for (const spec of webhookTypeSpecs) {
+			// Secret fields are required; the description promises where to find the secret of every signing provider.
+			for (const field of spec.fields.filter((f) => f.secret)) expect(field.required, `${spec.type}.${field.name}`).toBe(true);
+			if (spec.group === "providers") expect(spec.secretLocation, spec.type).toBeTruthy();
+		}
+	});
+});
