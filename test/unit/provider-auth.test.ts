@@ -95,16 +95,19 @@ describe.each(cases)("$name", ({ name, missing, stale, tamper }) => {
 		expectRefused(result, v.auth.type === "gitlab" ? /^Wrong token in x-gitlab-token header$/ : /^Signature mismatch in /);
 	});
 
-	it.skipIf(v.auth.type === "gitlab")("refuses a tampered body", async () => {
-		expectRefused(await send(await verifierFor(v.auth), v, { body: `${v.body} ` }), tamper ?? /^Signature mismatch in /);
-	});
+	// A GitLab token signs nothing; schemes without a timestamp cannot be stale.
+	if (v.auth.type !== "gitlab")
+		it("refuses a tampered body", async () => {
+			expectRefused(await send(await verifierFor(v.auth), v, { body: `${v.body} ` }), tamper ?? /^Signature mismatch in /);
+		});
 
-	it.skipIf(!stale)("refuses a stale timestamp, naming the tolerance", async () => {
-		const tolerance = webhookTypeSpec(v.auth.type as WebhookAuthType).toleranceSeconds ?? 0;
-		expect(tolerance).toBeGreaterThan(0);
-		const late = await send(await verifierFor(v.auth), v, { nowMs: v.nowMs + (tolerance + 5) * 1000 });
-		expectRefused(late, new RegExp(`^Stale timestamp: .* outside the ±${tolerance} s tolerance`));
-	});
+	if (stale)
+		it("refuses a stale timestamp, naming the tolerance", async () => {
+			const tolerance = webhookTypeSpec(v.auth.type as WebhookAuthType).toleranceSeconds ?? 0;
+			expect(tolerance).toBeGreaterThan(0);
+			const late = await send(await verifierFor(v.auth), v, { nowMs: v.nowMs + (tolerance + 5) * 1000 });
+			expectRefused(late, new RegExp(`^Stale timestamp: .* outside the ±${tolerance} s tolerance`));
+		});
 
 	it("refuses a missing header, naming it", async () => {
 		expectRefused(await send(await verifierFor(v.auth), v, { headers: { [missing]: null } }), new RegExp(`^Missing ${missing} header$`));
