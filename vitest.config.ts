@@ -24,7 +24,7 @@ export default defineConfig({
 				test: {
 					name: "workers",
 					include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-					globalSetup: ["./test/global-setup.ts"],
+					globalSetup: ["./test/global-setup.ts", "./test/provider-vectors.ts"],
 					// One local Petstore (request log, injected faults) is shared: files run one at a time.
 					fileParallelism: false,
 					testTimeout: 30_000,

@@ -4,6 +4,8 @@ import * as z from "zod";
 import { BASE_URL_CHANGE_REQUIRES_KEY, petstoreCredentialSchema } from "../components/petstore";
 import { verifyPetstoreKey } from "../components/petstore/verify-key";
 import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
+import { webhookTryIt } from "../components/webhook-try-it";
+import type { WebhookAuthType } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
@@ -38,6 +40,12 @@ export const updateSchema = z
 	})
 	.strict()
 	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined, { message: BASE_URL_CHANGE_REQUIRES_KEY, path: ["apiKey"] });
+
+/** The API's view; a webhook credential adds how to send it a test request (components/webhook-try-it.ts). */
+function view(row: CredentialRow) {
+	const base = toCredentialView(row);
+	return row.component === "webhook" ? { ...base, tryIt: webhookTryIt(row.type as WebhookAuthType, row.details) } : base;
+}
 
 async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: string): Promise<void> {
 	const verdict = await verifyPetstoreKey(baseUrl ?? env.PETSTORE_BASE_URL, apiKey);
@@ -96,7 +104,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			.from(credentials)
 			.where(component ? eq(credentials.component, component) : undefined)
 			.orderBy(credentials.createdAt);
-		return c.json({ credentials: rows.map(toCredentialView) });
+		return c.json({ credentials: rows.map(view) });
 	})
 	.post("/", valid("json", createSchema), async (c) => {
 		const body = c.req.valid("json");
@@ -118,9 +126,9 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			};
 		}
 		const [created] = await getDb(c.env.DB).insert(credentials).values(row).returning();
-		return c.json({ credential: toCredentialView(created as CredentialRow) }, 201);
+		return c.json({ credential: view(created as CredentialRow) }, 201);
 	})
-	.get("/:id", async (c) => c.json({ credential: toCredentialView(await findCredential(c.env, c.req.param("id"))) }))
+	.get("/:id", async (c) => c.json({ credential: view(await findCredential(c.env, c.req.param("id"))) }))
 	.patch("/:id", valid("json", updateSchema), async (c) => {
 		const body = c.req.valid("json");
 		const current = await findCredential(c.env, c.req.param("id"));
@@ -155,7 +163,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		const [updated] = await getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning();
 		invalidateIngressConfig();
 		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
-		return c.json({ credential: toCredentialView(updated as CredentialRow) });
+		return c.json({ credential: view(updated as CredentialRow) });
 	})
 	.delete("/:id", async (c) => {
 		const current = await findCredential(c.env, c.req.param("id"));

@@ -12,7 +12,7 @@ import { ApiError, notFound, valid } from "./errors";
 
 export const flowNameSchema = z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict();
 
-const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 };
+const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 };
 
 export function hookUrl(requestUrl: string, flowId: string): string {
 	return `${new URL(requestUrl).origin}/hook/${flowId}`;

@@ -9,13 +9,13 @@ const timestamps = {
 };
 
 export const credentialComponents = ["webhook", "petstore"] as const;
-export const credentialTypes = ["none", "basic", "apiKey", "hmac", "standardWebhooks", "petstore"] as const;
 
 export const credentials = sqliteTable("credentials", {
 	id: text("id").primaryKey(),
 	component: text("component", { enum: credentialComponents }).notNull(),
 	name: text("name").notNull(),
-	type: text("type", { enum: credentialTypes }).notNull(),
+	/** "petstore", or one of the webhook component's auth types (components/webhook-types.ts decides which). */
+	type: text("type").notNull(),
 	/** Non-secret settings: username, header name, algorithm, base URL. */
 	details: text("details", { mode: "json" }).$type<CredentialDetails>().notNull(),
 	/** AES-GCM sealed JSON of the secret values (see crypto/seal.ts); never returned by the API. */
@@ -29,8 +29,16 @@ export const credentials = sqliteTable("credentials", {
 export interface CredentialDetails {
 	username?: string;
 	headerName?: string;
-	algorithm?: "sha256" | "sha512";
+	algorithm?: "sha1" | "sha256" | "sha512";
 	baseUrl?: string;
+	/** Generic HMAC options (absent on credentials made before them: hex, optional <algorithm>= prefix, {body}). */
+	encoding?: "hex" | "base64";
+	prefix?: string;
+	signedContent?: string;
+	timestampHeader?: string;
+	toleranceSeconds?: number;
+	/** Square: the URL Square signs together with the body. */
+	notificationUrl?: string;
 }
 
 export const flowStatuses = ["draft", "running", "stopped"] as const;

@@ -41,6 +41,8 @@ export interface FlowCounters {
 	inFlight: number;
 	/** Hook requests refused with 401, as the ingress reported them. */
 	authFailures: number;
+	/** Providers' handshakes (Slack, Zoom, Meta) the ingress answered without an execution. */
+	handshakes: number;
 }
 
 interface InboxRow extends Record<string, SqlStorageValue> {
@@ -286,7 +288,14 @@ export class FlowObject extends DurableObject<Env> {
 		const rows = this.#sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters").toArray();
 		const get = (name: string) => Number(rows.find((r) => r.name === name)?.value ?? 0);
 		const inFlight = Number(this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM inbox").one().n);
-		return { received: get("received"), succeeded: get("succeeded"), failed: get("failed"), inFlight, authFailures: get("authFailures") };
+		return {
+			received: get("received"),
+			succeeded: get("succeeded"),
+			failed: get("failed"),
+			inFlight,
+			authFailures: get("authFailures"),
+			handshakes: get("handshakes"),
+		};
 	}
 
 	/** The ingress reports refused authentications here so the dashboard can show them per flow. */
@@ -300,6 +309,11 @@ export class FlowObject extends DurableObject<Env> {
 	 */
 	async invalidateCredential(credentialId: string): Promise<void> {
 		this.#credentials.delete(credentialId);
+	}
+
+	/** The ingress reports providers' handshakes it answered (no execution), for the dashboard. */
+	async addHandshakes(count: number): Promise<void> {
+		this.#bump("handshakes", count);
 	}
 
 	/** The flow was deleted: drop everything, pending executions included. */

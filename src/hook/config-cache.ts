@@ -1,10 +1,10 @@
 import { eq, sql } from "drizzle-orm";
-import type { WebhookAuthType } from "../components/webhook";
-import { createWebhookVerifier, type WebhookSecret } from "../components/webhook-verifier";
+import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
 import { credentials, flows, flowVersions } from "../db/schema";
 import type { FlowDefinition } from "../flows/definition";
+import { createWebhookVerifier } from "./auth/create-verifier";
 import type { Verifier } from "./auth/types";
 
 /**

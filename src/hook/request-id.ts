@@ -41,11 +41,20 @@ export async function contentHash({ method, url, rawBody }: RequestContent): Pro
 }
 
 /**
- * A delivery-id header wins (id derived from it and the content); otherwise a sender's own 32-hex
- * `x-request-id` is the id (the flow object re-keys a repeat that came with other content, and the
- * consumer one another flow already used); otherwise a random one.
+ * A provider's own delivery id (`senderId`, read where the credential's preset says:
+ * X-GitHub-Delivery, Stripe's event id, …) wins, then a delivery-id header; either is bound to the
+ * content. Otherwise a sender's own 32-hex `x-request-id` is the id (the flow object re-keys a
+ * repeat that came with other content, and the consumer one another flow already used);
+ * otherwise a random one.
  */
-export async function executionIdFor(flowId: string, headers: Headers, content: RequestContent): Promise<ExecutionId> {
+export async function executionIdFor(
+	flowId: string,
+	headers: Headers,
+	content: RequestContent,
+	senderId: string | null = null,
+): Promise<ExecutionId> {
+	// Providers' ids share the "webhook-id" kind: a Standard Webhooks sender's id and a preset's name the same thing.
+	if (senderId) return { id: await scopedId(flowId, "webhook-id", `${senderId}\n${await contentHash(content)}`), fromSender: false };
 	for (const header of SENDER_DELIVERY_ID_HEADERS) {
 		const value = headers.get(header);
 		if (value) return { id: await scopedId(flowId, header, `${value}\n${await contentHash(content)}`), fromSender: false };

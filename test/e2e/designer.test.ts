@@ -130,6 +130,21 @@ describe("designer walkthrough", () => {
 	it("creates Basic Auth credentials", async () => {
 		await button("Create new credentials").click();
 		await page.getByLabel("Credential name").fill("Shop webhook");
+		// The picker groups the catalogue's types; a provider shows where its secret is and what it sends.
+		const groups = await page
+			.getByLabel("Authentication type")
+			.evaluate((select) =>
+				[...select.querySelectorAll("optgroup")].map((g) => [g.label, [...g.querySelectorAll("option")].map((o) => o.textContent)]),
+			);
+		expect(groups.map(([label]) => label)).toEqual(["Generic", "Providers"]);
+		expect(groups[0]?.[1]).toEqual(["No Auth", "Basic Auth", "API Key Auth", "HMAC verification", "Standard Webhooks"]);
+		expect(groups[1]?.[1]).toContain("Stripe");
+		await page.getByLabel("Authentication type").selectOption({ label: "Stripe" });
+		const about = page.locator(".type-about");
+		await about.getByText("Where to find the secret").waitFor();
+		expect(await about.textContent()).toContain("Stripe-Signature");
+		expect(await about.textContent()).toMatch(/Developers → Webhooks/);
+		await screenshot("webhook-credentials-providers");
 		await page.getByLabel("Authentication type").selectOption({ label: "Basic Auth" });
 		await page.getByLabel("Username").fill(BASIC.username);
 		await page.getByLabel("Password").fill(BASIC.password);

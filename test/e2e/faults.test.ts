@@ -427,6 +427,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 				failed: 0,
 				inFlight: 0,
 				authFailures: 0,
+				handshakes: 0,
 			});
 		}
 		// Status lower-cased on the way (mapping status ← petstatus).

@@ -98,13 +98,38 @@ describe("GET /api/components", () => {
 		]);
 		const [webhook, petstore] = components;
 		expect(webhook.title).toBe("Webhook");
-		expect(webhook.credentialTypes.map((t: { type: string; title: string }) => [t.type, t.title])).toEqual([
+		const typesIn = (group: string) =>
+			webhook.credentialTypes
+				.filter((t: { group: string }) => t.group === group)
+				.map((t: { type: string; title: string }) => [t.type, t.title]);
+		expect(webhook.credentialGroups).toEqual([
+			{ id: "generic", title: "Generic" },
+			{ id: "providers", title: "Providers" },
+		]);
+		expect(typesIn("generic")).toEqual([
 			["none", "No Auth"],
 			["basic", "Basic Auth"],
 			["apiKey", "API Key Auth"],
 			["hmac", "HMAC verification"],
 			["standardWebhooks", "Standard Webhooks"],
 		]);
+		expect(typesIn("providers").map(([type]: [string]) => type)).toEqual([
+			"github",
+			"stripe",
+			"shopify",
+			"slack",
+			"twilio",
+			"paddle",
+			"linear",
+			"zoom",
+			"meta",
+			"square",
+			"gitlab",
+		]);
+		// Each preset says where its secret is and which header it sends, for the designer to show.
+		const stripe = webhook.credentialTypes.find((t: { type: string }) => t.type === "stripe");
+		expect(stripe).toMatchObject({ title: "Stripe", header: "Stripe-Signature", toleranceSeconds: 300, deliveryId: { bodyField: "id" } });
+		expect(stripe.secretLocation).toMatch(/Signing secret/);
 		const fieldsOf = (type: string) => webhook.credentialTypes.find((t: { type: string }) => t.type === type).fields;
 		expect(fieldsOf("basic")).toEqual([
 			{ name: "username", label: "Username", required: true, secret: false },
@@ -112,7 +137,7 @@ describe("GET /api/components", () => {
 		]);
 		expect(fieldsOf("apiKey")).toContainEqual(expect.objectContaining({ name: "headerName", required: false, default: "x-api-key" }));
 		expect(fieldsOf("hmac")).toContainEqual(
-			expect.objectContaining({ name: "algorithm", options: ["sha256", "sha512"], default: "sha256" }),
+			expect.objectContaining({ name: "algorithm", options: ["sha1", "sha256", "sha512"], default: "sha256" }),
 		);
 		expect(fieldsOf("hmac")).toContainEqual(expect.objectContaining({ name: "headerName", default: "x-hookflow-signature" }));
 		expect(fieldsOf("standardWebhooks")).toEqual([expect.objectContaining({ name: "secret", required: true, secret: true })]);
@@ -144,7 +169,22 @@ describe("GET /api/components", () => {
 describe("credentials", () => {
 	it("creates, lists, reads, renames and deletes every type without ever returning a secret", async () => {
 		const whsec = `whsec_${btoa("0123456789abcdef0123456789abcdef")}`;
-		const secrets = ["pw-Basic-4f1c", "key-Api-77ab", "key-Partner-2c", "hmac-Secret-19d", "hmac-Secret-512", whsec];
+		const presetSecrets = [
+			"gh-Secret-1",
+			"whsec_stripe-Secret-2",
+			"shop-Secret-3",
+			"slack-Secret-4",
+			"twilio-Token-5",
+			"paddle-Secret-6",
+			"linear-Secret-7",
+			"zoom-Token-8",
+			"meta-App-9",
+			"meta-Verify-10",
+			"square-Key-11",
+			"gitlab-Token-12",
+			"hmac-Secret-13",
+		];
+		const secrets = ["pw-Basic-4f1c", "key-Api-77ab", "key-Partner-2c", "hmac-Secret-19d", "hmac-Secret-512", whsec, ...presetSecrets];
 		const cases: Array<{ auth: Record<string, unknown>; type: string; details: Record<string, unknown> }> = [
 			{ auth: { type: "none" }, type: "none", details: {} },
 			{ auth: { type: "basic", username: "ops", password: "pw-Basic-4f1c" }, type: "basic", details: { username: "ops" } },
@@ -165,6 +205,44 @@ describe("credentials", () => {
 				details: { headerName: "x-hub-signature", algorithm: "sha512" },
 			},
 			{ auth: { type: "standardWebhooks", secret: whsec }, type: "standardWebhooks", details: {} },
+			{
+				auth: {
+					type: "hmac",
+					secret: "hmac-Secret-13",
+					algorithm: "sha1",
+					encoding: "base64",
+					headerName: "X-Sig",
+					prefix: "v1=",
+					signedContent: "{timestamp}.{body}",
+					timestampHeader: "X-Sig-Time",
+					toleranceSeconds: 120,
+				},
+				type: "hmac",
+				details: {
+					headerName: "x-sig",
+					algorithm: "sha1",
+					encoding: "base64",
+					prefix: "v1=",
+					signedContent: "{timestamp}.{body}",
+					timestampHeader: "x-sig-time",
+					toleranceSeconds: 120,
+				},
+			},
+			{ auth: { type: "github", secret: "gh-Secret-1" }, type: "github", details: {} },
+			{ auth: { type: "stripe", secret: "whsec_stripe-Secret-2" }, type: "stripe", details: {} },
+			{ auth: { type: "shopify", secret: "shop-Secret-3" }, type: "shopify", details: {} },
+			{ auth: { type: "slack", signingSecret: "slack-Secret-4" }, type: "slack", details: {} },
+			{ auth: { type: "twilio", authToken: "twilio-Token-5" }, type: "twilio", details: {} },
+			{ auth: { type: "paddle", secret: "paddle-Secret-6" }, type: "paddle", details: {} },
+			{ auth: { type: "linear", secret: "linear-Secret-7" }, type: "linear", details: {} },
+			{ auth: { type: "zoom", secretToken: "zoom-Token-8" }, type: "zoom", details: {} },
+			{ auth: { type: "meta", appSecret: "meta-App-9", verifyToken: "meta-Verify-10" }, type: "meta", details: {} },
+			{
+				auth: { type: "square", signatureKey: "square-Key-11", notificationUrl: "https://hookflow.example.com/hook/abc" },
+				type: "square",
+				details: { notificationUrl: "https://hookflow.example.com/hook/abc" },
+			},
+			{ auth: { type: "gitlab", token: "gitlab-Token-12" }, type: "gitlab", details: {} },
 		];
 
 		const ids: string[] = [];
@@ -180,6 +258,10 @@ describe("credentials", () => {
 				previousSecretExpiresAt: null,
 				createdAt: expect.stringMatching(ISO),
 				updatedAt: expect.stringMatching(ISO),
+				// How to send a signed test: a command, or the provider's dashboard (Twilio, Linear).
+				tryIt: ["twilio", "linear"].includes(type)
+					? { testFrom: expect.any(String) }
+					: { command: expect.stringContaining("curl"), hint: expect.any(String) },
 			});
 			ids.push(created.json.credential.id);
 		}
@@ -353,7 +435,7 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 },
+			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 },
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
@@ -454,6 +536,7 @@ describe("flows", () => {
 			failed: 0,
 			inFlight: 0,
 			authFailures: 0,
+			handshakes: 0,
 		});
 	});
 
@@ -687,6 +770,7 @@ describe("executions", () => {
 			failed: 2,
 			inFlight: 0,
 			authFailures: 0,
+			handshakes: 0,
 		});
 
 		const { flow: other } = await api("POST", "/api/flows", { name: "Nothing failed" });

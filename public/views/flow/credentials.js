@@ -9,7 +9,7 @@ function describe(credential, types) {
 	const d = credential.details ?? {};
 	const type =
 		types.find((t) => t.type === credential.type)?.title ?? (credential.type === "petstore" ? "Petstore API key" : credential.type);
-	const extra = d.username ?? d.headerName ?? d.baseUrl;
+	const extra = d.username ?? d.headerName ?? d.baseUrl ?? d.notificationUrl;
 	return extra ? `${type} · ${extra}` : type;
 }
 
@@ -25,16 +25,19 @@ function fieldInput(prefix, field) {
 		: h("input", {
 				id,
 				name: field.name,
-				type: field.secret ? "password" : "text",
+				type: field.secret ? "password" : field.inputType === "number" ? "number" : "text",
 				autocomplete: field.secret ? "new-password" : "off",
 				required: field.required,
 				value: field.default ?? "",
 			});
+	if (field.help) input.setAttribute("aria-describedby", `${id}-help`);
+	if (field.default !== undefined) input.dataset.default = String(field.default);
 	return h(
 		"div",
 		{ class: "field" },
 		h("label", { for: id }, field.label ?? field.name, field.required ? "" : h("span", { class: "optional" }, " (optional)")),
 		input,
+		field.help ? h("p", { class: "hint", id: `${id}-help` }, field.help) : null,
 	);
 }
 
@@ -46,13 +49,21 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 	const next = h("button", { type: "button", class: "primary", disabled: !selectedId, onclick: onContinue }, "Continue");
 	const prefix = `cred-${component.id}`;
 	const nameInput = h("input", { id: `${prefix}-name`, required: true, autocomplete: "off" });
+	// Grouped as the catalogue says (Generic, then Providers by name).
 	const typeSelect = isWebhook
 		? h(
 				"select",
-				{ id: `${prefix}-type`, onchange: () => showFields() },
-				types.map((t) => h("option", { value: t.type }, t.title)),
+				{ id: `${prefix}-type`, onchange: () => showFields(), "aria-describedby": `${prefix}-type-about` },
+				(component.credentialGroups ?? [{ id: undefined, title: "" }]).map((group) =>
+					h(
+						"optgroup",
+						{ label: group.title },
+						types.filter((t) => t.group === group.id).map((t) => h("option", { value: t.type }, t.title)),
+					),
+				),
 			)
 		: null;
+	const typeAbout = h("div", { id: `${prefix}-type-about`, class: "type-about stack", "aria-live": "polite" });
 	const fields = h("div", { class: "stack" });
 	const formAlert = alertBox();
 	const progress = h("div", { class: "progress", hidden: true });
@@ -62,7 +73,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		{ class: "card stack", hidden: true, onsubmit: submit, "aria-labelledby": `${prefix}-form-title` },
 		h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials"),
 		h("div", { class: "field" }, h("label", { for: nameInput.id }, "Credential name"), nameInput),
-		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect),
+		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
 		fields,
 		formAlert.el,
 		progress,
@@ -146,8 +157,32 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		};
 	}
 
+	// Where the provider keeps the secret, and what it sends, from the catalogue.
+	function showAbout(type) {
+		const facts = [
+			type?.secretLocation && ["Where to find the secret", type.secretLocation],
+			type?.header && ["Header it sends", type.header],
+			type?.signed && ["What is signed", type.signed],
+			type?.toleranceSeconds && ["Timestamp tolerance", `±${type.toleranceSeconds} s`],
+			type?.handshake && ["Handshake", `answered here (${type.handshake})`],
+		].filter(Boolean);
+		typeAbout.replaceChildren(
+			...(facts.length
+				? [
+						h(
+							"dl",
+							{ class: "facts" },
+							facts.flatMap(([term, text]) => [h("dt", null, term), h("dd", null, text)]),
+						),
+					]
+				: []),
+		);
+	}
+
 	function showFields() {
-		const defs = isWebhook ? (types.find((t) => t.type === typeSelect.value)?.fields ?? []) : (component.credentialFields ?? []);
+		const type = isWebhook ? types.find((t) => t.type === typeSelect.value) : null;
+		if (isWebhook) showAbout(type);
+		const defs = isWebhook ? (type?.fields ?? []) : (component.credentialFields ?? []);
 		fields.replaceChildren(...defs.map((f) => fieldInput(prefix, f)));
 		if (isWebhook && !defs.length)
 			fields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
@@ -200,7 +235,12 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 
 	function payload() {
 		const values = {};
-		for (const el of fields.querySelectorAll("[name]")) if (el.value.trim()) values[el.name] = el.value.trim();
+		for (const el of fields.querySelectorAll("[name]")) {
+			const value = el.value.trim();
+			// A field left at its default is left out: the server applies the same default.
+			if (!value || value === String(el.dataset.default ?? "")) continue;
+			values[el.name] = el.type === "number" ? Number(value) : value;
+		}
 		const name = nameInput.value.trim();
 		return isWebhook
 			? { component: "webhook", name, auth: { type: typeSelect.value, ...values } }
