@@ -39,7 +39,7 @@ export default defineConfig({
 				test: {
 					name: "workers",
 					include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
-					globalSetup: ["./test/global-setup.ts"],
+					globalSetup: ["./test/global-setup.ts", "./test/provider-vectors.ts"],
 					testTimeout: 30_000,
 					setupFiles: ["./test/apply-migrations.ts"],
 				},

@@ -6,7 +6,10 @@
  *
  * /v2/*          the Petstore subset Hookflow uses, behind the `api-key` header.
  * /__control/*   test hooks (no key): request log, fault injection, reset. Local use only.
- * /t/<tenant>/…  the same two under a prefix, with their own pets, request log and faults: each
+ * /elsewhere/*   answers 302 to the same path under /v2/leaked/ on another origin (localhost
+ *                instead of 127.0.0.1): a base URL that redirects. A client that follows it shows
+ *                up in the request log as /v2/leaked/….
+ * /t/<tenant>/…  all of the above under a prefix, with their own pets, request log and faults: each
  *                test file gets a tenant of its own, so files can run in parallel against one server.
  */
 
@@ -33,6 +36,8 @@ type Pet = {
 export type RequestRecord = {
 	seq: number;
 	method: string;
+	/** The Host header: which name of this server the client used. */
+	host: string | null;
 	path: string;
 	startedAt: string;
 	endedAt: string | null;
@@ -45,7 +50,12 @@ export type RequestRecord = {
 // then answers `status` (default 503, with `retry-after` if given) instead of handling the
 // call, except a bare {delayMs}, which then handles it normally (makes overlaps observable).
 // afterCreate stores the pet before failing, like a response lost on its way back.
+// bodyBytes handles the call normally but pads the answer to about that many bytes (an
+// oversized answer: Hookflow must record its head and move on). redirect answers 302 to
+// /v2/leaked/pet on another origin instead of handling the call.
 type Fault = {
+	redirect?: boolean;
+	bodyBytes?: number;
 	status?: number;
 	retryAfter?: string;
 	hangMs?: number;
@@ -80,7 +90,7 @@ const newTenant = (): Tenant => ({
 const TENANT_PREFIX = /^\/t\/([\w-]{1,64})(\/.*)?$/;
 
 const STATUSES = ["available", "pending", "sold"];
-const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate"];
+const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes", "redirect"];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
@@ -122,9 +132,14 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		const method = req.method ?? "GET";
 		const prefixed = TENANT_PREFIX.exec(url.pathname);
 		const tenant = tenantOf(prefixed?.[1] ?? "");
+		// Where this tenant's API lives on this server: "" or /t/<tenant>.
+		const root = prefixed ? `/t/${prefixed[1]}` : "";
 		if (prefixed) url.pathname = prefixed[2] ?? "/";
 		if (url.pathname.startsWith("/__control/")) {
 			return control(tenant, req, res, url, method);
+		}
+		if (url.pathname.startsWith("/elsewhere/")) {
+			return redirectElsewhere(res, root, url.pathname.slice("/elsewhere".length) + url.search);
 		}
 		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
 			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
@@ -134,6 +149,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		const record: RequestRecord = {
 			seq: tenant.nextSeq++,
 			method,
+			host: header(req, "host"),
 			path: url.pathname + url.search,
 			startedAt: new Date().toISOString(),
 			endedAt: null,
@@ -164,6 +180,12 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
 				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
+				if (fault.redirect) return redirectElsewhere(res, root, "/pet");
+				if (fault.bodyBytes !== undefined) {
+					if (!authorized(req)) return sendError(res, 401, "Invalid API key");
+					const pet = createPet(tenant, req, rawBody);
+					return sendJson(res, 200, { ...pet, padding: "x".repeat(fault.bodyBytes) });
+				}
 				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).length === 1;
 				if (!delayOnly) {
 					if (fault.afterCreate && authorized(req)) createPet(tenant, req, rawBody);
@@ -251,13 +273,19 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			return readBody(req).then((raw) => {
 				const body = parseJson(raw) as { responses?: unknown };
 				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
-					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?}]}");
+					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?, redirect?}]}");
 				}
 				tenant.faults.push(...body.responses);
 				sendJson(res, 200, { queued: tenant.faults.length });
 			});
 		}
 		return sendError(res, 404, `No route for ${call}`);
+	}
+
+	function redirectElsewhere(res: ServerResponse, root: string, path: string): void {
+		const port = (server.address() as { port: number }).port;
+		res.writeHead(302, { location: `http://localhost:${port}${root}/v2/leaked${path}`, "content-length": 0 });
+		res.end();
 	}
 
 	function authorized(req: IncomingMessage): boolean {
@@ -351,7 +379,9 @@ function isFault(value: unknown): value is Fault {
 		optional("retryAfter", (v) => typeof v === "string") &&
 		optional("hangMs", ms) &&
 		optional("delayMs", ms) &&
-		optional("afterCreate", (v) => typeof v === "boolean")
+		optional("afterCreate", (v) => typeof v === "boolean") &&
+		optional("bodyBytes", ms) &&
+		optional("redirect", (v) => typeof v === "boolean")
 	);
 }
 

@@ -1,5 +1,5 @@
-// Ready-to-paste shell lines for the hook URL. Secrets are write-only, so they appear as
-// <placeholders> the user replaces with what they saved.
+// Ready-to-paste shell lines for the hook URL. What to sign and how is the server's (the webhook
+// credential's `tryIt`); here only the URL and the sample body are filled in, shell-quoted.
 
 const quote = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
 
@@ -13,55 +13,13 @@ export function sampleCurl(url) {
 	return [`curl ${quote(url)} \\`, `  -H 'content-type: application/json' \\`, `  -d ${quote(sampleBody())}`].join("\n");
 }
 
-export function hookCurl(url, credential, sample) {
-	const body = sampleBody(sample);
-	const json = `-H 'content-type: application/json'`;
-	const details = credential?.details ?? {};
-	switch (credential?.type) {
-		case "basic":
-			return [`curl ${quote(url)} \\`, `  -u ${quote(`${details.username}:<password>`)} \\`, `  ${json} \\`, `  -d ${quote(body)}`].join(
-				"\n",
-			);
-		case "apiKey":
-			return [
-				`curl ${quote(url)} \\`,
-				`  -H ${quote(`${details.headerName ?? "x-api-key"}: <key>`)} \\`,
-				`  ${json} \\`,
-				`  -d ${quote(body)}`,
-			].join("\n");
-		case "hmac": {
-			const algorithm = details.algorithm ?? "sha256";
-			return [
-				`body=${quote(body)}`,
-				`secret='<secret>'`,
-				`sig=$(printf '%s' "$body" | openssl dgst -${algorithm} -hmac "$secret" | sed 's/^.*= //')`,
-				`curl ${quote(url)} \\`,
-				`  -H "${details.headerName ?? "x-hookflow-signature"}: ${algorithm}=$sig" \\`,
-				`  ${json} \\`,
-				`  -d "$body"`,
-			].join("\n");
-		}
-		case "standardWebhooks":
-			return [
-				`body=${quote(body)}`,
-				`secret='<whsec_…>'`,
-				`id="msg_$(openssl rand -hex 12)"; ts=$(date +%s)`,
-				`# Standard Webhooks: HMAC-SHA256 of "id.timestamp.body" with the base64 key after whsec_`,
-				`key=$(printf '%s' "\${secret#whsec_}" | base64 -d | od -An -v -tx1 | tr -d ' \\n')`,
-				`sig=$(printf '%s' "$id.$ts.$body" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)`,
-				`curl ${quote(url)} \\`,
-				`  -H "webhook-id: $id" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$sig" \\`,
-				`  ${json} \\`,
-				`  -d "$body"`,
-			].join("\n");
-		default:
-			return [`curl ${quote(url)} \\`, `  ${json} \\`, `  -d ${quote(body)}`].join("\n");
-	}
+// The credential's try-it: { command, hint } with {url} and {body} to fill, or { testFrom } (a provider's dashboard).
+export function hookTryIt(url, credential, sample) {
+	const tryIt = credential?.tryIt ?? {
+		command: 'url={url}\nbody={body}\ncurl "$url" -H \'content-type: application/json\' -d "$body"',
+		hint: "",
+	};
+	if (tryIt.testFrom) return { testFrom: tryIt.testFrom };
+	const command = tryIt.command.replaceAll("{url}", quote(url)).replaceAll("{body}", quote(sampleBody(sample)));
+	return { command, hint: tryIt.hint };
 }
-
-export const secretHint = {
-	basic: "Replace <password> with the password saved in the credential.",
-	apiKey: "Replace <key> with the API key saved in the credential.",
-	hmac: "Replace <secret> with the signing secret; the signature is the HMAC of the raw body bytes.",
-	standardWebhooks: "Replace <whsec_…> with the signing secret; each request needs a fresh id and timestamp (±5 minutes).",
-};

@@ -184,11 +184,11 @@ function operationView(path, method, operation, schemas) {
 				responses.map(([status, response]) => {
 					const schema = response.content?.["application/json"]?.schema;
 					return [
-						h("dt", null, h("code", null, status), " ", response.description ?? "", refName(schema)),
+						h("dt", { class: "api-term" }, h("code", null, status), " ", response.description ?? "", refName(schema)),
 						// An answer other than a bare object shows its fields; the shared error shape is named only.
 						h(
 							"dd",
-							null,
+							{ class: "api-def" },
 							schema && status !== "default" && (schema.$ref || schema.properties) ? schemaView(schema, schemas, 0, new Set()) : null,
 						),
 					];
@@ -249,8 +249,13 @@ export function schemaView(schema, schemas, depth, seen) {
 						"dl",
 						{ class: "api-props" },
 						properties.map(([name, property]) => [
-							h("dt", null, h("code", null, name), required.has(name) ? h("span", { class: "api-required" }, " required") : null),
-							h("dd", null, schemaView(property, schemas, depth + 1, seen)),
+							h(
+								"dt",
+								{ class: "api-term" },
+								h("code", null, name),
+								required.has(name) ? h("span", { class: "api-required" }, " required") : null,
+							),
+							h("dd", { class: "api-def" }, schemaView(property, schemas, depth + 1, seen)),
 						]),
 					)),
 		schema.items && depth < MAX_DEPTH && h("div", { class: "api-items" }, "items: ", schemaView(schema.items, schemas, depth + 1, seen)),

@@ -2,15 +2,17 @@
 import { alertBox, fmtCount, h } from "../lib/dom.js";
 import { COUNTERS, flowTable, pollFlows } from "./flow-table.js";
 
-export function counterTiles(label) {
-	const values = Object.fromEntries(COUNTERS.map(([key]) => [key, h("span", { class: "tile-value" }, "0")]));
+// `extra`: counters shown beside the usual ones (the run log adds providers' handshakes answered).
+export function counterTiles(label, extra = []) {
+	const shown = [...COUNTERS, ...extra];
+	const values = Object.fromEntries(shown.map(([key]) => [key, h("span", { class: "tile-value" }, "0")]));
 	const el = h(
 		"dl",
 		{ class: `tiles`, "aria-label": label },
-		COUNTERS.map(([key, title]) => h("div", { class: `tile tile-${key}` }, h("dt", null, title), h("dd", null, values[key]))),
+		shown.map(([key, title]) => h("div", { class: `tile tile-${key}` }, h("dt", null, title), h("dd", null, values[key]))),
 	);
 	const update = (counters) => {
-		for (const [key] of COUNTERS) values[key].textContent = fmtCount(counters?.[key]);
+		for (const [key] of shown) values[key].textContent = fmtCount(counters?.[key]);
 	};
 	return { el, update };
 }

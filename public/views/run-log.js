@@ -9,7 +9,7 @@ const PAGE_SIZE = 20;
 export async function runLogView(main, { signal, params: [flowId] }) {
 	const alert = alertBox();
 	const title = h("h1", { tabindex: -1 }, "Run log");
-	const counters = counterTiles("Executions of this flow");
+	const counters = counterTiles("Executions of this flow", [["handshakes", "Handshakes answered"]]);
 	const filter = h(
 		"select",
 		{ id: "status-filter", onchange: () => reset() },

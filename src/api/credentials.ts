@@ -1,9 +1,11 @@
 import { and, eq, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import { petstoreCredentialSchema } from "../components/petstore";
+import { BASE_URL_CHANGE_REQUIRES_KEY, petstoreCredentialSchema } from "../components/petstore";
 import { verifyPetstoreKey } from "../components/petstore/verify-key";
 import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
+import { webhookTryIt } from "../components/webhook-try-it";
+import type { WebhookAuthType } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
@@ -51,7 +53,14 @@ export const updateSchema = z
 			.max(30 * 86_400)
 			.optional(),
 	})
-	.strict();
+	.strict()
+	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined, { message: BASE_URL_CHANGE_REQUIRES_KEY, path: ["apiKey"] });
+
+/** The API's view; a webhook credential adds how to send it a test request (components/webhook-try-it.ts). */
+function view(row: CredentialRow) {
+	const base = toCredentialView(row);
+	return row.component === "webhook" ? { ...base, tryIt: webhookTryIt(row.type as WebhookAuthType, row.details) } : base;
+}
 
 async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: string): Promise<void> {
 	const verdict = await verifyPetstoreKey(baseUrl ?? env.PETSTORE_BASE_URL, apiKey);
@@ -62,6 +71,26 @@ async function findCredential(env: Env, id: string): Promise<CredentialRow> {
 	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1);
 	if (!row) throw notFound("Credential", id);
 	return row;
+}
+
+/** Ids of flows with a version whose step uses the credential (drafts never reach a flow object). */
+async function flowsWithStepUsing(env: Env, credentialId: string): Promise<string[]> {
+	const rows = await getDb(env.DB)
+		.selectDistinct({ id: flowVersions.flowId })
+		.from(flowVersions)
+		.where(sql`json_extract(${flowVersions.definition}, '$.steps[0].credentialId') = ${credentialId}`);
+	return rows.map((r) => r.id);
+}
+
+/**
+ * A Petstore credential changed: every flow object that may hold it in its cache forgets it now,
+ * so a rotated key (after a leak) or a new base URL is used from the next call, not after a TTL.
+ */
+async function invalidateFlowCredential(env: Env, credentialId: string): Promise<void> {
+	const flowIds = await flowsWithStepUsing(env, credentialId);
+	const results = await Promise.allSettled(flowIds.map((id) => env.FLOW.getByName(id).invalidateCredential(credentialId)));
+	const failed = results.filter((r) => r.status === "rejected").length;
+	if (failed > 0) throw new ApiError(503, `The credential was saved, but ${failed} flow(s) could not be told yet; send the change again`);
 }
 
 /** Ids of running flows whose live version uses the credential. */
@@ -90,7 +119,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			.from(credentials)
 			.where(component ? eq(credentials.component, component) : undefined)
 			.orderBy(credentials.createdAt);
-		return c.json({ credentials: rows.map(toCredentialView) });
+		return c.json({ credentials: rows.map(view) });
 	})
 	.post("/", valid("json", createSchema), async (c) => {
 		const body = c.req.valid("json");
@@ -112,9 +141,9 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			};
 		}
 		const [created] = await getDb(c.env.DB).insert(credentials).values(row).returning();
-		return c.json({ credential: toCredentialView(created as CredentialRow) }, 201);
+		return c.json({ credential: view(created as CredentialRow) }, 201);
 	})
-	.get("/:id", async (c) => c.json({ credential: toCredentialView(await findCredential(c.env, c.req.param("id"))) }))
+	.get("/:id", async (c) => c.json({ credential: view(await findCredential(c.env, c.req.param("id"))) }))
 	.patch("/:id", valid("json", updateSchema), async (c) => {
 		const body = c.req.valid("json");
 		const current = await findCredential(c.env, c.req.param("id"));
@@ -148,7 +177,8 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		}
 		const [updated] = await getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning();
 		invalidateIngressConfig();
-		return c.json({ credential: toCredentialView(updated as CredentialRow) });
+		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
+		return c.json({ credential: view(updated as CredentialRow) });
 	})
 	.delete("/:id", async (c) => {
 		const current = await findCredential(c.env, c.req.param("id"));
@@ -157,5 +187,6 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			throw new ApiError(409, `Credential ${current.id} is used by running flow ${users.join(", ")}; stop the flow first`);
 		await getDb(c.env.DB).delete(credentials).where(eq(credentials.id, current.id));
 		invalidateIngressConfig();
+		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
 		return c.body(null, 204);
 	});

@@ -1,9 +1,10 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
+import { webhookAuthTypes } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
-import { credentialComponents, credentials, credentialTypes, flowStatuses, flows, flowVersions } from "../db/schema";
+import { credentialComponents, credentials, flowStatuses, flows, flowVersions } from "../db/schema";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";
@@ -19,7 +20,7 @@ const exportedCredentialSchema = z.object({
 	id: z.string(),
 	component: z.enum(credentialComponents),
 	name: z.string(),
-	type: z.enum(credentialTypes).optional(),
+	type: z.enum([...webhookAuthTypes, "petstore"]).optional(),
 });
 
 export const exportDocumentSchema = z.object({

@@ -14,7 +14,7 @@ import type { FlowView } from "./responses";
 
 export const flowNameSchema = z.object({ name: nameSchema }).strict();
 
-const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 };
+const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 };
 
 export function hookUrl(requestUrl: string, flowId: string): string {
 	return `${new URL(requestUrl).origin}/hook/${flowId}`;

@@ -7,7 +7,7 @@
  * browser's type check can follow this file.
  */
 import * as z from "zod";
-import { credentialComponents, credentialTypes, executionStatuses, flowStatuses } from "../db/schema";
+import { credentialComponents, credentialDetailsSchema, executionStatuses, flowStatuses } from "../db/schema";
 import { draftSchema } from "../flows/definition";
 
 const isoTime = z.iso.datetime();
@@ -43,14 +43,10 @@ export const credentialSchema = z.object({
 	id: z.string(),
 	component: z.enum(credentialComponents),
 	name: z.string(),
-	type: z.enum(credentialTypes),
+	/** A webhook auth type (GET /api/components lists them) or `petstore`. */
+	type: z.string(),
 	/** The non-secret settings; secrets are write-only. */
-	details: z.object({
-		username: z.string().optional(),
-		headerName: z.string().optional(),
-		algorithm: z.enum(["sha256", "sha512"]).optional(),
-		baseUrl: z.string().optional(),
-	}),
+	details: credentialDetailsSchema,
 	previousSecretExpiresAt: isoTime.nullable(),
 	createdAt: isoTime,
 	updatedAt: isoTime,

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import type { WebhookSecret } from "../components/webhook-verifier";
+import { HASHED_WEBHOOK_TYPES, type WebhookSecret } from "../components/webhook-types";
 import { currentKeyId, keyedHash, keyedHashKeyId } from "../crypto/keyed-hash";
 import { sealJson, unsealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
@@ -18,12 +18,10 @@ import { ApiError } from "./errors";
 
 type StoredSecret = WebhookSecret & { apiKey?: string };
 
-const HASHED_TYPES: ReadonlySet<string> = new Set(["basic", "apiKey"]);
-
 async function reseal(row: CredentialRow, sealed: string, env: Env, keyId: string): Promise<{ sealed: string; oldHash: boolean }> {
 	let secret = await unsealJson<StoredSecret>(sealed, env);
 	// A Basic password or API key stored before hashing: its hash replaces it now.
-	if (HASHED_TYPES.has(row.type) && secret.value !== undefined) secret = { hash: await keyedHash(secret.value, env) };
+	if (HASHED_WEBHOOK_TYPES.has(row.type) && secret.value !== undefined) secret = { hash: await keyedHash(secret.value, env) };
 	const oldHash = secret.hash !== undefined && keyedHashKeyId(secret.hash) !== keyId;
 	return { sealed: await sealJson(secret, env), oldHash };
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import * as z from "zod";
 
 /** The single source of truth for D1. Migrations in migrations/ are generated from this file. */
 
@@ -17,13 +18,13 @@ const timestamps = {
 export interface JsonColumns {}
 
 export const credentialComponents = ["webhook", "petstore"] as const;
-export const credentialTypes = ["none", "basic", "apiKey", "hmac", "standardWebhooks", "petstore"] as const;
 
 export const credentials = sqliteTable("credentials", {
 	id: text("id").primaryKey(),
 	component: text("component", { enum: credentialComponents }).notNull(),
 	name: text("name").notNull(),
-	type: text("type", { enum: credentialTypes }).notNull(),
+	/** "petstore", or one of the webhook component's auth types (components/webhook-types.ts decides which). */
+	type: text("type").notNull(),
 	/** Non-secret settings: username, header name, algorithm, base URL. */
 	details: text("details", { mode: "json" }).$type<CredentialDetails>().notNull(),
 	/** AES-GCM sealed JSON of the secret values (see crypto/seal.ts); never returned by the API. */
@@ -34,12 +35,22 @@ export const credentials = sqliteTable("credentials", {
 	...timestamps,
 });
 
-export interface CredentialDetails {
-	username?: string;
-	headerName?: string;
-	algorithm?: "sha256" | "sha512";
-	baseUrl?: string;
-}
+/** A credential's non-secret settings, as stored and as the API shows them (api/responses.ts). */
+export const credentialDetailsSchema = z.object({
+	username: z.string().optional(),
+	headerName: z.string().optional(),
+	algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
+	baseUrl: z.string().optional(),
+	/** Generic HMAC options (absent on credentials made before them: hex, optional <algorithm>= prefix, {body}). */
+	encoding: z.enum(["hex", "base64"]).optional(),
+	prefix: z.string().optional(),
+	signedContent: z.string().optional(),
+	timestampHeader: z.string().optional(),
+	toleranceSeconds: z.number().optional(),
+	/** Square: the URL Square signs together with the body. */
+	notificationUrl: z.string().optional(),
+});
+export type CredentialDetails = z.infer<typeof credentialDetailsSchema>;
 
 export const flowStatuses = ["draft", "running", "stopped"] as const;
 

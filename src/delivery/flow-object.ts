@@ -5,9 +5,10 @@ import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
 import type { FlowDefinition } from "../flows/definition";
 import type { Message } from "../hook/message";
+import { scopedId, stagingKey } from "../hook/request-id";
 import { log } from "../log";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
-import { afterRetryableFailure, parseRetryAfter, resolvePolicy } from "./retry-policy";
+import { afterInfrastructureFailure, afterRetryableFailure, INFRASTRUCTURE_RETRY, parseRetryAfter, resolvePolicy } from "./retry-policy";
 import { type ExecutionRecord, type RunLogRecord, writeRunLog } from "./run-log";
 
 /**
@@ -15,6 +16,11 @@ import { type ExecutionRecord, type RunLogRecord, writeRunLog } from "./run-log"
  * because it is single-threaded and strongly consistent: accepted executions wait in its inbox
  * (deduplicated by id for 24 h) and its alarm delivers them one at a time, head first; the head
  * blocks the ones behind it while it is being retried.
+ *
+ * The head is marked `calling` (durably, before the call leaves) until its outcome is stored: an
+ * attempt cut short by a restart is then recorded as an attempt (retried under the retry policy,
+ * so bounded) instead of silently re-sent, and an outcome too large to store is recorded once
+ * without its bodies, final, so the flow moves on.
  */
 
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
@@ -24,6 +30,9 @@ const MAX_EXECUTIONS_PER_ALARM = 50;
 const OUTBOX_RETRY_MS = 5_000;
 const OUTBOX_BATCH = 40;
 const RUN_LOG_FLUSH_MS = 250;
+const INFRASTRUCTURE_MAX = INFRASTRUCTURE_RETRY.maxFailures;
+const INTERRUPTED =
+	"The attempt ended without a stored outcome (the object restarted during the call); the call may have reached the Petstore, so the retry carries the same idempotency key";
 
 export interface FlowCounters {
 	received: number;
@@ -32,6 +41,8 @@ export interface FlowCounters {
 	inFlight: number;
 	/** Hook requests refused with 401, as the ingress reported them. */
 	authFailures: number;
+	/** Providers' handshakes (Slack, Zoom, Meta) the ingress answered without an execution. */
+	handshakes: number;
 }
 
 interface InboxRow extends Record<string, SqlStorageValue> {
@@ -43,7 +54,14 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 	attempts: number;
 	attempt_base: number;
 	next_attempt_at: number;
+	/** 1 from just before the action is called until its outcome is stored. */
+	calling: number;
+	/** Infrastructure failures before the call (nothing sent); bounded by INFRASTRUCTURE_RETRY. */
+	infra_failures: number;
 }
+
+/** Thrown for failures before the action was called: retrying cannot send anything twice. */
+class BeforeCallError extends Error {}
 
 export interface RetryRequest extends AcceptedExecution {
 	/** Attempts already made, so the retried ones continue the numbering. */
@@ -87,6 +105,22 @@ export class FlowObject extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
 			CREATE TABLE IF NOT EXISTS sample_requests (token_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, sample TEXT);
 		`);
+		// Columns added after the first release: objects created before then get them here.
+		const columns = new Set(
+			this.#sql
+				.exec<{ name: string }>("PRAGMA table_info(inbox)")
+				.toArray()
+				.map((c) => c.name),
+		);
+		if (!columns.has("calling")) this.#sql.exec("ALTER TABLE inbox ADD COLUMN calling INTEGER NOT NULL DEFAULT 0");
+		if (!columns.has("infra_failures")) this.#sql.exec("ALTER TABLE inbox ADD COLUMN infra_failures INTEGER NOT NULL DEFAULT 0");
+		const seenColumns = new Set(
+			this.#sql
+				.exec<{ name: string }>("PRAGMA table_info(seen)")
+				.toArray()
+				.map((c) => c.name),
+		);
+		if (!seenColumns.has("content_hash")) this.#sql.exec("ALTER TABLE seen ADD COLUMN content_hash TEXT");
 	}
 
 	// ── storage helpers ────────────────────────────────────────────────────────────────────
@@ -120,28 +154,44 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Holds a payload too large for a queue message until its queue reference arrives. */
 	async stage(id: string, message: Message): Promise<void> {
-		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", id, JSON.stringify(message), Date.now());
+		// The queue's schema drops a top-level `__proto__` key from inline messages; a staged one must not keep it either.
+		const { ["__proto__"]: _dropped, ...fields } = Object.fromEntries(Object.entries(message));
+		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", id, JSON.stringify(fields), Date.now());
 	}
 
 	/**
 	 * Stores executions durably (the consumer acks only after this returns). An id seen in the
-	 * last 24 h is a duplicate: redelivery or a sender's retry, and creates nothing.
+	 * last 24 h is a duplicate: redelivery or a sender's retry, and creates nothing. A sender's own
+	 * `x-request-id` is bound to the content it came with: repeated with another body, it is a new
+	 * execution under an id derived from both, never a duplicate of something else.
 	 */
 	async accept(flowId: string, items: ExecutionMessage[]): Promise<{ accepted: string[]; duplicates: string[] }> {
 		const accepted: string[] = [];
 		const duplicates: string[] = [];
 		const now = Date.now();
+		const contentIds = new Map<ExecutionMessage, string>();
+		for (const item of items)
+			if (item.contentHash) contentIds.set(item, await scopedId(flowId, "x-request-id", `${item.id}\n${item.contentHash}`));
 		this.ctx.storage.transactionSync(() => {
 			this.#rememberFlowId(flowId);
+			const seenHash = (id: string) =>
+				this.#sql
+					.exec<{ content_hash: string | null }>("SELECT content_hash FROM seen WHERE id = ? AND at > ?", id, now - DEDUPE_WINDOW_MS)
+					.toArray()[0];
 			for (const item of [...items].sort((a, b) => a.receivedAt - b.receivedAt)) {
-				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ? AND at > ?", item.id, now - DEDUPE_WINDOW_MS).toArray().length > 0) {
+				const stagedId = item.id;
+				const stagedKey = stagingKey(item);
+				const seen = seenHash(item.id);
+				const contentId = contentIds.get(item);
+				if (seen && contentId && seen.content_hash && seen.content_hash !== item.contentHash) item.id = contentId;
+				if (seen && (item.id === stagedId || seenHash(item.id))) {
 					duplicates.push(item.id);
 					continue;
 				}
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", item.id).toArray()[0];
+				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagedKey).toArray()[0];
 				const message = item.message ? JSON.stringify(item.message) : (staged?.message as string | undefined);
-				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", item.id, now);
-				this.#sql.exec("DELETE FROM staged WHERE id = ?", item.id);
+				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at, content_hash) VALUES (?, ?, ?)", item.id, now, item.contentHash ?? null);
+				this.#sql.exec("DELETE FROM staged WHERE id = ?", stagedKey);
 				this.#bump("received");
 				const base: ExecutionRecord = {
 					type: "execution",
@@ -180,7 +230,7 @@ export class FlowObject extends DurableObject<Env> {
 			this.#rememberFlowId(flowId);
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ?", item.id).toArray().length > 0) continue;
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", item.id).toArray()[0];
+				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagingKey(item)).toArray()[0];
 				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", item.id, now);
 				this.#bump("received");
 				this.#bump("failed");
@@ -238,12 +288,32 @@ export class FlowObject extends DurableObject<Env> {
 		const rows = this.#sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters").toArray();
 		const get = (name: string) => Number(rows.find((r) => r.name === name)?.value ?? 0);
 		const inFlight = Number(this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM inbox").one().n);
-		return { received: get("received"), succeeded: get("succeeded"), failed: get("failed"), inFlight, authFailures: get("authFailures") };
+		return {
+			received: get("received"),
+			succeeded: get("succeeded"),
+			failed: get("failed"),
+			inFlight,
+			authFailures: get("authFailures"),
+			handshakes: get("handshakes"),
+		};
 	}
 
 	/** The ingress reports refused authentications here so the dashboard can show them per flow. */
 	async addAuthFailures(count: number): Promise<void> {
 		this.#bump("authFailures", count);
+	}
+
+	/**
+	 * A credential changed (new key, new base URL) or was deleted: forget the cached copy so the
+	 * next call uses the stored one. The credentials API calls this for every flow using it.
+	 */
+	async invalidateCredential(credentialId: string): Promise<void> {
+		this.#credentials.delete(credentialId);
+	}
+
+	/** The ingress reports providers' handshakes it answered (no execution), for the dashboard. */
+	async addHandshakes(count: number): Promise<void> {
+		this.#bump("handshakes", count);
 	}
 
 	/** The flow was deleted: drop everything, pending executions included. */
@@ -327,8 +397,13 @@ export class FlowObject extends DurableObject<Env> {
 			try {
 				await this.#attempt(head);
 			} catch (error) {
-				// Infrastructure trouble (D1 unreadable): nothing was sent, so try again soon without spending an attempt.
-				log("error", "execution.infrastructure", { flowId: this.#flowId(), executionId: head.id, error: (error as Error).message });
+				if (error instanceof BeforeCallError) {
+					// The next turn of the loop finds the head waiting (and sets the alarm) or gone (failed).
+					this.#afterInfrastructureFailure(head, error.message);
+					continue;
+				}
+				// Storage failed even for the short record: the head is still marked `calling`, so the next alarm records an interrupted attempt.
+				log("error", "execution.unrecorded", { flowId: this.#flowId(), executionId: head.id, error: (error as Error).message });
 				await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
 				return;
 			}
@@ -360,16 +435,70 @@ export class FlowObject extends DurableObject<Env> {
 		return value;
 	}
 
+	/** Nothing was sent: wait (no attempt spent), visibly and within INFRASTRUCTURE_RETRY, or fail. */
+	#afterInfrastructureFailure(head: InboxRow, message: string): void {
+		const flowId = this.#flowId();
+		const failures = head.infra_failures + 1;
+		const next = afterInfrastructureFailure(failures);
+		const now = Date.now();
+		const base = { type: "execution", id: head.id, flowId, version: head.version, receivedAt: head.received_at } as const;
+		log("error", "execution.infrastructure", { flowId, executionId: head.id, failures, error: message });
+		this.ctx.storage.transactionSync(() => {
+			if (next.action === "retry") {
+				this.#sql.exec("UPDATE inbox SET infra_failures = ?, next_attempt_at = ? WHERE seq = ?", failures, now + next.delayMs, head.seq);
+				this.#record({
+					...base,
+					status: "retrying",
+					error: `Hookflow could not prepare the call (nothing was sent): ${message}; try ${failures} of ${INFRASTRUCTURE_MAX}, next in ${Math.round(next.delayMs / 1000)} s`,
+				});
+			} else {
+				this.#sql.exec("DELETE FROM inbox WHERE seq = ?", head.seq);
+				this.#bump("failed");
+				this.#record({
+					...base,
+					status: "failed",
+					error: `${message} (${next.reason})`,
+					finishedAt: now,
+					durationMs: now - head.received_at,
+				});
+			}
+		});
+	}
+
 	async #attempt(head: InboxRow): Promise<void> {
 		const flowId = this.#flowId();
 		const startedAt = Date.now();
-		const definition = await this.#definition(flowId, head.version);
-		const step = definition?.steps[0];
-		// JSONata and the Petstore client load with the first delivery, not with the object.
-		const { runStep } = await import("../flows/run-step");
-		const outcome: ActionOutcome = step
-			? await runStep(step, JSON.parse(head.message), await this.#credential(step.credentialId, startedAt), head.id)
-			: { kind: "terminal", request: null, response: null, error: `Version ${head.version} of this flow no longer exists` };
+		let definition: FlowDefinition | null = null;
+		let credential: PetstoreCredential | null = null;
+		let runStep: typeof import("../flows/run-step").runStep;
+		let called: ActionOutcome;
+		if (head.calling) {
+			// The last attempt's call may have reached the Petstore: it counts as an attempt under the retry policy, never as "not sent".
+			called = { kind: "retryable", request: null, response: null, error: INTERRUPTED, retryAfter: null };
+			definition = await this.#definition(flowId, head.version).catch(() => null);
+		} else {
+			try {
+				definition = await this.#definition(flowId, head.version);
+				const step = definition?.steps[0];
+				if (step) credential = await this.#credential(step.credentialId, startedAt);
+				// JSONata and the Petstore client load with the first delivery, not with the object.
+				({ runStep } = await import("../flows/run-step"));
+				// Durable before the call leaves (the output gate holds the fetch until this write is stored).
+				this.#sql.exec("UPDATE inbox SET calling = 1 WHERE seq = ?", head.seq);
+			} catch (error) {
+				throw new BeforeCallError((error as Error).message);
+			}
+			const step = definition?.steps[0];
+			try {
+				called = step
+					? await runStep(step, JSON.parse(head.message), credential, head.id)
+					: { kind: "terminal", request: null, response: null, error: `Version ${head.version} of this flow no longer exists` };
+			} catch (error) {
+				// runStep turns every expected failure into an outcome; anything else must still end the attempt.
+				called = { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${(error as Error).message}` };
+			}
+		}
+		const outcome = called;
 		const finishedAt = Date.now();
 		const attempt = head.attempts + 1;
 		const n = head.attempt_base + attempt;
@@ -377,41 +506,58 @@ export class FlowObject extends DurableObject<Env> {
 			outcome.kind === "retryable"
 				? afterRetryableFailure(attempt, resolvePolicy(definition?.retryPolicy), parseRetryAfter(outcome.retryAfter, finishedAt))
 				: null;
-		const status = outcome.kind === "succeeded" ? "succeeded" : next?.action === "retry" ? "retrying" : "failed";
-		const error = outcome.kind === "succeeded" ? null : next?.action === "fail" ? `${outcome.error} (${next.reason})` : outcome.error;
+		let status: "succeeded" | "retrying" | "failed" =
+			outcome.kind === "succeeded" ? "succeeded" : next?.action === "retry" ? "retrying" : "failed";
+		let error = outcome.kind === "succeeded" ? null : next?.action === "fail" ? `${outcome.error} (${next.reason})` : outcome.error;
 
-		this.ctx.storage.transactionSync(() => {
-			const base = { flowId, version: head.version, receivedAt: head.received_at };
-			this.#record({
-				type: "attempt",
-				executionId: head.id,
-				n,
-				startedAt,
-				durationMs: finishedAt - startedAt,
-				status: outcome.response?.status ?? null,
-				outcome: status === "retrying" ? "retry" : status,
-				error,
+		const store = (request: unknown, response: unknown) =>
+			this.ctx.storage.transactionSync(() => {
+				const base = { flowId, version: head.version, receivedAt: head.received_at };
+				this.#record({
+					type: "attempt",
+					executionId: head.id,
+					n,
+					startedAt,
+					durationMs: finishedAt - startedAt,
+					status: outcome.response?.status ?? null,
+					outcome: status === "retrying" ? "retry" : status,
+					error,
+				});
+				const final = status !== "retrying";
+				this.#record({
+					type: "execution",
+					id: head.id,
+					...base,
+					status,
+					request,
+					response,
+					error,
+					attemptCount: n,
+					finishedAt: final ? finishedAt : null,
+					durationMs: final ? finishedAt - head.received_at : null,
+				});
+				if (next?.action === "retry" && status === "retrying") {
+					this.#sql.exec(
+						"UPDATE inbox SET attempts = ?, next_attempt_at = ?, calling = 0 WHERE seq = ?",
+						attempt,
+						finishedAt + next.delayMs,
+						head.seq,
+					);
+				} else {
+					this.#sql.exec("DELETE FROM inbox WHERE seq = ?", head.seq);
+					this.#bump(status === "succeeded" ? "succeeded" : "failed");
+				}
 			});
-			const final = status !== "retrying";
-			this.#record({
-				type: "execution",
-				id: head.id,
-				...base,
-				status,
-				request: outcome.request,
-				response: outcome.response,
-				error,
-				attemptCount: n,
-				finishedAt: final ? finishedAt : null,
-				durationMs: final ? finishedAt - head.received_at : null,
-			});
-			if (next?.action === "retry") {
-				this.#sql.exec("UPDATE inbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?", attempt, finishedAt + next.delayMs, head.seq);
-			} else {
-				this.#sql.exec("DELETE FROM inbox WHERE seq = ?", head.seq);
-				this.#bump(status === "succeeded" ? "succeeded" : "failed");
-			}
-		});
+		try {
+			store(outcome.request, outcome.response);
+		} catch (storeError) {
+			// The call was made: never "not sent". Record the outcome once without its bodies, final, and move on.
+			const cause = (storeError as Error).message;
+			log("error", "execution.outcome_too_large", { flowId, executionId: head.id, error: cause });
+			status = status === "succeeded" ? "succeeded" : "failed";
+			error = `${outcome.kind === "succeeded" ? "The call succeeded" : (error ?? "The call failed")}, but its request and response could not be stored (${cause}); they are left out`;
+			store(null, null);
+		}
 		log(status === "succeeded" ? "info" : status === "retrying" ? "warn" : "error", "execution", {
 			flowId,
 			executionId: head.id,

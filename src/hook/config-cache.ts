@@ -1,10 +1,10 @@
 import { eq, sql } from "drizzle-orm";
-import type { WebhookAuthType } from "../components/webhook";
-import { createWebhookVerifier, type WebhookSecret } from "../components/webhook-verifier";
+import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
 import { credentials, flows, flowVersions } from "../db/schema";
 import type { FlowDefinition } from "../flows/definition";
+import { createWebhookVerifier } from "./auth/create-verifier";
 import type { Verifier } from "./auth/types";
 
 /**
@@ -19,9 +19,18 @@ export interface IngressConfig {
 	authType: WebhookAuthType | null;
 	verifier: Verifier | null;
 	rateLimit: FlowDefinition["rateLimit"] | null;
+	/** The flow keeps client IP headers in `_headers` (off by default). */
+	keepClientIpHeaders: boolean;
 }
 
-const NOT_RUNNING: IngressConfig = { running: false, version: null, authType: null, verifier: null, rateLimit: null };
+const NOT_RUNNING: IngressConfig = {
+	running: false,
+	version: null,
+	authType: null,
+	verifier: null,
+	rateLimit: null,
+	keepClientIpHeaders: false,
+};
 const MAX_ENTRIES = 10_000;
 
 const cache = new Map<string, { config: Promise<IngressConfig>; expiresAt: number }>();
@@ -66,5 +75,6 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		authType: type,
 		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),
 		rateLimit: definition.rateLimit ?? null,
+		keepClientIpHeaders: definition.trigger.keepClientIpHeaders === true,
 	};
 }

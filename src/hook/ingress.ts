@@ -2,9 +2,11 @@ import type { Context } from "hono";
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
 import { log } from "../log";
+import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig } from "./config-cache";
+import { providerDeliveryId } from "./delivery-id";
 import { buildMessage } from "./message";
-import { executionIdFor } from "./request-id";
+import { executionIdFor, stagingKey } from "./request-id";
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
 
 /** `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200. */
@@ -22,6 +24,11 @@ function headerBytes(headers: Headers): number {
 }
 
 type HookContext = Context<{ Bindings: Env }>;
+interface HookSeen {
+	authType: string | null;
+	reason?: string;
+	handshake?: string;
+}
 
 export function hookError(status: number, error: string, headers: Record<string, string> = {}): Response {
 	return Response.json({ error }, { status, headers });
@@ -52,7 +59,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 
 export async function handleHook(c: HookContext): Promise<Response> {
 	const startedAt = Date.now();
-	const seen: { authType: string | null; reason?: string } = { authType: null };
+	const seen: HookSeen = { authType: null };
 	const response = await acceptHook(c, startedAt, seen);
 	log(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", "hook", {
 		flowId: c.req.param("flowId"),
@@ -62,6 +69,8 @@ export async function handleHook(c: HookContext): Promise<Response> {
 		auth: seen.authType,
 		// A 401's reason names the check that failed, never a given or expected value.
 		reason: seen.reason,
+		// A provider's handshake (Slack url_verification, Zoom endpoint.url_validation, Meta subscribe) answered at the edge.
+		handshake: seen.handshake,
 		bytes: Number(c.req.header("content-length") ?? 0) || null,
 		ms: Date.now() - startedAt,
 	});
@@ -87,7 +96,18 @@ async function recordAuthFailure(env: Env, flowId: string, clientKey: string): P
 	}
 }
 
-async function acceptHook(c: HookContext, nowMs: number, seen: { authType: string | null; reason?: string }): Promise<Response> {
+/** The handshake's answer: no execution; the flow object counts it for the dashboard. */
+function answerHandshake(c: HookContext, flowId: string, answer: HandshakeAnswer, seen: HookSeen): Response {
+	seen.handshake = answer.kind;
+	c.executionCtx.waitUntil(
+		c.env.FLOW.getByName(flowId)
+			.addHandshakes(1)
+			.catch((error: Error) => log("warn", "hook.handshake_unrecorded", { flowId, error: error.message })),
+	);
+	return new Response(answer.body, { headers: { "content-type": answer.contentType } });
+}
+
+async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promise<Response> {
 	const flowId = c.req.param("flowId") ?? "";
 	const request = c.req.raw;
 	if (!ALLOWED_METHODS.includes(request.method)) {
@@ -131,7 +151,8 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 	const rawBody = await readBodyLimited(request, maxBytes);
 	if (!rawBody) return tooLarge();
 
-	const auth = await config.verifier.verify({ headers: request.headers, rawBody, nowMs });
+	const url = new URL(request.url);
+	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
 	if (!auth.ok) {
 		authFailures.add(clientKey, nowMs, AUTH_FAILURE_WINDOW_MS);
 		seen.reason = auth.reason;
@@ -139,10 +160,10 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 		c.executionCtx.waitUntil(recordAuthFailure(c.env, flowId, clientKey));
 		return hookError(401, auth.reason, auth.wwwAuthenticate ? { "www-authenticate": auth.wwwAuthenticate } : {});
 	}
+	if (auth.handshake) return answerHandshake(c, flowId, auth.handshake, seen);
 	// Only authenticated requests count against the flow's rate limit: strangers cannot use it up.
 	if (config.rateLimit) flowRequests.add(flowId, nowMs, config.rateLimit.perSeconds * 1000);
 
-	const url = new URL(request.url);
 	const parsed = buildMessage({
 		method: request.method,
 		url,
@@ -150,12 +171,17 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 		rawBody,
 		additionalPath: url.pathname.slice(`/hook/${flowId}`.length),
 		secretHeaders: config.verifier.secretHeaders,
+		keepClientIpHeaders: config.keepClientIpHeaders,
 	});
 	if (!parsed.ok) return hookError(parsed.status, parsed.error);
+	const handshake = config.verifier.handshake ? await config.verifier.handshake(parsed.message) : null;
+	if (handshake) return answerHandshake(c, flowId, handshake, seen);
 
-	const { id, fromSender } = await executionIdFor(flowId, request.headers);
+	const senderId = providerDeliveryId(config.verifier.deliveryId, request.headers, parsed.message);
+	const { id, fromSender, contentHash } = await executionIdFor(flowId, request.headers, { method: request.method, url, rawBody }, senderId);
 	const envelope: ExecutionMessage = { id, flowId, version: config.version, receivedAt: nowMs, message: parsed.message };
 	if (fromSender) envelope.idFromSender = true;
+	if (contentHash) envelope.contentHash = contentHash;
 	// Every request byte becomes at most 6 bytes of JSON (\uXXXX): serialize only when near the limits.
 	const bound = 6 * (rawBody.length + 2 * request.url.length + headerBytes(request.headers)) + 1024;
 	const size = bound <= MAX_INLINE_MESSAGE_BYTES ? bound : utf8Length(JSON.stringify(envelope));
@@ -165,7 +191,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 	try {
 		if (size > MAX_INLINE_MESSAGE_BYTES) {
 			// Too large for one queue message: the flow object holds the payload, the queue a reference.
-			await c.env.FLOW.getByName(flowId).stage(id, parsed.message);
+			await c.env.FLOW.getByName(flowId).stage(stagingKey(envelope), parsed.message);
 			delete envelope.message;
 		}
 		await c.env.EXECUTIONS.send(envelope, { contentType: "json" });

@@ -1,3 +1,5 @@
+import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
+
 /**
  * Turns a hook request into the execution's message: the body's fields at the top level, plus
  * `_method`, `_url`, `_query`, `_headers` and `_additionalUrlPath`. Secret-bearing headers never
@@ -7,16 +9,17 @@
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 /** Stateless between calls (no `stream` option), so one instance serves every request. */
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-/** The hidden-header set per verifier's list, built once instead of per request. */
-const hiddenSets = new WeakMap<readonly string[], Set<string>>();
+/** The hidden-header sets per verifier's list (client IPs kept, dropped), built once instead of per request. */
+const hiddenSets = new WeakMap<readonly string[], { keepingIps: Set<string>; droppingIps: Set<string> }>();
 
-function hiddenHeaders(secretHeaders: readonly string[]): Set<string> {
-	let hidden = hiddenSets.get(secretHeaders);
-	if (!hidden) {
-		hidden = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders]);
-		hiddenSets.set(secretHeaders, hidden);
+function hiddenHeaders(secretHeaders: readonly string[], keepClientIpHeaders: boolean): Set<string> {
+	let sets = hiddenSets.get(secretHeaders);
+	if (!sets) {
+		const keepingIps = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders]);
+		sets = { keepingIps, droppingIps: new Set([...keepingIps, ...CLIENT_IP_HEADERS]) };
+		hiddenSets.set(secretHeaders, sets);
 	}
-	return hidden;
+	return keepClientIpHeaders ? sets.keepingIps : sets.droppingIps;
 }
 /** Deeper JSON parses, but cannot be handed on (structured clone and JSON.stringify recurse): refuse it up front. */
 export const MAX_JSON_DEPTH = 1024;
@@ -45,6 +48,8 @@ export interface HookRequestParts {
 	rawBody: Uint8Array;
 	additionalPath: string;
 	secretHeaders: readonly string[];
+	/** Off by default: client IP headers are dropped from `_headers`. */
+	keepClientIpHeaders?: boolean;
 }
 
 /** Search params to an object; a repeated name becomes an array. Object.fromEntries-style writes make `__proto__` a plain key. */
@@ -99,7 +104,7 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 export function buildMessage(parts: HookRequestParts): ParseResult {
 	const parsed = parseBody(parts);
 	if (!parsed.ok) return parsed;
-	const hidden = hiddenHeaders(parts.secretHeaders);
+	const hidden = hiddenHeaders(parts.secretHeaders, parts.keepClientIpHeaders === true);
 	const headers: Record<string, string> = {};
 	for (const [name, value] of parts.headers) {
 		if (!hidden.has(name)) headers[name] = value;

@@ -77,6 +77,15 @@ describe("npm start + the tutorial's curl line", () => {
 		const log = await api("GET", `/api/flows/${flow.id}/executions`);
 		expect(log.executions[0]).toMatchObject({ id: reply.requestId, status: "succeeded" });
 		const after = await api("GET", `/api/flows/${flow.id}`);
-		expect(after.flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0 });
+		expect(after.flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 });
+	});
+
+	// Only the real asset router (wrangler dev) can show this: the bare path must reach the Worker, not the SPA fallback.
+	it("answers GET /api (no slash) with the API's 401 JSON, not the designer's HTML", async () => {
+		const response = await fetch(`${app.origin}/api`);
+		expect(response.status).toBe(401);
+		expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+		expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+		expect(await response.text()).not.toContain("<html");
 	});
 });

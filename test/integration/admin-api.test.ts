@@ -99,13 +99,38 @@ describe("GET /api/components", () => {
 		]);
 		const [webhook, petstore] = components;
 		expect(webhook.title).toBe("Webhook");
-		expect(webhook.credentialTypes.map((t: { type: string; title: string }) => [t.type, t.title])).toEqual([
+		const typesIn = (group: string) =>
+			webhook.credentialTypes
+				.filter((t: { group: string }) => t.group === group)
+				.map((t: { type: string; title: string }) => [t.type, t.title]);
+		expect(webhook.credentialGroups).toEqual([
+			{ id: "generic", title: "Generic" },
+			{ id: "providers", title: "Providers" },
+		]);
+		expect(typesIn("generic")).toEqual([
 			["none", "No Auth"],
 			["basic", "Basic Auth"],
 			["apiKey", "API Key Auth"],
 			["hmac", "HMAC verification"],
 			["standardWebhooks", "Standard Webhooks"],
 		]);
+		expect(typesIn("providers").map(([type]: [string]) => type)).toEqual([
+			"github",
+			"stripe",
+			"shopify",
+			"slack",
+			"twilio",
+			"paddle",
+			"linear",
+			"zoom",
+			"meta",
+			"square",
+			"gitlab",
+		]);
+		// Each preset says where its secret is and which header it sends, for the designer to show.
+		const stripe = webhook.credentialTypes.find((t: { type: string }) => t.type === "stripe");
+		expect(stripe).toMatchObject({ title: "Stripe", header: "Stripe-Signature", toleranceSeconds: 300, deliveryId: { bodyField: "id" } });
+		expect(stripe.secretLocation).toMatch(/Signing secret/);
 		const fieldsOf = (type: string) => webhook.credentialTypes.find((t: { type: string }) => t.type === type).fields;
 		expect(fieldsOf("basic")).toEqual([
 			{ name: "username", label: "Username", required: true, secret: false },
@@ -113,7 +138,7 @@ describe("GET /api/components", () => {
 		]);
 		expect(fieldsOf("apiKey")).toContainEqual(expect.objectContaining({ name: "headerName", required: false, default: "x-api-key" }));
 		expect(fieldsOf("hmac")).toContainEqual(
-			expect.objectContaining({ name: "algorithm", options: ["sha256", "sha512"], default: "sha256" }),
+			expect.objectContaining({ name: "algorithm", options: ["sha1", "sha256", "sha512"], default: "sha256" }),
 		);
 		expect(fieldsOf("hmac")).toContainEqual(expect.objectContaining({ name: "headerName", default: "x-hookflow-signature" }));
 		expect(fieldsOf("standardWebhooks")).toEqual([expect.objectContaining({ name: "secret", required: true, secret: true })]);
@@ -123,8 +148,16 @@ describe("GET /api/components", () => {
 		expect(petstore.verifyTimeoutSeconds).toBe(VERIFY_TIMEOUT_MS / 1000);
 		expect(petstore.credentialFields).toEqual([
 			{ name: "apiKey", label: "API key", required: true, secret: true },
-			{ name: "baseUrl", label: "Base URL", required: false, secret: false },
+			{
+				name: "baseUrl",
+				label: "Base URL",
+				required: false,
+				secret: false,
+				changeRequires: "apiKey",
+				hint: "http(s), without user name, query or fragment",
+			},
 		]);
+		expect(webhook.triggerSettings).toEqual([expect.objectContaining({ name: "keepClientIpHeaders", default: false })]);
 		expect(petstore.actions.map((a: { id: string; title: string }) => [a.id, a.title])).toEqual([["createPet", "Create a Pet"]]);
 		const fields = petstore.actions[0].fields;
 		expect(fields.slice(0, 2)).toEqual([
@@ -139,7 +172,22 @@ describe("GET /api/components", () => {
 describe("credentials", () => {
 	it("creates, lists, reads, renames and deletes every type without ever returning a secret", async () => {
 		const whsec = `whsec_${btoa("0123456789abcdef0123456789abcdef")}`;
-		const secrets = ["pw-Basic-4f1c", "key-Api-77ab", "key-Partner-2c", "hmac-Secret-19d", "hmac-Secret-512", whsec];
+		const presetSecrets = [
+			"gh-Secret-1",
+			"whsec_stripe-Secret-2",
+			"shop-Secret-3",
+			"slack-Secret-4",
+			"twilio-Token-5",
+			"paddle-Secret-6",
+			"linear-Secret-7",
+			"zoom-Token-8",
+			"meta-App-9",
+			"meta-Verify-10",
+			"square-Key-11",
+			"gitlab-Token-12",
+			"hmac-Secret-13",
+		];
+		const secrets = ["pw-Basic-4f1c", "key-Api-77ab", "key-Partner-2c", "hmac-Secret-19d", "hmac-Secret-512", whsec, ...presetSecrets];
 		const cases: Array<{ auth: Record<string, unknown>; type: string; details: Record<string, unknown> }> = [
 			{ auth: { type: "none" }, type: "none", details: {} },
 			{ auth: { type: "basic", username: "ops", password: "pw-Basic-4f1c" }, type: "basic", details: { username: "ops" } },
@@ -160,6 +208,44 @@ describe("credentials", () => {
 				details: { headerName: "x-hub-signature", algorithm: "sha512" },
 			},
 			{ auth: { type: "standardWebhooks", secret: whsec }, type: "standardWebhooks", details: {} },
+			{
+				auth: {
+					type: "hmac",
+					secret: "hmac-Secret-13",
+					algorithm: "sha1",
+					encoding: "base64",
+					headerName: "X-Sig",
+					prefix: "v1=",
+					signedContent: "{timestamp}.{body}",
+					timestampHeader: "X-Sig-Time",
+					toleranceSeconds: 120,
+				},
+				type: "hmac",
+				details: {
+					headerName: "x-sig",
+					algorithm: "sha1",
+					encoding: "base64",
+					prefix: "v1=",
+					signedContent: "{timestamp}.{body}",
+					timestampHeader: "x-sig-time",
+					toleranceSeconds: 120,
+				},
+			},
+			{ auth: { type: "github", secret: "gh-Secret-1" }, type: "github", details: {} },
+			{ auth: { type: "stripe", secret: "whsec_stripe-Secret-2" }, type: "stripe", details: {} },
+			{ auth: { type: "shopify", secret: "shop-Secret-3" }, type: "shopify", details: {} },
+			{ auth: { type: "slack", signingSecret: "slack-Secret-4" }, type: "slack", details: {} },
+			{ auth: { type: "twilio", authToken: "twilio-Token-5" }, type: "twilio", details: {} },
+			{ auth: { type: "paddle", secret: "paddle-Secret-6" }, type: "paddle", details: {} },
+			{ auth: { type: "linear", secret: "linear-Secret-7" }, type: "linear", details: {} },
+			{ auth: { type: "zoom", secretToken: "zoom-Token-8" }, type: "zoom", details: {} },
+			{ auth: { type: "meta", appSecret: "meta-App-9", verifyToken: "meta-Verify-10" }, type: "meta", details: {} },
+			{
+				auth: { type: "square", signatureKey: "square-Key-11", notificationUrl: "https://hookflow.example.com/hook/abc" },
+				type: "square",
+				details: { notificationUrl: "https://hookflow.example.com/hook/abc" },
+			},
+			{ auth: { type: "gitlab", token: "gitlab-Token-12" }, type: "gitlab", details: {} },
 		];
 
 		const ids: string[] = [];
@@ -175,6 +261,10 @@ describe("credentials", () => {
 				previousSecretExpiresAt: null,
 				createdAt: expect.stringMatching(ISO),
 				updatedAt: expect.stringMatching(ISO),
+				// How to send a signed test: a command, or the provider's dashboard (Twilio, Linear).
+				tryIt: ["twilio", "linear"].includes(type)
+					? { testFrom: expect.any(String) }
+					: { command: expect.stringContaining("curl"), hint: expect.any(String) },
 			});
 			ids.push(created.json.credential.id);
 		}
@@ -348,7 +438,7 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 },
+			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 },
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
@@ -449,6 +539,7 @@ describe("flows", () => {
 			failed: 0,
 			inFlight: 0,
 			authFailures: 0,
+			handshakes: 0,
 		});
 	});
 
@@ -473,7 +564,7 @@ describe("samples", () => {
 		const created = await call("POST", `/api/flows/${flow.id}/sample-request`);
 		expect(created.status).toBeLessThan(300);
 		const { url, expiresAt } = (await created.json()) as { url: string; expiresAt: string };
-		expect(url).toMatch(new RegExp(`^${ORIGIN}/sample/${flow.id}/[A-Za-z0-9_-]{16,}$`));
+		expect(url).toMatch(new RegExp(`^${ORIGIN}/sample/${flow.id}/[A-Za-z0-9_-]{32}\\.[A-Za-z0-9_-]{43}$`));
 		const ttl = Date.parse(expiresAt) - Date.now();
 		expect(ttl).toBeGreaterThan(9 * 60_000);
 		expect(ttl).toBeLessThanOrEqual(10 * 60_000);
@@ -674,6 +765,7 @@ describe("executions", () => {
 			failed: 2,
 			inFlight: 0,
 			authFailures: 0,
+			handshakes: 0,
 		});
 
 		const { flow: other } = await api("POST", "/api/flows", { name: "Nothing failed" });

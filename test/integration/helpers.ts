@@ -25,7 +25,7 @@ export async function resetPetstore(): Promise<void> {
 }
 
 export async function petstoreRequests(): Promise<{
-	requests: Array<{ method: string; path: string; body: any; idempotencyKey: string | null; responseStatus: number }>;
+	requests: Array<{ method: string; host: string | null; path: string; body: any; idempotencyKey: string | null; responseStatus: number }>;
 	maxConcurrent: number;
 }> {
 	return (await fetch(controlUrl("requests"))).json();
@@ -67,7 +67,7 @@ export async function putDraft(flow: RunningFlow, mapping: Record<string, string
 }
 
 /** A flow's counters after exactly one execution that succeeded. */
-export const ONE_SUCCEEDED = { received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0 };
+export const ONE_SUCCEEDED = { received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 };
 
 export async function waitForExecution(executionId: string, status: string, timeoutMs = 15_000) {
 	return eventually(

@@ -1,19 +1,26 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createWebhookVerifier } from "../../src/components/webhook-verifier";
+import { decodeWebhookSecret } from "../../src/components/webhook-types";
 import { importKeyedHash, keyedHash } from "../../src/crypto/keyed-hash";
 import { createApiKeyVerifier } from "../../src/hook/auth/api-key";
 import { createBasicVerifier } from "../../src/hook/auth/basic";
+import { createWebhookVerifier } from "../../src/hook/auth/create-verifier";
 import { createHmacVerifier } from "../../src/hook/auth/hmac";
 import { createNoneVerifier } from "../../src/hook/auth/none";
-import { createStandardWebhooksVerifier, decodeWebhookSecret } from "../../src/hook/auth/standard-webhooks";
+import { createStandardWebhooksVerifier } from "../../src/hook/auth/standard-webhooks";
 import type { AuthResult, Verifier } from "../../src/hook/auth/types";
 
 const encoder = new TextEncoder();
 const NOW_MS = 1_700_000_000_000;
 
 function verify(verifier: Verifier, headers: Record<string, string>, body = "", nowMs = NOW_MS): Promise<AuthResult> {
-	return verifier.verify({ headers: new Headers(headers), rawBody: encoder.encode(body), nowMs });
+	return verifier.verify({
+		method: "POST",
+		url: new URL("https://hookflow.example/hook/f1"),
+		headers: new Headers(headers),
+		rawBody: encoder.encode(body),
+		nowMs,
+	});
 }
 
 function basic(user: string, password: string): string {
@@ -23,7 +30,7 @@ function basic(user: string, password: string): string {
 }
 
 /** Signatures for rotation tests, computed here with WebCrypto rather than through src. */
-async function hmac(hash: "SHA-256" | "SHA-512", key: Uint8Array, data: string): Promise<Uint8Array> {
+async function hmac(hash: "SHA-1" | "SHA-256" | "SHA-512", key: Uint8Array, data: string): Promise<Uint8Array> {
 	const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash }, false, ["sign"]);
 	return new Uint8Array(await crypto.subtle.sign("HMAC", imported, encoder.encode(data)));
 }
@@ -179,7 +186,7 @@ describe("hmac", () => {
 	});
 
 	it("accepts the sha256= prefix, upper-case hex and surrounding spaces", async () => {
-		const verifier = await createHmacVerifier("x-hookflow-signature", "sha256", [RFC4231_KEY]);
+		const verifier = await createHmacVerifier({ headerName: "x-hookflow-signature", algorithm: "sha256" }, [RFC4231_KEY]);
 		for (const header of [`sha256=${RFC4231_SHA256}`, `SHA256=${RFC4231_SHA256}`, RFC4231_SHA256.toUpperCase(), ` ${RFC4231_SHA256} `]) {
 			expect(await verify(verifier, { "x-hookflow-signature": header }, RFC4231_DATA), header).toEqual({ ok: true });
 		}
@@ -193,16 +200,16 @@ describe("hmac", () => {
 	});
 
 	it("refuses a SHA-256 signature when the credential is SHA-512, and the other way round", async () => {
-		const sha512 = await createHmacVerifier("x-sig", "sha512", [RFC4231_KEY]);
+		const sha512 = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha512" }, [RFC4231_KEY]);
 		expectRefused(await verify(sha512, { "x-sig": RFC4231_SHA256 }, RFC4231_DATA), /Signature mismatch in x-sig.*HMAC-SHA512/);
-		const sha256 = await createHmacVerifier("x-sig", "sha256", [RFC4231_KEY]);
+		const sha256 = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha256" }, [RFC4231_KEY]);
 		expectRefused(await verify(sha256, { "x-sig": RFC4231_SHA512 }, RFC4231_DATA), /Signature mismatch in x-sig.*HMAC-SHA256/);
 		// The prefix of the other algorithm is not stripped, so the value is not hex.
 		expectRefused(await verify(sha256, { "x-sig": `sha512=${RFC4231_SHA256}` }, RFC4231_DATA), /Malformed x-sig header/);
 	});
 
 	it("signs the exact bytes: a changed body, or the same JSON re-serialized, is refused", async () => {
-		const verifier = await createHmacVerifier("x-sig", "sha256", [RFC4231_KEY]);
+		const verifier = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha256" }, [RFC4231_KEY]);
 		expectRefused(await verify(verifier, { "x-sig": RFC4231_SHA256 }, `${RFC4231_DATA} `), /Signature mismatch/);
 		const body = '{"a": 1}';
 		const signature = hex(await hmac("SHA-256", encoder.encode(RFC4231_KEY), body));
@@ -211,7 +218,7 @@ describe("hmac", () => {
 	});
 
 	it("refuses a missing header", async () => {
-		const verifier = await createHmacVerifier("x-sig", "sha256", [RFC4231_KEY]);
+		const verifier = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha256" }, [RFC4231_KEY]);
 		expectRefused(await verify(verifier, {}, RFC4231_DATA), /Missing x-sig header/);
 	});
 
@@ -220,14 +227,14 @@ describe("hmac", () => {
 		["odd length", RFC4231_SHA256.slice(1)],
 		["base64", "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="],
 	])("refuses a malformed signature (%s)", async (_, header) => {
-		const verifier = await createHmacVerifier("x-sig", "sha256", [RFC4231_KEY]);
+		const verifier = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha256" }, [RFC4231_KEY]);
 		expectRefused(await verify(verifier, { "x-sig": header }, RFC4231_DATA), /Malformed x-sig header: expected the sha256 HMAC/);
 	});
 
 	it("refuses a signature made with the wrong secret, or truncated", async () => {
-		const verifier = await createHmacVerifier("x-sig", "sha256", ["not-jefe"]);
+		const verifier = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha256" }, ["not-jefe"]);
 		expectRefused(await verify(verifier, { "x-sig": RFC4231_SHA256 }, RFC4231_DATA), /Signature mismatch in x-sig/);
-		const right = await createHmacVerifier("x-sig", "sha256", [RFC4231_KEY]);
+		const right = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha256" }, [RFC4231_KEY]);
 		expectRefused(await verify(right, { "x-sig": RFC4231_SHA256.slice(0, 32) }, RFC4231_DATA), /Signature mismatch/);
 	});
 
@@ -248,15 +255,83 @@ describe("hmac", () => {
 	});
 });
 
+describe("hmac, configured", () => {
+	const body = '{"petname":"Gromit"}';
+	const sha1Key = encoder.encode("s3cret");
+
+	it("sha1, base64, a required prefix and a custom header", async () => {
+		const verifier = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha1", encoding: "base64", prefix: "sha1=" }, ["s3cret"]);
+		const signature = base64(await hmac("SHA-1", sha1Key, body));
+		expect(await verify(verifier, { "x-sig": `sha1=${signature}` }, body)).toEqual({ ok: true });
+		expectRefused(await verify(verifier, { "x-sig": signature }, body), /^Malformed x-sig header: expected sha1=<base64 signature>$/);
+		expectRefused(
+			await verify(verifier, { "x-sig": `sha1=${signature}` }, `${body} `),
+			/^Signature mismatch in x-sig: sign the exact raw body bytes with HMAC-SHA1$/,
+		);
+	});
+
+	it("{timestamp}.{body} with a timestamp header and tolerance", async () => {
+		const details = {
+			headerName: "x-sig",
+			algorithm: "sha256",
+			signedContent: "{timestamp}.{body}",
+			timestampHeader: "x-ts",
+			toleranceSeconds: 60,
+		} as const;
+		const verifier = await createHmacVerifier(details, ["s3cret"]);
+		const ts = String(NOW_MS / 1000);
+		const signature = hex(await hmac("SHA-256", sha1Key, `${ts}.${body}`));
+		expect(await verify(verifier, { "x-sig": signature, "x-ts": ts }, body)).toEqual({ ok: true });
+		expectRefused(await verify(verifier, { "x-sig": signature }, body), /^Missing x-ts header$/);
+		expectRefused(
+			await verify(verifier, { "x-sig": signature, "x-ts": ts }, body, NOW_MS + 61_000),
+			/^Stale timestamp: x-ts outside the ±60 s tolerance \(skew 61 s\)$/,
+		);
+		expectRefused(await verify(verifier, { "x-sig": signature, "x-ts": "yesterday" }, body), /^Malformed x-ts header/);
+		// The timestamp is signed: another one with the same signature does not pass.
+		expectRefused(
+			await verify(verifier, { "x-sig": signature, "x-ts": String(NOW_MS / 1000 + 1) }, body),
+			/^Signature mismatch in x-sig: sign `\{timestamp\}\.\{body\}`/,
+		);
+	});
+
+	it("{url}{body} signs the URL the request was sent to", async () => {
+		const verifier = await createHmacVerifier({ headerName: "x-sig", algorithm: "sha512", signedContent: "{url}{body}" }, ["s3cret"]);
+		const signature = hex(await hmac("SHA-512", sha1Key, `https://hookflow.example/hook/f1${body}`));
+		expect(await verify(verifier, { "x-sig": signature }, body)).toEqual({ ok: true });
+		expectRefused(await verify(verifier, { "x-sig": hex(await hmac("SHA-512", sha1Key, body)) }, body), /^Signature mismatch/);
+	});
+
+	it("the API refuses options that cannot work, and stores today's credentials as before", async () => {
+		const { splitWebhookAuth, webhookAuthSchema } = await import("../../src/components/webhook");
+		const refused = (auth: object) => webhookAuthSchema.safeParse({ type: "hmac", secret: "s", ...auth }).error?.issues[0]?.message;
+		expect(refused({ signedContent: "{timestamp}.{body}" })).toMatch(/set timestampHeader/);
+		expect(refused({ signedContent: "{ts}.{body}" })).toMatch(/may only use the placeholders \{body\}, \{timestamp\}, \{url\}/);
+		expect(refused({ signedContent: "{timestamp}", timestampHeader: "x-ts" })).toMatch(/must contain \{body\}/);
+		expect(refused({ timestampHeader: "x-ts" })).toMatch(/needs \{timestamp\} in signedContent/);
+		expect(refused({ algorithm: "md5" })).toBeDefined();
+		const today = webhookAuthSchema.parse({ type: "hmac", secret: "s" });
+		expect((await splitWebhookAuth(today, env)).details).toEqual({ headerName: "x-hookflow-signature", algorithm: "sha256" });
+		const timed = webhookAuthSchema.parse({ type: "hmac", secret: "s", signedContent: "{timestamp}.{body}", timestampHeader: "X-TS" });
+		expect((await splitWebhookAuth(timed, env)).details).toEqual({
+			headerName: "x-hookflow-signature",
+			algorithm: "sha256",
+			signedContent: "{timestamp}.{body}",
+			timestampHeader: "x-ts",
+			toleranceSeconds: 300,
+		});
+	});
+});
+
 describe("standardWebhooks", () => {
 	it("accepts the specification's example", async () => {
 		const verifier = await createWebhookVerifier("standardWebhooks", {}, [{ value: SW_SECRET }], env);
 		expect(await verify(verifier, swHeaders(), SW_PAYLOAD, SW_NOW_MS)).toEqual({ ok: true });
 	});
 
-	it("hides the signature header but keeps id and timestamp visible", async () => {
+	it("hides the signature header (and Svix's name for it) but keeps id and timestamp visible", async () => {
 		const verifier = await createStandardWebhooksVerifier([SW_SECRET]);
-		expect(verifier.secretHeaders).toEqual(["webhook-signature"]);
+		expect(verifier.secretHeaders).toEqual(["webhook-signature", "svix-signature"]);
 	});
 
 	it("refuses the example when the body, id or timestamp changed", async () => {

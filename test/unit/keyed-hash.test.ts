@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { splitWebhookAuth } from "../../src/components/webhook";
-import { createWebhookVerifier } from "../../src/components/webhook-verifier";
 import { currentKeyId, importKeyedHash, keyedHash, keyedHashKeyId, matchesKeyedHash } from "../../src/crypto/keyed-hash";
 import { seal } from "../../src/crypto/seal";
+import { createWebhookVerifier } from "../../src/hook/auth/create-verifier";
 
 function randomKey(): string {
 	return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
@@ -110,13 +110,27 @@ describe("webhook credentials", () => {
 
 	it("verify against the stored hashes, and against a secret stored before hashing", async () => {
 		const headers = (password: string) => new Headers({ authorization: `Basic ${btoa(`user:${password}`)}` });
-		const request = (password: string) => ({ headers: headers(password), rawBody: new Uint8Array(), nowMs: Date.now() });
+		const request = (password: string) => ({
+			method: "POST",
+			url: new URL("https://h.example/"),
+			headers: headers(password),
+			rawBody: new Uint8Array(),
+			nowMs: Date.now(),
+		});
 		const stored = [{ hash: await keyedHash("new", keys) }, { value: "old" }];
 		const verifier = await createWebhookVerifier("basic", { username: "user" }, stored, keys);
 		expect(await verifier.verify(request("new"))).toEqual({ ok: true });
 		expect(await verifier.verify(request("old"))).toEqual({ ok: true });
 		expect(await verifier.verify(request("other"))).toMatchObject({ ok: false, reason: "Wrong username or password" });
 		const apiKey = await createWebhookVerifier("apiKey", { headerName: "x-key" }, [{ hash: await keyedHash("k", keys) }], keys);
-		expect(await apiKey.verify({ headers: new Headers({ "x-key": "k" }), rawBody: new Uint8Array(), nowMs: 0 })).toEqual({ ok: true });
+		expect(
+			await apiKey.verify({
+				method: "POST",
+				url: new URL("https://h.example/"),
+				headers: new Headers({ "x-key": "k" }),
+				rawBody: new Uint8Array(),
+				nowMs: 0,
+			}),
+		).toEqual({ ok: true });
 	});
 });

@@ -1,4 +1,5 @@
-// Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key).
+// Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key),
+// or change a Petstore credential's base URL or key (a new base URL needs the key again).
 import { api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
 
@@ -6,7 +7,7 @@ function describe(credential, types) {
 	const d = credential.details ?? {};
 	const type =
 		types.find((t) => t.type === credential.type)?.title ?? (credential.type === "petstore" ? "Petstore API key" : credential.type);
-	const extra = d.username ?? d.headerName ?? d.baseUrl;
+	const extra = d.username ?? d.headerName ?? d.baseUrl ?? d.notificationUrl;
 	return extra ? `${type} · ${extra}` : type;
 }
 
@@ -22,16 +23,19 @@ function fieldInput(prefix, field) {
 		: h("input", {
 				id,
 				name: field.name,
-				type: field.secret ? "password" : "text",
+				type: field.secret ? "password" : field.inputType === "number" ? "number" : "text",
 				autocomplete: field.secret ? "new-password" : "off",
 				required: field.required,
 				value: field.default ?? "",
 			});
+	if (field.help) input.setAttribute("aria-describedby", `${id}-help`);
+	if (field.default !== undefined) input.dataset.default = String(field.default);
 	return h(
 		"div",
 		{ class: "field" },
 		h("label", { for: id }, field.label ?? field.name, field.required ? "" : h("span", { class: "optional" }, " (optional)")),
 		input,
+		field.help ? h("p", { class: "hint", id: `${id}-help` }, field.help) : null,
 	);
 }
 
@@ -43,13 +47,21 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 	const next = h("button", { type: "button", class: "primary", disabled: !selectedId, onclick: onContinue }, "Continue");
 	const prefix = `cred-${component.id}`;
 	const nameInput = h("input", { id: `${prefix}-name`, required: true, autocomplete: "off" });
+	// Grouped as the catalogue says (Generic, then Providers by name).
 	const typeSelect = isWebhook
 		? h(
 				"select",
-				{ id: `${prefix}-type`, onchange: () => showFields() },
-				types.map((t) => h("option", { value: t.type }, t.title)),
+				{ id: `${prefix}-type`, onchange: () => showFields(), "aria-describedby": `${prefix}-type-about` },
+				(component.credentialGroups ?? [{ id: undefined, title: "" }]).map((group) =>
+					h(
+						"optgroup",
+						{ label: group.title },
+						types.filter((t) => t.group === group.id).map((t) => h("option", { value: t.type }, t.title)),
+					),
+				),
 			)
 		: null;
+	const typeAbout = h("div", { id: `${prefix}-type-about`, class: "type-about stack", "aria-live": "polite" });
 	const fields = h("div", { class: "stack" });
 	const formAlert = alertBox();
 	const progress = h("div", { class: "progress", hidden: true });
@@ -59,16 +71,116 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		{ class: "card stack", hidden: true, onsubmit: submit, "aria-labelledby": `${prefix}-form-title` },
 		h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials"),
 		h("div", { class: "field" }, h("label", { for: nameInput.id }, "Credential name"), nameInput),
-		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect),
+		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
 		fields,
 		formAlert.el,
 		progress,
 		h("div", { class: "row" }, save, h("button", { type: "button", onclick: () => openForm(false) }, "Cancel")),
 	);
 	const create = h("button", { type: "button", onclick: () => openForm(true) }, "Create new credentials");
+	const edit = isWebhook ? null : editForm();
+
+	// Which field a change of another one requires again (catalogue: baseUrl.changeRequires = "apiKey").
+	function editForm() {
+		const defs = component.credentialFields ?? [];
+		const urlField = defs.find((f) => f.changeRequires);
+		const keyField = defs.find((f) => f.name === urlField?.changeRequires);
+		if (!urlField || !keyField) return null;
+		const url = h("input", { id: `${prefix}-edit-${urlField.name}`, autocomplete: "off" });
+		const key = h("input", { id: `${prefix}-edit-${keyField.name}`, type: "password", autocomplete: "new-password" });
+		const keyHint = h("p", { class: "hint" });
+		const editAlert = alertBox();
+		let editing = null;
+		const keyNeeded = () => url.value.trim() !== (editing?.details?.baseUrl ?? "");
+		const showNeed = () => {
+			key.required = keyNeeded();
+			keyHint.textContent = key.required
+				? `Required: a new ${urlField.label} needs the ${keyField.label} again, so the stored key is never sent to an address you did not confirm with it.`
+				: `Leave empty to keep the stored ${keyField.label}.`;
+		};
+		url.addEventListener("input", showNeed);
+		const title = h("h3", { id: `${prefix}-edit-title`, tabindex: -1 });
+		// In the page only while open, so its fields never share a label with the create form's.
+		const slot = h("div");
+		const close = () => slot.replaceChildren();
+		const form = h(
+			"form",
+			{ class: "card stack", "aria-labelledby": title.id, onsubmit: submitEdit },
+			title,
+			h("div", { class: "field" }, h("label", { for: url.id }, urlField.label), url, h("p", { class: "hint" }, urlField.hint ?? "")),
+			h("div", { class: "field" }, h("label", { for: key.id }, keyField.label), key, keyHint),
+			editAlert.el,
+			h(
+				"div",
+				{ class: "row" },
+				h("button", { class: "primary" }, "Save changes"),
+				h(
+					"button",
+					{
+						type: "button",
+						onclick: () => close(),
+					},
+					"Cancel",
+				),
+			),
+		);
+		async function submitEdit(event) {
+			event.preventDefault();
+			editAlert.show(null);
+			const body = {};
+			if (keyNeeded()) body[urlField.name] = url.value.trim();
+			if (key.value.trim()) body[keyField.name] = key.value.trim();
+			if (!Object.keys(body).length) return close();
+			try {
+				await api(`/credentials/${editing.id}`, { method: "PATCH", body, signal });
+				close();
+				announce(`Saved changes to “${editing.name}”.`);
+				await load(editing.id);
+			} catch (error) {
+				if (!isAbort(error)) editAlert.show(error.status === 422 ? `Not saved: ${error.message}` : error);
+			}
+		}
+		return {
+			el: slot,
+			open(credential) {
+				editing = credential;
+				title.textContent = `Change “${credential.name}”`;
+				url.value = credential.details?.baseUrl ?? "";
+				key.value = "";
+				showNeed();
+				editAlert.show(null);
+				slot.replaceChildren(form);
+				title.focus();
+			},
+		};
+	}
+
+	// Where the provider keeps the secret, and what it sends, from the catalogue.
+	function showAbout(type) {
+		const facts = [
+			type?.secretLocation && ["Where to find the secret", type.secretLocation],
+			type?.header && ["Header it sends", type.header],
+			type?.signed && ["What is signed", type.signed],
+			type?.toleranceSeconds && ["Timestamp tolerance", `±${type.toleranceSeconds} s`],
+			type?.handshake && ["Handshake", `answered here (${type.handshake})`],
+		].filter(Boolean);
+		typeAbout.replaceChildren(
+			...(facts.length
+				? [
+						h(
+							"dl",
+							{ class: "facts" },
+							facts.flatMap(([term, text]) => [h("dt", null, term), h("dd", null, text)]),
+						),
+					]
+				: []),
+		);
+	}
 
 	function showFields() {
-		const defs = isWebhook ? (types.find((t) => t.type === typeSelect.value)?.fields ?? []) : (component.credentialFields ?? []);
+		const type = isWebhook ? types.find((t) => t.type === typeSelect.value) : null;
+		if (isWebhook) showAbout(type);
+		const defs = isWebhook ? (type?.fields ?? []) : (component.credentialFields ?? []);
 		fields.replaceChildren(...defs.map((f) => fieldInput(prefix, f)));
 		if (isWebhook && !defs.length)
 			fields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
@@ -101,6 +213,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 								{ class: "choice" },
 								h("input", { type: "radio", name: prefix, id, value: c.id, checked: c.id === selected, onchange: () => choose(c.id) }),
 								h("label", { for: id }, h("span", null, c.name), h("span", { class: "muted" }, describe(c, types))),
+								edit ? h("button", { type: "button", onclick: () => edit.open(c), "aria-label": `Change ${c.name}` }, "Change…") : null,
 							);
 						}),
 					)
@@ -120,7 +233,12 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 
 	function payload() {
 		const values = {};
-		for (const el of fields.querySelectorAll("[name]")) if (el.value.trim()) values[el.name] = el.value.trim();
+		for (const el of fields.querySelectorAll("[name]")) {
+			const value = el.value.trim();
+			// A field left at its default is left out: the server applies the same default.
+			if (!value || value === String(el.dataset.default ?? "")) continue;
+			values[el.name] = el.type === "number" ? Number(value) : value;
+		}
 		const name = nameInput.value.trim();
 		return isWebhook
 			? { component: "webhook", name, auth: { type: typeSelect.value, ...values } }
@@ -173,6 +291,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		h("h2", { tabindex: -1 }, `Credentials for ${component.title}`),
 		alert.el,
 		list,
+		edit?.el,
 		h("div", { class: "row" }, create),
 		form,
 		h("div", { class: "row" }, next),

@@ -1,9 +1,10 @@
-// The flow's hook URL with a copy button and a curl line that fits the trigger's auth.
-import { hookCurl, secretHint } from "../../lib/curl.js";
+// The flow's hook URL with a copy button and a "try it" that fits the trigger's credential type.
+import { hookTryIt } from "../../lib/curl.js";
 import { copyField, h } from "../../lib/dom.js";
 
 export function hookPanel({ flow, credential, sample }) {
 	const running = flow.status === "running";
+	const tryIt = hookTryIt(flow.hookUrl, credential, sample);
 	return h(
 		"section",
 		{ class: `card stack hook ${running ? "is-running" : ""}`, "aria-labelledby": "hook-title" },
@@ -16,11 +17,13 @@ export function hookPanel({ flow, credential, sample }) {
 				: "Start the flow to accept requests; until then the URL answers 404.",
 		),
 		copyField("Hook URL", flow.hookUrl),
-		copyField(credential ? `Try it with curl (${credential.name})` : "Try it with curl", hookCurl(flow.hookUrl, credential, sample), {
-			multiline: true,
-		}),
-		secretHint[credential?.type]
-			? h("p", { class: "hint" }, `Secrets are write-only and never shown again. ${secretHint[credential.type]}`)
-			: null,
+		tryIt.testFrom
+			? h(
+					"p",
+					{ class: "hint" },
+					`Send a test event from ${tryIt.testFrom}'s dashboard: it signs the request over the exact URL it calls, which makes signing by hand error-prone.`,
+				)
+			: copyField(credential ? `Try it with curl (${credential.name})` : "Try it with curl", tryIt.command, { multiline: true }),
+		tryIt.hint ? h("p", { class: "hint" }, tryIt.hint) : null,
 	);
 }

@@ -1,15 +1,13 @@
+import { decodeWebhookSecret, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, webhookTypeSpec } from "../../components/webhook-types";
 import { fromBase64, utf8 } from "../../crypto/encoding";
-import { importHmacKey } from "./hmac";
-import { AUTH_OK, type Verifier } from "./types";
+import { anyKeyVerifies, importHmacKey, timestampProblem } from "./hmac";
+import { AUTH_OK, refuse, type Verifier } from "./types";
 
-/** Standard Webhooks 1.0: https://www.standardwebhooks.com/ */
-export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
-
-/** `whsec_<base64>` (the prefix is optional) to the raw key bytes; null when malformed. */
-export function decodeWebhookSecret(secret: string): Uint8Array | null {
-	const key = fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
-	return key && key.length > 0 ? key : null;
-}
+/**
+ * @module Standard Webhooks 1.0 (https://www.standardwebhooks.com/): HMAC-SHA256 of
+ * `{id}.{timestamp}.{body}` with the base64 key after `whsec_`. Svix senders use the same scheme
+ * under `svix-id`, `svix-timestamp` and `svix-signature`, accepted as well.
+ */
 
 export async function createStandardWebhooksVerifier(secrets: readonly string[]): Promise<Verifier> {
 	const keys = await Promise.all(
@@ -20,39 +18,34 @@ export async function createStandardWebhooksVerifier(secrets: readonly string[])
 		}),
 	);
 	return {
-		secretHeaders: ["webhook-signature"],
+		secretHeaders: ["webhook-signature", "svix-signature"],
+		deliveryId: webhookTypeSpec("standardWebhooks").deliveryId,
 		async verify({ headers, rawBody, nowMs }) {
-			const id = headers.get("webhook-id");
-			const timestamp = headers.get("webhook-timestamp");
-			const signatureHeader = headers.get("webhook-signature");
-			const missing = [!id && "webhook-id", !timestamp && "webhook-timestamp", !signatureHeader && "webhook-signature"].filter(Boolean);
-			if (missing.length > 0 || !id || !timestamp || !signatureHeader) return { ok: false, reason: `Missing ${missing.join(", ")} header` };
-			if (!/^\d{1,12}$/.test(timestamp))
-				return { ok: false, reason: "Malformed webhook-timestamp header: expected integer seconds since the epoch" };
-			const skew = Math.round(nowMs / 1000) - Number(timestamp);
-			if (Math.abs(skew) > TIMESTAMP_TOLERANCE_SECONDS) {
-				return { ok: false, reason: `webhook-timestamp outside the ±${TIMESTAMP_TOLERANCE_SECONDS} s tolerance (skew ${skew} s)` };
-			}
+			// Svix's names only when the request uses them: a request with neither is told the standard ones.
+			const svix =
+				!headers.has("webhook-id") && !headers.has("webhook-signature") && (headers.has("svix-id") || headers.has("svix-signature"));
+			const [idName, timestampName, signatureName] = svix
+				? ["svix-id", "svix-timestamp", "svix-signature"]
+				: ["webhook-id", "webhook-timestamp", "webhook-signature"];
+			const id = headers.get(idName);
+			const timestamp = headers.get(timestampName);
+			const signatureHeader = headers.get(signatureName);
+			const missing = [!id && idName, !timestamp && timestampName, !signatureHeader && signatureName].filter(Boolean);
+			if (missing.length > 0 || !id || !timestamp || !signatureHeader) return refuse(`Missing ${missing.join(", ")} header`);
+			const problem = timestampProblem(timestampName, timestamp, nowMs, STANDARD_WEBHOOKS_TOLERANCE_SECONDS);
+			if (problem) return refuse(problem);
 			const signatures = signatureHeader
 				.split(" ")
 				.filter((part) => part.startsWith("v1,"))
 				.map((part) => fromBase64(part.slice(3)))
 				.filter((sig): sig is Uint8Array => sig !== null);
-			if (signatures.length === 0)
-				return { ok: false, reason: "Malformed webhook-signature header: expected space-separated v1,<base64> signatures" };
+			if (signatures.length === 0) return refuse(`Malformed ${signatureName} header: expected space-separated v1,<base64> signatures`);
 			const prefix = utf8.encode(`${id}.${timestamp}.`);
 			const signed = new Uint8Array(prefix.length + rawBody.length);
 			signed.set(prefix);
 			signed.set(rawBody, prefix.length);
-			for (const key of keys) {
-				for (const signature of signatures) {
-					if (await crypto.subtle.verify("HMAC", key, signature, signed)) return AUTH_OK;
-				}
-			}
-			return {
-				ok: false,
-				reason: "Signature mismatch in webhook-signature: sign `{webhook-id}.{webhook-timestamp}.{raw body}` with the whsec_ key",
-			};
+			if (await anyKeyVerifies(keys, signatures, signed)) return AUTH_OK;
+			return refuse(`Signature mismatch in ${signatureName}: sign \`{${idName}}.{${timestampName}}.{raw body}\` with the whsec_ key`);
 		},
 	};
 }

@@ -1,18 +1,48 @@
-/** One interface for every webhook credential type: the ingress only ever calls `verify`. */
+import type { DeliveryIdSource, HandshakeKind } from "../../components/webhook-types";
+
+/** One interface for every webhook credential type: the ingress only ever calls these. */
 
 export interface HookRequestForAuth {
+	method: string;
+	/** The URL the sender called, as received (URL-signing providers sign it). */
+	url: URL;
 	headers: Headers;
 	/** The exact bytes received; signatures are computed over these, never over re-serialized JSON. */
 	rawBody: Uint8Array;
 	nowMs: number;
 }
 
-export type AuthResult = { ok: true } | { ok: false; reason: string; wwwAuthenticate?: string };
+/** The answer to a provider's handshake, given instead of creating an execution. */
+export interface HandshakeAnswer {
+	kind: HandshakeKind;
+	contentType: string;
+	body: string;
+}
+
+export type AuthResult =
+	| { ok: true; handshake?: HandshakeAnswer }
+	| {
+			ok: false;
+			/** Which check failed, never a given or expected value. */
+			reason: string;
+			wwwAuthenticate?: string;
+	  };
 
 export interface Verifier {
 	verify(request: HookRequestForAuth): Promise<AuthResult>;
 	/** Headers that carry secrets and must never reach the message. */
 	secretHeaders: readonly string[];
+	/** Where the sender puts the id of a delivery, which its retries repeat. */
+	deliveryId?: DeliveryIdSource;
+	/**
+	 * A verified request that is the provider's handshake (Slack url_verification, Zoom
+	 * endpoint.url_validation) gets this answer instead of an execution. Given the parsed message.
+	 */
+	handshake?(message: Record<string, unknown>): Promise<HandshakeAnswer | null>;
 }
 
 export const AUTH_OK: AuthResult = { ok: true };
+
+export function refuse(reason: string): AuthResult {
+	return { ok: false, reason };
+}
