@@ -5,7 +5,7 @@ import { fromBase64, toBase64Url, utf8 } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { attempts, type ExecutionRow, executionStatuses, executions } from "../db/schema";
 import type { RetryRequest } from "../delivery/flow-object";
-import type { Message } from "../hook/message";
+import type { Message } from "../flows/message";
 import { ApiError, notFound, valid } from "./errors";
 import { findFlow } from "./flows";
 import type { ExecutionSummary, ExecutionView } from "./responses";

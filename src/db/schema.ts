@@ -93,10 +93,10 @@ export const executions = sqliteTable(
 		attemptCount: integer("attempt_count").notNull().default(0),
 		durationMs: integer("duration_ms"),
 		/** The message the hook produced (body fields + _method, _headers, …). */
-		input: text("input", { mode: "json" }),
+		input: text("input", { mode: "json" }).$type<JsonColumns["input"]>(),
 		/** The request sent to the action (method, url, body; never the key). */
-		request: text("request", { mode: "json" }),
-		response: text("response", { mode: "json" }),
+		request: text("request", { mode: "json" }).$type<JsonColumns["actionRequest"]>(),
+		response: text("response", { mode: "json" }).$type<JsonColumns["actionResponse"]>(),
 		error: text("error"),
 	},
 	(t) => [index("executions_flow_received").on(t.flowId, t.receivedAt), index("executions_flow_status").on(t.flowId, t.status)],

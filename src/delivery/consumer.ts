@@ -1,7 +1,7 @@
 import { inArray } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { executions } from "../db/schema";
-import { scopedId } from "../hook/request-id";
+import { scopedId } from "../flows/execution-ids";
 import { log } from "../log";
 import { type ExecutionMessage, executionMessageSchema } from "./messages";
 

@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { PetstoreCredential } from "../components/petstore/client";
-import type { ActionOutcome } from "../components/types";
+import type { ActionOutcome, ActionRequest, ActionResponse } from "../components/types";
 import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
 import type { FlowDefinition } from "../flows/definition";
-import type { Message } from "../hook/message";
-import { scopedId, stagingKey } from "../hook/request-id";
+import { scopedId, stagingKey } from "../flows/execution-ids";
+import type { Message } from "../flows/message";
 import { log } from "../log";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { afterInfrastructureFailure, afterRetryableFailure, INFRASTRUCTURE_RETRY, parseRetryAfter, resolvePolicy } from "./retry-policy";
@@ -510,7 +510,7 @@ export class FlowObject extends DurableObject<Env> {
 			outcome.kind === "succeeded" ? "succeeded" : next?.action === "retry" ? "retrying" : "failed";
 		let error = outcome.kind === "succeeded" ? null : next?.action === "fail" ? `${outcome.error} (${next.reason})` : outcome.error;
 
-		const store = (request: unknown, response: unknown) =>
+		const store = (request: ActionRequest | null, response: ActionResponse | null) =>
 			this.ctx.storage.transactionSync(() => {
 				const base = { flowId, version: head.version, receivedAt: head.received_at };
 				this.#record({

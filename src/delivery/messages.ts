@@ -1,5 +1,5 @@
 import * as z from "zod";
-import type { Message } from "../hook/message";
+import type { Message } from "../flows/message";
 
 /** The queue message for one accepted hook request, validated again where it is consumed. */
 

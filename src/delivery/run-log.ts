@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
+import type { ActionRequest, ActionResponse } from "../components/types";
 import { getDb } from "../db/client";
 import { attempts, type ExecutionStatus, executions } from "../db/schema";
+import type { Message } from "../flows/message";
 
 /**
  * The run log in D1 is written by the flow object through an outbox: each state change stores
@@ -16,9 +18,9 @@ export interface ExecutionRecord {
 	version: number;
 	receivedAt: number;
 	status: ExecutionStatus;
-	input?: unknown;
-	request?: unknown;
-	response?: unknown;
+	input?: Message | null;
+	request?: ActionRequest | null;
+	response?: ActionResponse | null;
 	error?: string | null;
 	finishedAt?: number | null;
 	attemptCount?: number;

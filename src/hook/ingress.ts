@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
+import { stagingKey } from "../flows/execution-ids";
 import { log } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
 import { buildMessage } from "./message";
-import { executionIdFor, stagingKey } from "./request-id";
+import { executionIdFor } from "./request-id";
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
 
 /** `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200. */

@@ -1,4 +1,5 @@
 import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
+import type { Message } from "../flows/message";
 
 /**
  * Turns a hook request into the execution's message: the body's fields at the top level, plus
@@ -38,7 +39,6 @@ function jsonDepth(value: unknown): number {
 	return deepest;
 }
 
-export type Message = Record<string, unknown>;
 export type ParseResult = { ok: true; message: Message } | { ok: false; status: 400 | 415; error: string };
 
 export interface HookRequestParts {
