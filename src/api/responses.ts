@@ -3,12 +3,15 @@
  * What the admin API answers, as zod schemas: the OpenAPI document describes each response with
  * them, the routers build their views against their types, and the designer (public/, type-checked
  * by tsconfig.public.json) imports the same types. A field renamed here breaks the router that
- * builds it and every view that reads it. Only zod and the shared enums are imported, so the
- * browser's type check can follow this file.
+ * builds it and every view that reads it. Only zod, the shared enums and the modules that declare
+ * the JSON columns' types (`import type {}`: db/schema's JsonColumns) are imported, so the browser's
+ * type check can follow this file.
  */
 import * as z from "zod";
+import type {} from "../components/types";
 import { credentialComponents, credentialDetailsSchema, executionStatuses, flowStatuses } from "../db/schema";
 import { draftSchema } from "../flows/definition";
+import type {} from "../flows/message";
 
 const isoTime = z.iso.datetime();
 
@@ -74,10 +77,17 @@ export const attemptSchema = z.object({
 	error: z.string().nullable(),
 });
 
+/** A recorded body cut to 32 KiB says so, with its real size. */
+const recordedBodySize = { bodyBytes: z.number().int().optional(), truncated: z.literal(true).optional() };
+
 export const executionSchema = executionSummarySchema.extend({
-	input: z.unknown(),
-	request: z.unknown(),
-	response: z.unknown(),
+	/** The message; null once retention cleared it. */
+	input: z.record(z.string(), z.unknown()).nullable(),
+	/** The call as recorded (never the key); null before a call, or when no call was made. */
+	request: z
+		.object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), body: z.unknown(), ...recordedBodySize })
+		.nullable(),
+	response: z.object({ status: z.number().int(), body: z.unknown(), ...recordedBodySize }).nullable(),
 	attempts: z.array(attemptSchema),
 });
 

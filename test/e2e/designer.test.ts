@@ -211,7 +211,8 @@ describe("designer walkthrough", () => {
 		await screenshot("petstore-key-refused");
 		await button("Cancel").click();
 
-		const slow = await startSlowPetstore(3000);
+		// Slow enough that the ticking progress is seen even on a loaded machine.
+		const slow = await startSlowPetstore(6000);
 		try {
 			await button("Create new credentials").click();
 			await page.getByLabel("Credential name").fill("Slow Petstore");
