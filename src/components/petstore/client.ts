@@ -1,4 +1,3 @@
-import type { FlowView } from "../../api/responses";
 import { readRecordedBody, recordedValue } from "../recorded-body";
 import type { ActionOutcome, ActionRequest, ActionResponse } from "../types";
 
@@ -77,6 +76,3 @@ function describeError(body: unknown): string {
 	const message = typeof body === "object" && body !== null && "message" in body ? String((body as { message: unknown }).message) : "";
 	return message ? `: ${message.slice(0, MAX_QUOTED_ERROR_CHARS)}` : "";
 }
-
-/** Scratch: a component that knows the API's flow view breaks the dependency rule. */
-export type FlowSeenByAComponent = FlowView["id"];
