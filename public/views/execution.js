@@ -55,8 +55,7 @@ export async function executionView(main, { signal, params: [id] }) {
 	function render(x) {
 		/** @type {[string, import("../lib/dom.js").Child][]} */
 		const facts = [
-			// Scratch: the status the run log used to offer, which the API never answers.
-			["Status", x.status === "running" ? "Running" : badge(x.status)],
+			["Status", badge(x.status)],
 			["Flow version", `v${x.version}`],
 			["Received", fmtTime(x.receivedAt)],
 			["Finished", fmtTime(x.finishedAt)],
