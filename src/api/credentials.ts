@@ -57,7 +57,7 @@ export const updateSchema = z
 	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined, { message: BASE_URL_CHANGE_REQUIRES_KEY, path: ["apiKey"] });
 
 /** The API's view; a webhook credential adds how to send it a test request (components/webhook-try-it.ts). */
-function view(row: CredentialRow) {
+function view(row: CredentialRow): CredentialView {
 	const base = toCredentialView(row);
 	return row.component === "webhook" ? { ...base, tryIt: webhookTryIt(row.type as WebhookAuthType, row.details) } : base;
 }

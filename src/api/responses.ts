@@ -53,6 +53,8 @@ export const credentialSchema = z.object({
 	previousSecretExpiresAt: isoTime.nullable(),
 	createdAt: isoTime,
 	updatedAt: isoTime,
+	/** A webhook credential's test request: a shell command ({url}, {body} and secrets to fill in), or who must send it. */
+	tryIt: z.union([z.object({ command: z.string(), hint: z.string() }), z.object({ testFrom: z.string() })]).optional(),
 });
 
 export const executionSummarySchema = z.object({
