@@ -2,6 +2,9 @@
 import { api } from "../lib/api.js";
 import { flowBadge, fmtCount, h, poll, syncRows, td } from "../lib/dom.js";
 
+/** @typedef {import("../../src/api/responses.ts").FlowView} FlowView */
+
+/** @type {[keyof FlowView["counters"], string][]} */
 export const COUNTERS = [
 	["received", "Received"],
 	["succeeded", "Succeeded"],
@@ -30,7 +33,7 @@ export function flowTable(caption, linkTo) {
 		),
 		tbody,
 	);
-	const update = (flows) =>
+	const update = (/** @type {FlowView[]} */ flows) =>
 		syncRows(tbody, flows, (flow) =>
 			h(
 				"tr",
@@ -44,10 +47,18 @@ export function flowTable(caption, linkTo) {
 	return { el: h("div", { class: "table-wrap" }, table), update };
 }
 
-/** Polls the flows every 2 s into `table`, showing `empty` instead while there are none. */
+/**
+ * Polls the flows every 2 s into `table`, showing `empty` instead while there are none.
+ * @param {ReturnType<typeof flowTable>} table
+ * @param {HTMLElement} empty
+ * @param {AbortSignal} signal
+ * @param {(error: unknown) => void} onError
+ * @param {(flows: FlowView[]) => void} [onFlows]
+ */
 export function pollFlows(table, empty, signal, onError, onFlows = () => {}) {
 	return poll(
 		async () => {
+			/** @type {{ flows: FlowView[] }} */
 			const { flows } = await api("/flows", { signal });
 			onFlows(flows);
 			table.update(flows);
