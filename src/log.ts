@@ -30,3 +30,13 @@ export function log(level: LogLevel, event: string, fields: Fields = {}): void {
 	else if (level === "warn") console.warn(line);
 	else console.log(line);
 }
+
+/** What a caught value says, for a log field or an error message (whatever was thrown). */
+export function errorMessage(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether a caught value is an AbortSignal.timeout() firing. */
+export function isTimeout(error: unknown): boolean {
+	return error instanceof Error && error.name === "TimeoutError";
+}

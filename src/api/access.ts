@@ -1,4 +1,5 @@
 import { fromBase64 } from "../crypto/encoding";
+import { errorMessage } from "../log";
 import { ApiError } from "./errors";
 
 /**
@@ -59,7 +60,7 @@ async function signingKey(teamDomain: string, kid: string, nowMs: number): Promi
 	try {
 		return (await entry.keys).get(kid);
 	} catch (error) {
-		throw new ApiError(503, `Cannot read the Cloudflare Access signing keys: ${(error as Error).message}`);
+		throw new ApiError(503, `Cannot read the Cloudflare Access signing keys: ${errorMessage(error)}`);
 	}
 }
 

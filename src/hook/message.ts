@@ -1,5 +1,6 @@
 import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
 import type { Message } from "../flows/message";
+import { errorMessage } from "../log";
 
 /**
  * Turns a hook request into the execution's message: the body's fields at the top level, plus
@@ -93,7 +94,7 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 	try {
 		value = JSON.parse(text);
 	} catch (error) {
-		return { ok: false, status: 400, error: `Malformed JSON body: ${(error as Error).message}` };
+		return { ok: false, status: 400, error: `Malformed JSON body: ${errorMessage(error)}` };
 	}
 	if (jsonDepth(value) > MAX_JSON_DEPTH)
 		return { ok: false, status: 400, error: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels` };
