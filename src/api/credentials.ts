@@ -13,7 +13,7 @@ import { unsealSecrets } from "../db/queries/credentials";
 import { type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
 import { nameSchema } from "../flows/names";
 import { invalidateIngressConfig } from "../hook/config-cache";
-import { ApiError, notFound, valid } from "./errors";
+import { ApiError, firstOrNotFound, valid } from "./errors";
 import type { CredentialView } from "./responses";
 
 /** The API's view of a credential: everything but the secrets. */
@@ -67,10 +67,8 @@ async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: s
 	if (!verdict.ok) throw new ApiError(422, verdict.reason);
 }
 
-async function findCredential(env: Env, id: string): Promise<CredentialRow> {
-	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1);
-	if (!row) throw notFound("Credential", id);
-	return row;
+function findCredential(env: Env, id: string): Promise<CredentialRow> {
+	return firstOrNotFound(getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1), "Credential", id);
 }
 
 /** Ids of flows with a version whose step uses the credential (drafts never reach a flow object). */
@@ -140,8 +138,8 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 				sealedSecrets: await sealJson({ apiKey: body.apiKey }, c.env),
 			};
 		}
-		const [created] = await getDb(c.env.DB).insert(credentials).values(row).returning();
-		return c.json({ credential: view(created as CredentialRow) }, 201);
+		const created = await firstOrNotFound(getDb(c.env.DB).insert(credentials).values(row).returning(), "Credential", row.id);
+		return c.json({ credential: view(created) }, 201);
 	})
 	.get("/:id", async (c) => c.json({ credential: view(await findCredential(c.env, c.req.param("id"))) }))
 	.patch("/:id", valid("json", updateSchema), async (c) => {
@@ -175,10 +173,14 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 				changes.sealedSecrets = await sealJson({ apiKey }, c.env);
 			}
 		}
-		const [updated] = await getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning();
+		const updated = await firstOrNotFound(
+			getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning(),
+			"Credential",
+			current.id,
+		);
 		invalidateIngressConfig();
 		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
-		return c.json({ credential: view(updated as CredentialRow) });
+		return c.json({ credential: view(updated) });
 	})
 	.delete("/:id", async (c) => {
 		const current = await findCredential(c.env, c.req.param("id"));

@@ -23,6 +23,16 @@ export class ApiError extends Error {
 
 export const notFound = (what: string, id: string) => new ApiError(404, `${what} ${id} does not exist`);
 
+/**
+ * The first row a query answers (a select, or an update's `.returning()`), or the API's 404 for
+ * `what` `id`: a row that is not there, or was deleted meanwhile, is never cast into existence.
+ */
+export async function firstOrNotFound<T>(rows: Promise<readonly T[]>, what: string, id: string): Promise<T> {
+	const [row] = await rows;
+	if (row === undefined) throw notFound(what, id);
+	return row;
+}
+
 /** zod validation of a JSON body or query whose failure becomes a 400 listing every issue. */
 export function valid<T extends ZodType>(target: "json" | "query" | "param", schema: T) {
 	return zValidator(target, schema, (result) => {
