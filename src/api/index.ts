@@ -10,6 +10,7 @@ import { executionsRoutes, flowExecutionsRoutes } from "./executions";
 import { flowsRoutes } from "./flows";
 import { openapiRoutes } from "./openapi";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
+import { statsRoutes } from "./stats";
 
 /** The admin API: everything behind the bearer token (or a Cloudflare Access JWT, when configured), nothing cached. */
 export const api = new Hono<{ Bindings: Env }>()
@@ -33,6 +34,7 @@ export const api = new Hono<{ Bindings: Env }>()
 	.route("/flows", flowSamplesRoutes)
 	.route("/executions", executionsRoutes)
 	.route("/mappings", mappingsRoutes)
+	.route("/stats", statsRoutes)
 	.route("/", exportImportRoutes)
 	.route("/openapi.json", openapiRoutes)
 	.route("/admin/rotate-key", rotateKeyRoutes)
