@@ -21,7 +21,8 @@ export const vendorDir = join(root, "public", "vendor");
 export function vendoredAssets(modules = join(root, "node_modules")): Map<string, string> {
 	const dist = join(modules, "uplot", "dist");
 	const { version } = JSON.parse(readFileSync(join(modules, "uplot", "package.json"), "utf8")) as { version: string };
-	const banner = `/*! uPlot ${version} (c) Leon Sorokin, MIT License, https://github.com/leeoniya/uPlot. Made by scripts/vendor-assets.ts: do not edit. */\n`;
+	// Made by `npm run vendor`: not to be edited by hand.
+	const banner = `/*! uPlot ${version} (c) Leon Sorokin, MIT License */\n`;
 	// The IIFE assigns `var uPlot`; in a module that is a module-scoped binding, exported as default.
 	const js = readFileSync(join(dist, "uPlot.iife.min.js"), "utf8").replace(/^\/\*![^\n]*\*\/\n/, "");
 	const css = readFileSync(join(dist, "uPlot.min.css"), "utf8");
