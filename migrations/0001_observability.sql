@@ -17,7 +17,7 @@ CREATE TABLE `alert_targets` (
 	`flow_id` text,
 	`events` text,
 	`thresholds` text NOT NULL,
-	`sealed_secret` text NOT NULL,
+	`sealed_secret` text,
 	`origin` text NOT NULL,
 	`last_delivery` text,
 	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,

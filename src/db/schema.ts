@@ -192,8 +192,8 @@ export const alertTargets = sqliteTable("alert_targets", {
 	/** Null: every event. */
 	events: text("events", { mode: "json" }).$type<AlertEvent[]>(),
 	thresholds: text("thresholds", { mode: "json" }).$type<AlertThresholds>().notNull(),
-	/** The whsec_ signing secret, AES-GCM sealed (crypto/seal.ts); shown once when created. */
-	sealedSecret: text("sealed_secret").notNull(),
+	/** The whsec_ signing secret of a standardWebhooks target, AES-GCM sealed (crypto/seal.ts); shown once when created. */
+	sealedSecret: text("sealed_secret"),
 	/** The origin the target was created from: execution links in alerts point to its designer. */
 	origin: text("origin").notNull(),
 	lastDelivery: text("last_delivery", { mode: "json" }).$type<AlertDelivery>(),
