@@ -98,13 +98,13 @@ export function alertTargets(flowId, signal) {
 		);
 
 	async function load() {
-		const data = await api(`/alert-targets${flowId ? `?flowId=${flowId}` : ""}`, { signal });
+		const data = await api("/alert-targets", { signal });
 		if (!catalogue) {
 			catalogue = data;
 			buildForm(data);
 		}
 		// The global list shows targets for every flow; a flow's list shows its own.
-		const targets = data.targets.filter((t) => (flowId ? t.flowId === flowId : !t.flowId));
+		const targets = data.alertTargets.filter((t) => (flowId ? t.flowId === flowId : !t.flowId));
 		list.replaceChildren(...targets.map(item));
 		empty.hidden = targets.length > 0;
 	}
@@ -116,12 +116,13 @@ export function alertTargets(flowId, signal) {
 		const body = {
 			url: fields.get("url"),
 			format: fields.get("format"),
-			events: fields.getAll("events"),
+			// All of them: absent, so events added later are included too.
+			events: fields.getAll("events").length < catalogue.events.length ? fields.getAll("events") : undefined,
 			thresholds: Object.fromEntries(Object.keys(catalogue.thresholds).map((key) => [key, Number(fields.get(key))])),
 		};
 		if (flowId) body.flowId = flowId;
 		try {
-			const { target, secret } = await api("/alert-targets", { method: "POST", body, signal });
+			const { alertTarget: target, secret } = await api("/alert-targets", { method: "POST", body, signal });
 			form.reset();
 			toggle(false);
 			created.hidden = false;
@@ -171,7 +172,7 @@ export function alertTargets(flowId, signal) {
 
 	const el = h(
 		"section",
-		{ class: "stack", "aria-labelledby": "alerts-title" },
+		{ class: "stack alerts", "aria-labelledby": "alerts-title" },
 		h("h2", { id: "alerts-title" }, flowId ? "Alerts for this flow" : "Alerts for every flow"),
 		h(
 			"p",

@@ -11,15 +11,16 @@ const RANGES = [
 	["24 hours", 1440 * MINUTE, 15 * MINUTE],
 	["7 days", 10080 * MINUTE, 60 * MINUTE],
 ];
-// [title, y-axis value format, series [key, label, colour variable]]
+// [title, y-axis value format, series [key, label, colour variable], dots (a lone point has no line)]
 const CHARTS = [
 	[
 		"Executions",
 		fmtCount,
+		// Drawn in this order: where the lines meet (at zero) the last one shows.
 		[
 			["received", "Received", "--info"],
-			["succeeded", "Succeeded", "--ok"],
 			["failed", "Failed", "--bad"],
+			["succeeded", "Succeeded", "--ok"],
 		],
 	],
 	[
@@ -29,8 +30,9 @@ const CHARTS = [
 			["p50Ms", "p50", "--accent"],
 			["p95Ms", "p95", "--warn"],
 		],
+		true,
 	],
-	["Backlog", fmtCount, [["queued", "Queued", "--muted"]]],
+	["Backlog", fmtCount, [["queued", "Queued", "--accent"]]],
 ];
 
 let uPlotLoaded;
@@ -100,7 +102,7 @@ export function statsCharts(flowId, signal) {
 		const { series, step } = stats;
 		const x = series.t;
 		for (const [i, figure] of figures.entries()) {
-			const [title, format, lines] = CHARTS[i];
+			const [title, format, lines, dots] = CHARTS[i];
 			const data = [x, ...lines.map(([key]) => series[key])];
 			if (title === "Executions") figure.caption.textContent = `Executions per ${per(step)}`;
 			figure.summary.textContent = `${range[0]}: ${summarize(title, series)}`;
@@ -129,7 +131,7 @@ export function statsCharts(flowId, signal) {
 							label,
 							stroke: colour(variable),
 							width: 2,
-							spanGaps: false,
+							points: { show: !!dots },
 							value: (_u, v) => format(v),
 						})),
 					],
