@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, or, sql } from "drizzle-orm";
 import { randomHexId } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { type RunLogFilters, runLogConditions } from "../db/queries/run-log-search";
@@ -123,16 +123,17 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 	const last = rows.at(-1);
 	const more = rows.length === REPLAY_CHUNK;
 	const now = Date.now();
+	// Progress is recorded even when the job was cancelled meanwhile: this chunk did happen.
 	await db
 		.update(jobs)
 		.set({
-			done: job.done + rows.length,
-			skipped: job.skipped + rows.length - usable.length,
+			done: sql`${jobs.done} + ${rows.length}`,
+			skipped: sql`${jobs.skipped} + ${rows.length - usable.length}`,
 			cursor: last ? JSON.stringify({ receivedAt: last.receivedAt, id: last.id, stamp } satisfies JobCursor) : job.cursor,
 			updatedAt: now,
-			...(more ? {} : { state: "done" as const, finishedAt: now }),
+			...(more ? {} : { state: sql`CASE WHEN ${jobs.state} = 'running' THEN 'done' ELSE ${jobs.state} END`, finishedAt: now }),
 		})
-		.where(and(eq(jobs.id, job.id), eq(jobs.state, "running")));
+		.where(eq(jobs.id, job.id));
 	return more;
 }
 

@@ -8,13 +8,13 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
-import { beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import worker, { ALERT_CRON } from "../../src/index";
 import type { AlertMessage } from "../../src/ops/alerts";
 import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
 
-const receiver = inject("alertReceiverUrl");
+const receiver = env.ALERT_RECEIVER_URL;
 const MINUTE = 60_000;
 
 interface Received {
@@ -187,7 +187,7 @@ describe("alert delivery", () => {
 		const run = async (attempts: number) => {
 			const batch = createMessageBatch("hookflow-alerts", [{ id: `m${attempts}`, timestamp: new Date(), attempts, body: message }]);
 			const ctx = createExecutionContext();
-			await worker.queue(batch, env, ctx);
+			await (worker as ExportedHandler<Env>).queue?.(batch, env, ctx);
 			return getQueueResult(batch, ctx);
 		};
 		const failed = await run(1);
