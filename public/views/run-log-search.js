@@ -14,7 +14,7 @@ const DATE_FILTERS = [
 	["from", "From"],
 	["to", "To"],
 ];
-export const FILTER_KEYS = ["status", ...DATE_FILTERS.map(([key]) => key), ...TEXT_FILTERS.map(([key]) => key)];
+const FILTER_KEYS = ["status", ...DATE_FILTERS.map(([key]) => key), ...TEXT_FILTERS.map(([key]) => key)];
 
 // datetime-local holds local wall time; the URL and the API hold epoch ms.
 const toLocal = (ms) => (ms ? new Date(Number(ms) - new Date(Number(ms)).getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : "");
@@ -23,6 +23,8 @@ const fromLocal = (value) => (value ? String(new Date(value).getTime()) : "");
 /** `query` the URL's filters; `onSearch(filters)` with the non-empty ones (URLSearchParams). */
 export function runLogSearch(query, onSearch) {
 	const inputs = {};
+	// What the run log shows and a replay acts on: the last search made, not what is being typed.
+	let applied = new URLSearchParams([...query].filter(([key]) => FILTER_KEYS.includes(key)));
 	const status = h("select", { id: "status-filter", name: "status", onchange: () => submit() }, h("option", { value: "" }, "All statuses"));
 	const field = (key, label, input) => h("div", { class: "field" }, h("label", { for: `filter-${key}` }, label), input);
 	const form = h(
@@ -40,11 +42,9 @@ export function runLogSearch(query, onSearch) {
 		h("div", { class: "row" }, h("button", { class: "primary" }, "Search"), h("button", { type: "button", onclick: clear }, "Clear")),
 	);
 
-	function filters() {
+	function read() {
 		const out = new URLSearchParams();
-		// Until the API's statuses arrive, the URL's choice stands.
-		const chosen = status.options.length > 1 ? status.value : query.get("status");
-		if (chosen) out.set("status", chosen);
+		if (status.value) out.set("status", status.value);
 		for (const [key] of DATE_FILTERS) if (inputs[key].value) out.set(key, fromLocal(inputs[key].value));
 		for (const [key] of TEXT_FILTERS) if (inputs[key].value.trim()) out.set(key, inputs[key].value.trim());
 		return out;
@@ -52,7 +52,8 @@ export function runLogSearch(query, onSearch) {
 
 	function submit(event) {
 		event?.preventDefault();
-		onSearch(filters());
+		applied = read();
+		onSearch(new URLSearchParams(applied));
 	}
 
 	function clear() {
@@ -63,12 +64,12 @@ export function runLogSearch(query, onSearch) {
 
 	return {
 		el: form,
-		filters,
+		filters: () => new URLSearchParams(applied),
 		/** The statuses the API accepts, from its answer; the URL's choice stays selected. */
 		setStatuses(statuses) {
 			if (!statuses || status.options.length > 1) return;
 			status.append(...statuses.map((s) => h("option", { value: s }, s[0].toUpperCase() + s.slice(1))));
-			status.value = query.get("status") ?? "";
+			status.value = applied.get("status") ?? "";
 		},
 	};
 }

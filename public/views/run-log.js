@@ -56,7 +56,11 @@ export async function runLogView(main, { signal, params: [flowId], query }) {
 		h(
 			"tr",
 			null,
-			td("Execution", h("a", { href: `#/executions/${execution.id}`, class: "code" }, execution.id.slice(0, 8))),
+			td(
+				"Execution",
+				h("a", { href: `#/executions/${execution.id}`, class: "code" }, execution.id.slice(0, 8)),
+				execution.replayOf ? h("span", { class: "tag", title: `Replay of ${execution.replayOf}` }, "replay") : "",
+			),
 			td("Received", fmtTime(execution.receivedAt)),
 			td("Status", badge(execution.status)),
 			td("Version", `v${execution.version}`),

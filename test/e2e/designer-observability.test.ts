@@ -50,7 +50,7 @@ const runLogRows = () => page.getByRole("table", { name: "Executions, newest fir
 /** Pixels of one chart's canvas painted in the colour of the CSS variable `variable` (its series' stroke). */
 function seriesPixels(figure: string, variable: string): Promise<number> {
 	return page.evaluate(
-		([figure, variable]) => {
+		({ figure, variable }) => {
 			const chart = [...document.querySelectorAll("figure")].find((f) => f.querySelector("figcaption")?.textContent?.startsWith(figure));
 			const canvas = chart?.querySelector("canvas");
 			if (!canvas) return -1;
@@ -64,7 +64,7 @@ function seriesPixels(figure: string, variable: string): Promise<number> {
 			for (let i = 0; i < data.length; i += 4) if (data[i] === r && data[i + 1] === g && data[i + 2] === b && data[i + 3] === 255) count++;
 			return count;
 		},
-		[figure, variable],
+		{ figure, variable },
 	);
 }
 
@@ -199,11 +199,15 @@ describe("designer observability", () => {
 		expect(new URL(page.url()).hash).toBe(`#/dashboard/${flowId}?field=petname&value=Gromit`);
 		await screenshot("search");
 
-		// The same URL in a fresh page shows the same search.
+		// The link opened in another tab (which signs in on its own) shows the same search.
 		const shared = await page.context().newPage();
 		await shared.goto(page.url());
-		expect(await shared.getByLabel("Field value").inputValue()).toBe("Gromit");
+		const dialog = shared.getByRole("dialog", { name: "Sign in" });
+		await dialog.getByLabel("Admin token").fill(app.token);
+		await dialog.getByRole("button", { name: "Sign in" }).click();
 		await expect.poll(() => shared.getByRole("table", { name: "Executions, newest first" }).locator("tbody tr").count()).toBe(1);
+		expect(await shared.getByLabel("Field value").inputValue()).toBe("Gromit");
+		expect(new URL(shared.url()).hash).toBe(`#/dashboard/${flowId}?field=petname&value=Gromit`);
 		await shared.close();
 
 		await page.getByLabel("Input contains").fill("Unknown");
@@ -229,8 +233,16 @@ describe("designer observability", () => {
 		expect(await bar.evaluate((el: HTMLProgressElement) => [el.value, el.max])).toEqual([2, 2]);
 		// Two new executions of the same inputs, found by the same search.
 		await expect.poll(() => runLogRows().count(), { timeout: 30_000 }).toBe(4);
+		expect(await runLogRows().getByText("replay", { exact: true }).count()).toBe(2);
 		await screenshot("replay");
-		await page.getByRole("search").screenshot({ path: `${SHOTS}/search-form.png` });
+		// For the README: from the search to the pager.
+		const top = await page.getByRole("search").boundingBox();
+		const bottom = await page.getByRole("navigation", { name: "Run log pages" }).boundingBox();
+		await page.screenshot({
+			path: `${SHOTS}/search-replay.png`,
+			fullPage: true,
+			clip: { x: 0, y: top!.y - 50, width: 1280, height: bottom!.y + bottom!.height - top!.y + 70 },
+		});
 	});
 
 	it("adds an alert target, shows its secret once and delivers a signed test alert", async () => {
