@@ -1,9 +1,7 @@
 import { app } from "./app";
+import { ALERT_CRON } from "./ops/crons";
 
 export { FlowObject } from "./delivery/flow-object";
-
-/** The minute cron runs the alert checks; the hourly one purges old executions. */
-export const ALERT_CRON = "* * * * *";
 
 export default {
 	fetch: app.fetch,

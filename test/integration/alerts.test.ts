@@ -10,7 +10,8 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
-import worker, { ALERT_CRON } from "../../src/index";
+import worker from "../../src/index";
+import { ALERT_CRON } from "../../src/ops/crons";
 import type { AlertMessage } from "../../src/ops/alerts";
 import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
 

@@ -49,8 +49,9 @@ export function runLogConditions(flowId: string, filters: RunLogFilters): SQL | 
 	}
 	if (filters.field !== undefined && filters.value !== undefined) {
 		const path = jsonPath(filters.field);
-		// ->> matches a string by its text; -> matches numbers, booleans and null by their JSON text (42, true, null).
-		conditions.push(sql`(${input} ->> ${path} = ${filters.value} OR ${input} -> ${path} = ${filters.value})`);
+		// One JSON lookup per row: -> gives the value as JSON text, so a string matches quoted ("Gromit")
+		// and a number, boolean or null as written (42, true, null).
+		conditions.push(sql`${input} -> ${path} IN (json_quote(${filters.value}), ${filters.value})`);
 	}
 	if (filters.text !== undefined) conditions.push(sql`${input} LIKE ${`%${likeEscape(filters.text)}%`} ESCAPE '\\'`);
 	return and(...conditions);
