@@ -11,8 +11,8 @@ import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import worker from "../../src/index";
-import { ALERT_CRON } from "../../src/ops/crons";
 import type { AlertMessage } from "../../src/ops/alerts";
+import { ALERT_CRON } from "../../src/ops/crons";
 import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
 
 const receiver = env.ALERT_RECEIVER_URL;
