@@ -60,7 +60,8 @@ async function findTarget(env: Env, id: string): Promise<AlertTargetRow> {
 export const alertTargetsRoutes = new Hono<{ Bindings: Env }>()
 	.get("/", async (c) => {
 		const rows = await getDb(c.env.DB).select().from(alertTargets).orderBy(desc(alertTargets.createdAt));
-		return c.json({ alertTargets: rows.map(toView) });
+		// The catalogue the designer builds its form from: events, formats and the default thresholds.
+		return c.json({ alertTargets: rows.map(toView), events: alertEvents, formats: alertFormats, thresholds: DEFAULT_THRESHOLDS });
 	})
 	.post("/", valid("json", alertTargetSchema), async (c) => {
 		const body = c.req.valid("json");

@@ -129,6 +129,8 @@ export const flowExecutionsRoutes = new Hono<{ Bindings: Env }>()
 		return c.json({
 			executions: page.map((r) => toSummary(r.execution, r.replayOf)),
 			nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+			// The status filter's values, so the designer does not repeat them.
+			statuses: executionStatuses,
 		});
 	})
 	.post("/:id/retry-failed", async (c) => {

@@ -110,7 +110,7 @@ const operations: readonly Operation[] = [
 		tag: "executions",
 		summary: "Run log search, newest first: time range (epoch ms), status, version, id, field = value, text",
 		query: listQuery,
-		ok: [200, "{executions, nextCursor}"],
+		ok: [200, "{executions, nextCursor, statuses}"],
 	},
 	{
 		method: "post",
@@ -190,7 +190,7 @@ const operations: readonly Operation[] = [
 		path: "/api/alert-targets",
 		tag: "observability",
 		summary: "Alert targets with their last delivery status (no secrets)",
-		ok: [200, "{alertTargets}"],
+		ok: [200, "{alertTargets, events, formats, thresholds}"],
 	},
 	{
 		method: "post",

@@ -60,6 +60,11 @@ describe("alert targets API", () => {
 		const { id, secret } = await addTarget({ format: "standardWebhooks" });
 		expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
 		const listed = await api<{ alertTargets: Record<string, unknown>[] }>("GET", "/api/alert-targets");
+		expect(listed).toMatchObject({
+			events: ["execution.failed", "flow.lagging", "flow.auth_failures", "flow.recovered"],
+			formats: ["standardWebhooks", "slack"],
+			thresholds: { lagSeconds: 300, authFailures: 20 },
+		});
 		const mine = listed.alertTargets.find((t) => t.id === id);
 		expect(mine).toMatchObject({ format: "standardWebhooks", flowId: null, thresholds: { lagSeconds: 300, authFailures: 20 } });
 		expect(JSON.stringify(listed)).not.toContain((secret ?? "").slice(6));
