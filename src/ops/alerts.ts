@@ -2,7 +2,7 @@ import { eq, lt } from "drizzle-orm";
 import { randomHexId, toBase64, utf8 } from "../crypto/encoding";
 import { unseal } from "../crypto/seal";
 import { getDb } from "../db/client";
-import { MINUTE_MS, prepareNumbered } from "../db/queries/stats";
+import { MINUTE_MS, prepareNumbered, purgeOldStats } from "../db/queries/stats";
 import { type AlertDelivery, type AlertEvent, type AlertTargetRow, alertState, alertTargets, failureEvents } from "../db/schema";
 import { log } from "../log";
 import {
@@ -126,10 +126,14 @@ interface FailureRow {
 
 type StateRow = typeof alertState.$inferSelect;
 
-/** The minute cron: conditions and failures → alerts on the queue, and the state that coalesces them. */
+/**
+ * The minute cron: conditions and failures → alerts on the queue, and the state that coalesces them.
+ * It also drops failure events older than a day and per-minute stats older than the longest view.
+ */
 export async function runAlertChecks(env: Env, nowMs: number): Promise<{ alerts: number }> {
 	const db = getDb(env.DB);
 	await db.delete(failureEvents).where(lt(failureEvents.at, nowMs - DAY_MS));
+	await purgeOldStats(env.DB, nowMs);
 	const targets = await db.select().from(alertTargets);
 	if (targets.length === 0) return { alerts: 0 };
 

@@ -1,7 +1,9 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
+import worker from "../../src/index";
+import { ALERT_CRON } from "../../src/ops/crons";
 import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
 
 beforeEach(resetPetstore);
@@ -87,6 +89,18 @@ describe("per-minute stats kept by the run-log writer", () => {
 				.first<{ n: number }>();
 			return row?.n === 1;
 		});
+	});
+
+	it("keeps a week and a day of minutes: the minute cron drops older ones", async () => {
+		const now = Date.now();
+		const minute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+		const insert = (at: number) =>
+			env.DB.prepare("INSERT INTO stats_minutes (flow_id, minute, received) VALUES ('purge-test', ?, 1)").bind(minute(at)).run();
+		await insert(now - 9 * 86_400_000);
+		await insert(now - 7 * 86_400_000);
+		await worker.scheduled(createScheduledController({ scheduledTime: now, cron: ALERT_CRON }), env);
+		const { results } = await env.DB.prepare("SELECT minute FROM stats_minutes WHERE flow_id = 'purge-test'").all<{ minute: number }>();
+		expect(results.map((r) => r.minute)).toEqual([minute(now - 7 * 86_400_000)]);
 	});
 
 	it("refuses a step that is not whole minutes, too many points and an unknown flow", async () => {

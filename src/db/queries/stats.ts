@@ -132,6 +132,20 @@ export function statsStatements(d1: D1Database, records: readonly StatsRecord[],
 	];
 }
 
+/** The longest view is 7 days; a day more for clock skew and time zones. */
+export const STATS_KEEP_MS = 8 * 86_400_000;
+const PURGE_ROWS = 5_000;
+
+/** Drops per-minute rows older than STATS_KEEP_MS (run every minute: each run has about a minute's rows to drop). */
+export async function purgeOldStats(d1: D1Database, nowMs: number): Promise<void> {
+	const cutoff = nowMs - STATS_KEEP_MS;
+	await d1.batch(
+		["stats_minutes", "stats_latency"].map((table) =>
+			d1.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE minute < ?1 LIMIT ${PURGE_ROWS})`).bind(cutoff),
+		),
+	);
+}
+
 /** A hook request refused with 401, for the charts' neighbours: metrics and the auth-failure alert. */
 export async function recordAuthFailure(d1: D1Database, flowId: string, nowMs: number): Promise<void> {
 	const db = getDb(d1);
