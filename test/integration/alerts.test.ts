@@ -5,10 +5,12 @@ import {
 	getQueueResult,
 	runDurableObjectAlarm,
 	runInDurableObject,
+	waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeEach, describe, expect, it } from "vitest";
+import { app } from "../../src/app";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import worker from "../../src/index";
 import type { AlertMessage } from "../../src/ops/alerts";
@@ -95,6 +97,30 @@ describe("alert targets API", () => {
 			"/api/alert-targets",
 		);
 		expect(alertTargets.find((t) => t.id === slack.id)?.lastDelivery).toMatchObject({ ok: false, status: 500, event: "test" });
+	});
+});
+
+describe("CREDENTIALS_KEY rotation", () => {
+	it("re-seals the signing secrets: alerts stay signed with the same secret under the new key", async () => {
+		const target = await addTarget({ format: "standardWebhooks" });
+		const keyA = env.CREDENTIALS_KEY;
+		const keyB = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+		const withKeys = async (keys: { CREDENTIALS_KEY: string; CREDENTIALS_KEY_PREVIOUS: string }, method: string, path: string) => {
+			const ctx = createExecutionContext();
+			const request = new Request(`http://hookflow.test${path}`, { method, headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+			const response = await app.fetch(request, { ...env, ...keys }, ctx);
+			await waitOnExecutionContext(ctx);
+			return response;
+		};
+		expect((await withKeys({ CREDENTIALS_KEY: keyB, CREDENTIALS_KEY_PREVIOUS: keyA }, "POST", "/api/admin/rotate-key")).status).toBe(200);
+		try {
+			const test = await withKeys({ CREDENTIALS_KEY: keyB, CREDENTIALS_KEY_PREVIOUS: "" }, "POST", `/api/alert-targets/${target.id}/test`);
+			expect(((await test.json()) as { delivery: { ok: boolean } }).delivery.ok).toBe(true);
+			const [request] = await received(target.path);
+			expect(verified(target.secret ?? "", request as Received).type).toBe("test");
+		} finally {
+			expect((await withKeys({ CREDENTIALS_KEY: keyA, CREDENTIALS_KEY_PREVIOUS: keyB }, "POST", "/api/admin/rotate-key")).status).toBe(200);
+		}
 	});
 });
 
