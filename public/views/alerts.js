@@ -128,12 +128,12 @@ export function alertTargets(flowId, signal) {
 			created.hidden = false;
 			created.replaceChildren(
 				h("p", null, `Added ${target.url}.`),
-				secret
+				...(secret
 					? [
 							h("p", null, "Its signing secret is shown only now: give it to the receiver to verify the webhook-signature header."),
 							copyField("Signing secret", secret),
 						]
-					: null,
+					: []),
 			);
 			announce("Alert target added.");
 			await load();

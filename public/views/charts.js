@@ -35,6 +35,8 @@ const CHARTS = [
 	["Backlog", fmtCount, [["queued", "Queued", "--accent"]]],
 ];
 
+const COUNT_TICKS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6];
+
 let uPlotLoaded;
 function loadUPlot() {
 	uPlotLoaded ??= (() => {
@@ -124,7 +126,8 @@ export function statsCharts(flowId, signal) {
 					ms: 1,
 					cursor: { y: false },
 					scales: { y: { range: (_u, _min, high) => [0, Math.max(high, 1) * 1.1] } },
-					axes: [axis, { ...axis, size: 56, values: (_u, ticks) => ticks.map(format) }],
+					// Counts tick at whole numbers only.
+					axes: [axis, { ...axis, size: 56, values: (_u, ticks) => ticks.map(format), ...(format === fmtCount && { incrs: COUNT_TICKS }) }],
 					series: [
 						{ label: "Time" },
 						...lines.map(([, label, variable]) => ({

@@ -25,7 +25,7 @@ export function runLogSearch(query, onSearch) {
 	const inputs = {};
 	// What the run log shows and a replay acts on: the last search made, not what is being typed.
 	let applied = new URLSearchParams([...query].filter(([key]) => FILTER_KEYS.includes(key)));
-	const status = h("select", { id: "status-filter", name: "status", onchange: () => submit() }, h("option", { value: "" }, "All statuses"));
+	const status = h("select", { id: "filter-status", onchange: () => submit() }, h("option", { value: "" }, "All statuses"));
 	const field = (key, label, input) => h("div", { class: "field" }, h("label", { for: `filter-${key}` }, label), input);
 	const form = h(
 		"form",

@@ -113,8 +113,10 @@ beforeEach((test) => {
 	if (broken) test.skip();
 });
 
-afterEach((test) => {
-	if (test.task.result?.state === "fail") broken = true;
+afterEach(async (test) => {
+	if (test.task.result?.state !== "fail") return;
+	broken = true;
+	await screenshot("failed");
 });
 
 describe("designer observability", () => {
