@@ -237,14 +237,22 @@ describe("designer observability", () => {
 		await expect.poll(() => runLogRows().count(), { timeout: 30_000 }).toBe(4);
 		expect(await runLogRows().getByText("replay", { exact: true }).count()).toBe(2);
 		await screenshot("replay");
-		// For the README: from the search to the pager.
+		// For the README: from the search to the pager (boxes are in the viewport, the clip in the page).
+		const scrolled = await page.evaluate(() => window.scrollY);
 		const top = await page.getByRole("search").boundingBox();
 		const bottom = await page.getByRole("navigation", { name: "Run log pages" }).boundingBox();
 		await page.screenshot({
 			path: `${SHOTS}/search-replay.png`,
 			fullPage: true,
-			clip: { x: 0, y: top!.y - 50, width: 1280, height: bottom!.y + bottom!.height - top!.y + 70 },
+			clip: { x: 0, y: scrolled + top!.y - 50, width: 1280, height: bottom!.y + bottom!.height - top!.y + 66 },
 		});
+		// The run log with its search, replay and alerts fits a phone, in the dark theme too.
+		await page.setViewportSize({ width: 390, height: 844 });
+		await page.emulateMedia({ colorScheme: "dark" });
+		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
+		await screenshot("run-log-phone-dark");
+		await page.emulateMedia({ colorScheme: "light" });
+		await page.setViewportSize({ width: 1280, height: 800 });
 	});
 
 	it("adds an alert target, shows its secret once and delivers a signed test alert", async () => {
