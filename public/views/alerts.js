@@ -61,7 +61,7 @@ export function alertTargets(flowId, signal) {
 						"div",
 						{ class: "field" },
 						h("label", { for: `${id}-${key}` }, THRESHOLD_LABELS[key] ?? key),
-						h("input", { id: `${id}-${key}`, name: key, type: "number", min: 1, value: String(value) }),
+						h("input", { id: `${id}-${key}`, name: key, type: "number", value: String(value) }),
 					),
 				),
 			),

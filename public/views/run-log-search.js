@@ -36,7 +36,7 @@ export function runLogSearch(query, onSearch) {
 			return field(key, label, inputs[key]);
 		}),
 		TEXT_FILTERS.map(([key, label, type, placeholder]) => {
-			inputs[key] = h("input", { id: `filter-${key}`, type, min: type === "number" ? 1 : null, placeholder, value: query.get(key) ?? "" });
+			inputs[key] = h("input", { id: `filter-${key}`, type, placeholder, value: query.get(key) ?? "" });
 			return field(key, label, inputs[key]);
 		}),
 		h("div", { class: "row" }, h("button", { class: "primary" }, "Search"), h("button", { type: "button", onclick: clear }, "Clear")),

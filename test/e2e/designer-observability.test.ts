@@ -261,6 +261,10 @@ describe("designer observability", () => {
 		await button("Add alert target").click();
 		await section.getByLabel("Target URL").fill(receiverUrl);
 		await section.getByLabel("Format").selectOption("standardWebhooks");
+		// The form offers the API's events and default thresholds.
+		expect(await section.getByRole("group", { name: "Events" }).getByRole("checkbox").count()).toBe(4);
+		expect(await section.getByLabel("Lagging after (seconds)").inputValue()).toBe("300");
+		await section.screenshot({ path: `${SHOTS}/alert-form.png` });
 		await section.getByRole("button", { name: "Add target" }).click();
 		const secret = await section.getByRole("textbox", { name: "Signing secret" }).inputValue();
 		expect(secret).toMatch(/^whsec_/);
@@ -279,6 +283,8 @@ describe("designer observability", () => {
 		await page.reload();
 		await page.getByRole("region", { name: "Alerts for every flow" }).getByText(receiverUrl).waitFor();
 		expect(await page.getByRole("textbox", { name: "Signing secret" }).count()).toBe(0);
+		await page.getByRole("region", { name: "Alerts for every flow" }).getByRole("button", { name: "Remove" }).click();
+		await page.getByRole("region", { name: "Alerts for every flow" }).getByText("No targets yet.").waitFor();
 	});
 
 	it("logged no console errors or CSP violations and loaded nothing from other origins", () => {
