@@ -29,7 +29,14 @@ beforeAll(async () => {
 	await resetPetstore();
 	flow = await createRunningFlow();
 	await send("gromit", { petname: "Gromit", petstatus: "sold", owner: { city: "Wigan" }, age: 7 });
-	await send("wallace", { petname: "Wallace", petstatus: "available", owner: { city: "Wigan" }, age: 52, friendly: true });
+	await send("wallace", {
+		petname: "Wallace",
+		petstatus: "available",
+		owner: { city: "Wigan" },
+		age: 52,
+		friendly: true,
+		motto: 'say "cheese"',
+	});
 	await send("shaun", { petname: "Shaun", petstatus: "Unknown", tags: ["sheep", "woolly"] }, { "webhook-id": "evt_shaun_1" });
 	for (const name of ["gromit", "wallace"]) await waitForExecution(ids[name] ?? "", "succeeded");
 	await waitForExecution(ids.shaun ?? "", "failed");
@@ -47,6 +54,8 @@ describe("run-log search", () => {
 		expect(names(await search("field=tags.1&value=woolly"))).toEqual(["shaun"]);
 		expect(names(await search("field=age&value=52"))).toEqual(["wallace"]);
 		expect(names(await search("field=friendly&value=true"))).toEqual(["wallace"]);
+		// A value with characters JSON escapes is compared on the parsed value.
+		expect(names(await search(`field=motto&value=${encodeURIComponent('say "cheese"')}`))).toEqual(["wallace"]);
 		expect(await search("field=petname&value=gromit")).toEqual([]);
 	});
 
