@@ -16,6 +16,8 @@ export default defineConfig({
 								// A fixed 32-byte AES key, base64, only for tests.
 								CREDENTIALS_KEY: "dGVzdC1rZXktMzItYnl0ZXMtZm9yLWhvb2tmbG93ISE=",
 								PETSTORE_BASE_URL: inject<string>("petstoreUrl"),
+								// test/alert-receiver.ts, for the alert tests.
+								ALERT_RECEIVER_URL: inject<string>("alertReceiverUrl"),
 								TEST_MIGRATIONS: await readD1Migrations("./migrations"),
 							},
 						},

@@ -3,10 +3,13 @@ import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
 import { createPetMappingSchema, draftSchema } from "../flows/definition";
 import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
+import { alertTargetSchema } from "./alert-targets";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
 import { flowNameSchema } from "./flows";
+import { replaySchema } from "./jobs";
 import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { statsQuery } from "./stats";
 
 /**
  * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
@@ -29,6 +32,8 @@ for (const [id, schema] of Object.entries({
 	StepSample: stepSampleSchema,
 	MappingPreview: mappingPreviewSchema,
 	ExportDocument: exportDocumentSchema,
+	AlertTarget: alertTargetSchema,
+	Replay: replaySchema,
 })) {
 	schemas.add(schema, { id });
 }
@@ -44,7 +49,9 @@ interface Operation {
 	query?: ZodObject;
 	body?: ZodType;
 	/** The success status and what it answers; errors share the Error schema. */
-	ok: [status: 200 | 201 | 204, description: string];
+	ok: [status: 200 | 201 | 202 | 204, description: string];
+	/** The success answer's media type when it is not JSON. */
+	mediaType?: string;
 }
 
 const operations: readonly Operation[] = [
@@ -102,9 +109,9 @@ const operations: readonly Operation[] = [
 		method: "get",
 		path: "/api/flows/:id/executions",
 		tag: "executions",
-		summary: "Run log page, newest first",
+		summary: "Run log search, newest first: time range (epoch ms), status, version, id, field = value, text",
 		query: listQuery,
-		ok: [200, "{executions, nextCursor}"],
+		ok: [200, "{executions, nextCursor, statuses}"],
 	},
 	{
 		method: "post",
@@ -164,6 +171,61 @@ const operations: readonly Operation[] = [
 	},
 	{ method: "get", path: "/api/openapi.json", tag: "operations", summary: "This document", ok: [200, "OpenAPI 3.1"] },
 	{
+		method: "get",
+		path: "/api/stats",
+		tag: "observability",
+		summary: "Per-step received, succeeded, failed, latency p50/p95 and backlog, as column arrays (one flow or all)",
+		query: statsQuery,
+		ok: [200, "{from, to, step, series: {t, received, succeeded, failed, p50Ms, p95Ms, queued}}"],
+	},
+	{
+		method: "get",
+		path: "/api/metrics",
+		tag: "observability",
+		summary: "Prometheus text: received, succeeded, failed, queued, oldest queued age, auth failures; per flow and in total",
+		ok: [200, "Prometheus text format 0.0.4"],
+		mediaType: "text/plain",
+	},
+	{
+		method: "get",
+		path: "/api/alert-targets",
+		tag: "observability",
+		summary: "Alert targets with their last delivery status (no secrets)",
+		ok: [200, "{alertTargets, events, formats, thresholds}"],
+	},
+	{
+		method: "post",
+		path: "/api/alert-targets",
+		tag: "observability",
+		summary: "Add an alert target; a standardWebhooks target's signing secret is in this answer only",
+		body: alertTargetSchema,
+		ok: [201, "{alertTarget, secret}"],
+	},
+	{ method: "delete", path: "/api/alert-targets/:id", tag: "observability", summary: "Remove an alert target", ok: [204, "Deleted"] },
+	{
+		method: "post",
+		path: "/api/alert-targets/:id/test",
+		tag: "observability",
+		summary: "Send a test alert now and answer how the receiver responded",
+		ok: [200, "{delivery: {at, ok, status, event, error}}"],
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/replay",
+		tag: "executions",
+		summary: "Bulk replay or retry of the executions the filters select, as a background job",
+		body: replaySchema,
+		ok: [202, "{jobId, job}"],
+	},
+	{
+		method: "get",
+		path: "/api/jobs/:id",
+		tag: "executions",
+		summary: "A job's progress",
+		ok: [200, "{id, state, done, total, skipped, …}"],
+	},
+	{ method: "delete", path: "/api/jobs/:id", tag: "executions", summary: "Cancel a running job", ok: [200, "The job, cancelled"] },
+	{
 		method: "post",
 		path: "/api/admin/rotate-key",
 		tag: "operations",
@@ -217,7 +279,12 @@ function toOperation(operation: Operation): JsonSchema {
 		parameters: parameters(operation),
 		...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(operation.body) } } } } : {}),
 		responses: {
-			[status]: status === 204 ? { description } : { description, content: { "application/json": { schema: { type: "object" } } } },
+			[status]:
+				status === 204
+					? { description }
+					: operation.mediaType
+						? { description, content: { [operation.mediaType]: { schema: { type: "string" } } } }
+						: { description, content: { "application/json": { schema: { type: "object" } } } },
 			default: error,
 		},
 	};
