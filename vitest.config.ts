@@ -29,6 +29,8 @@ export default defineConfig({
 								// A fixed 32-byte AES key, base64, only for tests.
 								CREDENTIALS_KEY: "dGVzdC1rZXktMzItYnl0ZXMtZm9yLWhvb2tmbG93ISE=",
 								PETSTORE_BASE_URL: `${inject("petstoreOrigin")}/t/${randomUUID()}/v2`,
+								// test/alert-receiver.ts, for the alert tests (each test uses paths of its own).
+								ALERT_RECEIVER_URL: inject("alertReceiverUrl"),
 								// A test that reads log lines turns them on with setLogLevel (src/log.ts).
 								LOG_LEVEL: "silent",
 								TEST_MIGRATIONS: await readD1Migrations("./migrations"),

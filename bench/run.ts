@@ -33,6 +33,7 @@ import { idleCheck } from "./lib/proc.ts";
 import { type CpuProfile, formatSummary, profileIsolates, summarize } from "./lib/profile.ts";
 import { abba, markdownTable, type Round, loadRound as roundOn, type Stats, stats } from "./lib/rounds.ts";
 import { miniflareVersion, type Runtime, startRuntime, workerdBinary, workerdVersion } from "./lib/runtime.ts";
+import { measureSearch } from "./lib/search.ts";
 import { measureStartup, profileStartup } from "./lib/startup.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
@@ -268,6 +269,18 @@ async function main(): Promise<void> {
 	);
 	const pipelineLogs = delivery.logs;
 
+	step("run-log search: 100k executions in D1, the admin API's field search (bench/lib/search.ts)");
+	const search = await measureSearch({
+		config,
+		bundleDir,
+		migrationsDir: join(root, "migrations"),
+		petstoreUrl: petstore.url,
+		onStarted: (dispose) => cleanups.push(dispose),
+	});
+	step(
+		`search medians: field ${search.fieldMs.toFixed(1)} ms, no match ${search.noMatchMs.toFixed(1)} ms, text ${search.textMs.toFixed(1)} ms, status+range ${search.statusRangeMs.toFixed(1)} ms`,
+	);
+
 	// ── 5. optional profiles (--profile): where the hookflow isolate's CPU goes ─────────────────
 	const profileLines: string[] = [];
 	if (wantProfile && Date.now() < DEADLINE - 30_000) {
@@ -439,6 +452,7 @@ async function main(): Promise<void> {
 	say(`cpu ms per accepted hook: ${hookNoop.cpu.toFixed(3)}`);
 	say(`delivery backlog drained after load: ${drained ? "" : ">"}${drainS.toFixed(1)} s`);
 	say(`ingress req/s on plain workerd: ${hookNoop.rps.toFixed(0)}`);
+	say(`run-log search over 100k executions: ${search.fieldMs.toFixed(1)} ms`);
 }
 
 try {

@@ -21,7 +21,9 @@ const main = document.getElementById("main");
 let current;
 
 async function route() {
-	const match = routes.map(([re, view, nav]) => [re.exec(location.hash), view, nav]).find(([m]) => m);
+	// A view's filters travel after "?" in the hash, so a filtered view can be shared as a link.
+	const [path, ...search] = location.hash.split("?");
+	const match = routes.map(([re, view, nav]) => [re.exec(path), view, nav]).find(([m]) => m);
 	if (!match) return location.replace("#/flows");
 	const [params, view, nav] = match;
 	current?.abort();
@@ -33,7 +35,7 @@ async function route() {
 	}
 	main.replaceChildren();
 	try {
-		await view(main, { signal, params: params.slice(1) });
+		await view(main, { signal, params: params.slice(1), query: new URLSearchParams(search.join("?")) });
 	} catch (error) {
 		if (isAbort(error) || signal.aborted) return;
 		const alert = alertBox();

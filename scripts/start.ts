@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { type Petstore, startPetstore } from "../dev/petstore/server.ts";
+import { ALERT_CRON } from "../src/ops/crons.ts";
 import { DEV_VARS_PATH, readDevVars } from "./lib/dev-vars.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -72,6 +73,10 @@ wranglerExit.then((code) => {
 if (await waitForHealthy(wranglerExit)) {
 	await ensurePetstoreCredential();
 	if (!stopping) printBanner();
+	// wrangler dev runs no Cron Triggers by itself: the minute one (alert checks) is called here, as deployed.
+	setInterval(() => {
+		if (!stopping) fetch(`${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(ALERT_CRON)}`).catch(() => {});
+	}, 60_000).unref();
 } else if (!stopping) {
 	console.error(`hookflow: ${origin}/healthz did not answer 200 in time.`);
 	await stop(1);

@@ -1,9 +1,11 @@
 import type { TestProject } from "vitest/node";
 import { startPetstore } from "../dev/petstore/server.ts";
+import { startAlertReceiver } from "./alert-receiver.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
 		petstoreOrigin: string;
+		alertReceiverUrl: string;
 	}
 }
 
@@ -12,6 +14,11 @@ declare module "vitest" {
 // pets, request log or injected faults.
 export default async function ({ provide }: TestProject) {
 	const petstore = await startPetstore();
+	const alertReceiver = await startAlertReceiver();
 	provide("petstoreOrigin", new URL(petstore.url).origin);
-	return () => petstore.close();
+	provide("alertReceiverUrl", alertReceiver.url);
+	return async () => {
+		await alertReceiver.close();
+		await petstore.close();
+	};
 }

@@ -1,5 +1,7 @@
 // Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
 import { alertBox, fmtCount, h } from "../lib/dom.js";
+import { alertTargets } from "./alerts.js";
+import { statsCharts } from "./charts.js";
 import { COUNTERS, flowTable, pollFlows } from "./flow-table.js";
 
 // `extra`: counters shown beside the usual ones (the run log adds providers' handshakes answered).
@@ -22,6 +24,8 @@ export async function dashboardView(main, { signal }) {
 	const totals = counterTiles("Totals over all flows");
 	const table = flowTable("Executions per flow", (flow) => `#/dashboard/${flow.id}`);
 	const empty = h("p", { class: "empty", hidden: true }, "No flows yet.");
+	const charts = statsCharts(null, signal);
+	const alerts = alertTargets(null, signal);
 	main.append(
 		h(
 			"div",
@@ -32,11 +36,15 @@ export async function dashboardView(main, { signal }) {
 		alert.el,
 		h("h2", null, "Totals"),
 		totals.el,
+		charts.el,
 		h("h2", null, "Flows"),
 		h("p", { class: "muted" }, "Open a flow to see its run log."),
 		table.el,
 		empty,
+		alerts.el,
 	);
+	charts.start(alert.show);
+	alerts.load().catch(alert.show);
 	await pollFlows(table, empty, signal, alert.show, (flows) => {
 		const sum = {};
 		for (const flow of flows) for (const [key] of COUNTERS) sum[key] = (sum[key] ?? 0) + (flow.counters?.[key] ?? 0);

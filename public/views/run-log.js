@@ -1,22 +1,28 @@
-// Run log of one flow: live counters, executions newest first, status filter, cursor paging.
+// Run log of one flow: live counters, charts, executions newest first, search (kept in the URL),
+// cursor paging, bulk replay and the flow's alert targets.
 import { api } from "../lib/api.js";
 import { alertBox, announce, badge, fmtMs, fmtTime, h, poll, syncRows, td } from "../lib/dom.js";
+import { alertTargets } from "./alerts.js";
+import { bulkReplay } from "./bulk-replay.js";
+import { statsCharts } from "./charts.js";
 import { counterTiles } from "./dashboard.js";
+import { runLogSearch } from "./run-log-search.js";
 
-const STATUSES = ["queued", "running", "retrying", "succeeded", "failed"];
 const PAGE_SIZE = 20;
 
-export async function runLogView(main, { signal, params: [flowId] }) {
+export async function runLogView(main, { signal, params: [flowId], query }) {
 	const alert = alertBox();
 	const title = h("h1", { tabindex: -1 }, "Run log");
 	const counters = counterTiles("Executions of this flow", [["handshakes", "Handshakes answered"]]);
-	const filter = h(
-		"select",
-		{ id: "status-filter", onchange: () => reset() },
-		h("option", { value: "" }, "All statuses"),
-		STATUSES.map((s) => h("option", { value: s }, s[0].toUpperCase() + s.slice(1))),
-	);
-	const retryAll = h("button", { type: "button", onclick: retryFailed }, "Retry all failed");
+	const charts = statsCharts(flowId, signal);
+	const search = runLogSearch(query, (filters) => {
+		// A new entry in the history, so Back returns to the previous search.
+		const hash = `#/dashboard/${flowId}${filters.size ? `?${filters}` : ""}`;
+		if (hash !== location.hash) history.pushState(null, "", hash);
+		reset();
+	});
+	const replay = bulkReplay(flowId, search.filters, signal, () => refresh());
+	const alerts = alertTargets(flowId, signal);
 	const tbody = h("tbody");
 	const empty = h("p", { class: "empty", hidden: true }, "No executions yet.");
 	const newer = h("button", { type: "button", onclick: () => turn(-1) }, "Newer");
@@ -28,14 +34,15 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 	let next = null;
 
 	async function load() {
-		const query = new URLSearchParams({ limit: PAGE_SIZE });
-		if (filter.value) query.set("status", filter.value);
+		const query = search.filters();
+		query.set("limit", PAGE_SIZE);
 		if (cursors[page]) query.set("cursor", cursors[page]);
-		const [{ flow }, { executions, nextCursor }] = await Promise.all([
+		const [{ flow }, { executions, nextCursor, statuses }] = await Promise.all([
 			api(`/flows/${flowId}`, { signal }),
 			api(`/flows/${flowId}/executions?${query}`, { signal }),
 		]);
 		title.textContent = `Run log: ${flow.name}`;
+		search.setStatuses(statuses);
 		counters.update(flow.counters);
 		next = nextCursor;
 		syncRows(tbody, executions, row);
@@ -49,7 +56,11 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 		h(
 			"tr",
 			null,
-			td("Execution", h("a", { href: `#/executions/${execution.id}`, class: "code" }, execution.id.slice(0, 8))),
+			td(
+				"Execution",
+				h("a", { href: `#/executions/${execution.id}`, class: "code" }, execution.id.slice(0, 8)),
+				execution.replayOf ? h("span", { class: "tag", title: `Replay of ${execution.replayOf}` }, "replay") : "",
+			),
 			td("Received", fmtTime(execution.receivedAt)),
 			td("Status", badge(execution.status)),
 			td("Version", `v${execution.version}`),
@@ -91,19 +102,6 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 		}
 	}
 
-	async function retryFailed() {
-		retryAll.disabled = true;
-		try {
-			const { retried } = await api(`/flows/${flowId}/retry-failed`, { method: "POST", signal });
-			announce(retried === 1 ? "Retried 1 failed execution." : `Retried ${retried} failed executions.`);
-			await refresh();
-		} catch (error) {
-			report(error);
-		} finally {
-			retryAll.disabled = false;
-		}
-	}
-
 	main.append(
 		h(
 			"p",
@@ -115,7 +113,10 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 		h("div", { class: "page-head" }, title),
 		alert.el,
 		counters.el,
-		h("div", { class: "toolbar" }, h("div", { class: "field-inline" }, h("label", { for: "status-filter" }, "Status"), filter), retryAll),
+		charts.el,
+		h("h2", null, "Executions"),
+		search.el,
+		replay.el,
 		h(
 			"div",
 			{ class: "table-wrap" },
@@ -138,6 +139,9 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 		),
 		empty,
 		h("nav", { class: "pager", "aria-label": "Run log pages" }, newer, pageInfo, older),
+		alerts.el,
 	);
+	charts.start(report);
+	alerts.load().catch(report);
 	await poll(load, 2000, signal, report);
 }

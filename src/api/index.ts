@@ -1,15 +1,19 @@
 import { Hono } from "hono";
 import { timingSafeEqualText } from "../crypto/timing-safe";
 import { accessConfig, verifyAccessJwt } from "./access";
+import { alertTargetsRoutes } from "./alert-targets";
 import { componentsRoutes } from "./components";
 import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
 import { executionsRoutes, flowExecutionsRoutes } from "./executions";
 import { exportImportRoutes } from "./export-import";
 import { flowsRoutes } from "./flows";
+import { flowReplayRoutes, jobsRoutes } from "./jobs";
+import { metricsRoutes } from "./metrics";
 import { openapiRoutes } from "./openapi";
 import { rotateKeyRoutes } from "./rotate-key";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
+import { statsRoutes } from "./stats";
 
 /** The admin API: everything behind the bearer token (or a Cloudflare Access JWT, when configured), nothing cached. */
 export const api = new Hono<{ Bindings: Env }>()
@@ -26,13 +30,18 @@ export const api = new Hono<{ Bindings: Env }>()
 		}
 		await next();
 	})
+	.route("/alert-targets", alertTargetsRoutes)
 	.route("/components", componentsRoutes)
 	.route("/credentials", credentialsRoutes)
 	.route("/flows", flowsRoutes)
 	.route("/flows", flowExecutionsRoutes)
 	.route("/flows", flowSamplesRoutes)
+	.route("/flows", flowReplayRoutes)
+	.route("/jobs", jobsRoutes)
 	.route("/executions", executionsRoutes)
 	.route("/mappings", mappingsRoutes)
+	.route("/metrics", metricsRoutes)
+	.route("/stats", statsRoutes)
 	.route("/", exportImportRoutes)
 	.route("/openapi.json", openapiRoutes)
 	.route("/admin/rotate-key", rotateKeyRoutes)

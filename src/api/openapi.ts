@@ -2,10 +2,12 @@ import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
 import { createPetMappingSchema, draftSchema } from "../flows/definition";
+import { alertTargetSchema } from "./alert-targets";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
 import { exportDocumentSchema, importQuerySchema } from "./export-import";
 import { flowNameSchema } from "./flows";
+import { replaySchema } from "./jobs";
 import {
 	credentialSchema,
 	errorSchema,
@@ -16,6 +18,7 @@ import {
 	flowSchema,
 } from "./responses";
 import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { statsQuery } from "./stats";
 
 /**
  * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
@@ -43,6 +46,8 @@ for (const [id, schema] of Object.entries({
 	StepSample: stepSampleSchema,
 	MappingPreview: mappingPreviewSchema,
 	ExportDocument: exportDocumentSchema,
+	AlertTarget: alertTargetSchema,
+	Replay: replaySchema,
 	Flow: flowSchema,
 	FlowCounters: flowCountersSchema,
 	Credential: credentialSchema,
@@ -69,9 +74,11 @@ interface Operation {
 	query?: ZodObject;
 	body?: ZodType;
 	/** The success status and what it answers; errors share the Error schema. */
-	ok: [status: 200 | 201 | 204, description: string];
+	ok: [status: 200 | 201 | 202 | 204, description: string];
 	/** The success answer's schema, when it is one of the registered ones. */
 	returns?: ZodType;
+	/** The success answer's media type when it is not JSON. */
+	mediaType?: string;
 }
 
 const operations: readonly Operation[] = [
@@ -163,9 +170,9 @@ const operations: readonly Operation[] = [
 		method: "get",
 		path: "/api/flows/:id/executions",
 		tag: "executions",
-		summary: "Run log page, newest first",
+		summary: "Run log search, newest first: time range (epoch ms), status, version, id, field = value, text",
 		query: listQuery,
-		ok: [200, "{executions, nextCursor}"],
+		ok: [200, "{executions, nextCursor, statuses}"],
 		returns: executionsPageSchema,
 	},
 	{
@@ -240,6 +247,61 @@ const operations: readonly Operation[] = [
 	},
 	{ method: "get", path: "/api/openapi.json", tag: "operations", summary: "This document", ok: [200, "OpenAPI 3.1"] },
 	{
+		method: "get",
+		path: "/api/stats",
+		tag: "observability",
+		summary: "Per-step received, succeeded, failed, latency p50/p95 and backlog, as column arrays (one flow or all)",
+		query: statsQuery,
+		ok: [200, "{from, to, step, series: {t, received, succeeded, failed, p50Ms, p95Ms, queued}}"],
+	},
+	{
+		method: "get",
+		path: "/api/metrics",
+		tag: "observability",
+		summary: "Prometheus text: received, succeeded, failed, queued, oldest queued age, auth failures; per flow and in total",
+		ok: [200, "Prometheus text format 0.0.4"],
+		mediaType: "text/plain",
+	},
+	{
+		method: "get",
+		path: "/api/alert-targets",
+		tag: "observability",
+		summary: "Alert targets with their last delivery status (no secrets)",
+		ok: [200, "{alertTargets, events, formats, thresholds}"],
+	},
+	{
+		method: "post",
+		path: "/api/alert-targets",
+		tag: "observability",
+		summary: "Add an alert target; a standardWebhooks target's signing secret is in this answer only",
+		body: alertTargetSchema,
+		ok: [201, "{alertTarget, secret}"],
+	},
+	{ method: "delete", path: "/api/alert-targets/:id", tag: "observability", summary: "Remove an alert target", ok: [204, "Deleted"] },
+	{
+		method: "post",
+		path: "/api/alert-targets/:id/test",
+		tag: "observability",
+		summary: "Send a test alert now and answer how the receiver responded",
+		ok: [200, "{delivery: {at, ok, status, event, error}}"],
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/replay",
+		tag: "executions",
+		summary: "Bulk replay or retry of the executions the filters select, as a background job",
+		body: replaySchema,
+		ok: [202, "{jobId, job}"],
+	},
+	{
+		method: "get",
+		path: "/api/jobs/:id",
+		tag: "executions",
+		summary: "A job's progress",
+		ok: [200, "{id, state, done, total, skipped, …}"],
+	},
+	{ method: "delete", path: "/api/jobs/:id", tag: "executions", summary: "Cancel a running job", ok: [200, "The job, cancelled"] },
+	{
 		method: "post",
 		path: "/api/admin/rotate-key",
 		tag: "operations",
@@ -296,7 +358,9 @@ function toOperation(operation: Operation): JsonSchema {
 			[status]:
 				status === 204
 					? { description }
-					: { description, content: { "application/json": { schema: operation.returns ? ref(operation.returns) : { type: "object" } } } },
+					: operation.mediaType
+						? { description, content: { [operation.mediaType]: { schema: { type: "string" } } } }
+						: { description, content: { "application/json": { schema: operation.returns ? ref(operation.returns) : { type: "object" } } } },
 			default: error,
 		},
 	};

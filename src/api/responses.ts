@@ -67,6 +67,8 @@ export const executionSummarySchema = z.object({
 	attempts: z.number().int(),
 	durationMs: z.number().int().nullable(),
 	error: z.string().nullable(),
+	/** The execution this one replays (bulk replay), or null. */
+	replayOf: z.string().nullable(),
 });
 
 export const attemptSchema = z.object({
@@ -97,6 +99,8 @@ export const executionsPageSchema = z.object({
 	executions: z.array(executionSummarySchema),
 	/** Pass it back as `cursor` for the next page; null on the last. */
 	nextCursor: z.string().nullable(),
+	/** Every status an execution can have: the status filter's values. */
+	statuses: z.array(z.enum(executionStatuses)).readonly(),
 });
 
 export type FlowCounters = z.output<typeof flowCountersSchema>;

@@ -2,9 +2,9 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { HASHED_WEBHOOK_TYPES, type WebhookSecret } from "../components/webhook-types";
 import { currentKeyId, keyedHash, keyedHashKeyId } from "../crypto/keyed-hash";
-import { sealJson, unsealJson } from "../crypto/seal";
+import { seal, sealJson, unseal, unsealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
-import { type CredentialRow, credentials } from "../db/schema";
+import { alertTargets, type CredentialRow, credentials } from "../db/schema";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { ApiError } from "./errors";
 
@@ -52,13 +52,27 @@ export const rotateKeyRoutes = new Hono<{ Bindings: Env }>().post("/", async (c)
 					.where(and(eq(credentials.id, row.id), eq(credentials.sealedSecrets, row.sealedSecrets))),
 			);
 		} catch {
-			unreadable.push(row.id);
+			unreadable.push(`credential ${row.id}`);
+		}
+	}
+	for (const target of await db.select().from(alertTargets)) {
+		if (target.sealedSecret === null) continue;
+		try {
+			const sealed = await seal(await unseal(target.sealedSecret, c.env), c.env);
+			updates.push(
+				db
+					.update(alertTargets)
+					.set({ sealedSecret: sealed })
+					.where(and(eq(alertTargets.id, target.id), eq(alertTargets.sealedSecret, target.sealedSecret))),
+			);
+		} catch {
+			unreadable.push(`alert target ${target.id}`);
 		}
 	}
 	if (unreadable.length > 0) {
 		throw new ApiError(
 			409,
-			`Credential ${unreadable.join(", ")} cannot be opened with CREDENTIALS_KEY or CREDENTIALS_KEY_PREVIOUS; nothing was changed`,
+			`${unreadable.join(", ")} cannot be opened with CREDENTIALS_KEY or CREDENTIALS_KEY_PREVIOUS; nothing was changed`,
 		);
 	}
 	const [first, ...rest] = updates;

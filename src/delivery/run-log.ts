@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { ActionRequest, ActionResponse } from "../components/types";
 import { getDb } from "../db/client";
+import { statsStatements } from "../db/queries/stats";
 import { attempts, type ExecutionStatus, executions } from "../db/schema";
 import type { Message } from "../flows/message";
 
@@ -9,6 +10,10 @@ import type { Message } from "../flows/message";
  * its run-log record in the object's own SQLite in the same transaction, and the records are
  * then copied to D1 in one batch. A D1 outage delays the run log; it never loses an outcome or
  * re-runs an action.
+ *
+ * The same batch keeps the per-minute stats, the flow totals and the failure events that alerts
+ * read (src/db/queries/stats.ts): derived from these records, so the numbers move when the run
+ * log does and never by scanning executions.
  */
 
 export interface ExecutionRecord {
@@ -44,11 +49,14 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 	return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Writes records in order, in one D1 batch (a transaction). */
-export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord[]): Promise<void> {
+/** Writes records in order, in one D1 batch (a transaction), with the stats they change. */
+export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord[], nowMs = Date.now()): Promise<void> {
 	if (records.length === 0) return;
 	const db = getDb(d1);
-	const statements = records.map((record) => {
+	const executionRecords = records.filter((record): record is ExecutionRecord => record.type === "execution");
+	// Stats compare each record with the execution's state before the batch, so they go first.
+	const stats = executionRecords.length > 0 ? statsStatements(d1, executionRecords, nowMs) : [];
+	const writes = records.map((record) => {
 		if (record.type === "attempt") {
 			const { type: _, ...row } = record;
 			return db.insert(attempts).values(row).onConflictDoNothing();
@@ -61,5 +69,10 @@ export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord
 			.values(row)
 			.onConflictDoUpdate({ target: executions.id, set: changes, setWhere: sql`${executions.flowId} = excluded.flow_id` });
 	});
-	await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+	// Drizzle's batch takes no raw statements, so its queries join the stats as D1 statements.
+	const statements = writes.map((query) => {
+		const { sql: text, params } = query.toSQL();
+		return d1.prepare(text).bind(...params);
+	});
+	await d1.batch([...stats, ...statements]);
 }

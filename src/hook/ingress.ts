@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/stats";
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
 import { stagingKey } from "../flows/execution-ids";
@@ -84,15 +85,17 @@ export async function handleHook(c: HookContext): Promise<Response> {
  * limit, this isolate's counter is filled too, so its zero-I/O gate answers 429 from then on.
  */
 async function recordAuthFailure(env: Env, flowId: string, clientKey: string): Promise<void> {
-	const [counted, limited] = await Promise.allSettled([
+	const [counted, limited, charted] = await Promise.allSettled([
 		env.FLOW.getByName(flowId).addAuthFailures(1),
 		env.AUTH_FAILURES.limit({ key: clientKey }),
+		// The per-minute count that metrics and the flow.auth_failures alert read.
+		recordAuthFailureStat(env.DB, flowId, Date.now()),
 	]);
 	if (limited.status === "fulfilled" && !limited.value.success) {
 		let count = 0;
 		while (count < AUTH_FAILURE_LIMIT) count = authFailures.add(clientKey, Date.now(), AUTH_FAILURE_WINDOW_MS);
 	}
-	for (const outcome of [counted, limited]) {
+	for (const outcome of [counted, limited, charted]) {
 		if (outcome.status === "rejected") log("warn", "hook.auth_failure_unrecorded", { flowId, error: (outcome.reason as Error).message });
 	}
 }

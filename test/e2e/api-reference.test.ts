@@ -73,7 +73,7 @@ describe("the API reference page", () => {
 		expect(text).toContain('"petstore"');
 		// …and the webhook's auth types, with their fields.
 		for (const type of ['"none"', '"basic"', '"apiKey"', '"hmac"', '"standardWebhooks"']) expect(text).toContain(type);
-		expect(text).toMatch(/algorithm\s*"sha256" \| "sha512"/);
+		expect(text).toMatch(/algorithm\s*"sha1" \| "sha256" \| "sha512"/);
 		expect(await create.locator(".api-responses").textContent()).toContain("201");
 	});
 
@@ -90,16 +90,17 @@ describe("the API reference page", () => {
 		const list = operation("GET", "/api/flows/{id}/executions");
 		await list.locator("summary").click();
 		const rows = list.locator("table.api-params tbody tr");
-		const cells = async (name: string) =>
+		const cells = async (name: string, where: "path" | "query") =>
 			(
 				await rows
 					.filter({ has: page.locator("td:first-child code", { hasText: new RegExp(`^${name}$`) }) })
+					.filter({ has: page.locator("td:nth-child(2)", { hasText: new RegExp(`^${where}$`) }) })
 					.locator("td")
 					.allTextContents()
 			).map((text) => text.trim());
-		expect(await cells("id")).toEqual(["id required", "path", "string"]);
-		expect(await cells("limit")).toEqual(["limit", "query", "integer (≥ 1, ≤ 100) (default 20)"]);
-		expect(await cells("status")).toEqual(["status", "query", '"queued" | "retrying" | "succeeded" | "failed"']);
+		expect(await cells("id", "path")).toEqual(["id required", "path", "string"]);
+		expect(await cells("limit", "query")).toEqual(["limit", "query", "integer (≥ 1, ≤ 100) (default 20)"]);
+		expect(await cells("status", "query")).toEqual(["status", "query", '"queued" | "retrying" | "succeeded" | "failed"']);
 	});
 
 	it("filters operations by the words typed", async () => {

@@ -293,7 +293,7 @@ describe("designer walkthrough", () => {
 	it("lists the executions newest first and opens one's details", async () => {
 		await page.getByRole("link", { name: "Pets from the shop" }).click();
 		await page.getByRole("heading", { name: "Run log: Pets from the shop" }).waitFor();
-		const rows = page.locator("tbody tr");
+		const rows = page.getByRole("table", { name: "Executions, newest first" }).locator("tbody tr");
 		await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(3);
 		await screenshot("run-log");
 		await rows.first().getByRole("link").click();

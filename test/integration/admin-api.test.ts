@@ -682,7 +682,7 @@ describe("executions", () => {
 		expect(page1.executions.map((e: { id: string }) => e.id)).toEqual([third, broken]);
 		expect(typeof page1.nextCursor).toBe("string");
 		const page2 = await api("GET", `/api/flows/${flowId}/executions?limit=2&cursor=${encodeURIComponent(page1.nextCursor)}`);
-		expect(page2).toEqual({ executions: [expect.objectContaining({ id: first })], nextCursor: null });
+		expect(page2).toEqual({ executions: [expect.objectContaining({ id: first })], nextCursor: null, statuses: expect.any(Array) });
 		expect(page1.executions[0]).toEqual({
 			id: third,
 			flowId,
@@ -693,10 +693,15 @@ describe("executions", () => {
 			attempts: 1,
 			durationMs: expect.any(Number),
 			error: null,
+			replayOf: null,
 		});
 
 		const onlyFailed = await api("GET", `/api/flows/${flowId}/executions?status=failed`);
-		expect(onlyFailed).toEqual({ executions: [expect.objectContaining({ id: broken, status: "failed" })], nextCursor: null });
+		expect(onlyFailed).toEqual({
+			executions: [expect.objectContaining({ id: broken, status: "failed" })],
+			nextCursor: null,
+			statuses: expect.any(Array),
+		});
 		const onlySucceeded = await api("GET", `/api/flows/${flowId}/executions?status=succeeded`);
 		expect(onlySucceeded.executions.map((e: { id: string }) => e.id)).toEqual([third, first]);
 		await expectApiError(await call("GET", `/api/flows/${flowId}/executions?status=bogus`), 400);

@@ -1,0 +1,113 @@
+import { createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { FlowObject } from "../../src/delivery/flow-object";
+import worker from "../../src/index";
+import { ALERT_CRON } from "../../src/ops/crons";
+import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
+
+beforeEach(resetPetstore);
+
+const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const injectFaults = (responses: unknown[]) =>
+	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
+const send = async (flowId: string, petname: string) =>
+	((await (await hook(flowId, json({ petname, petstatus: "sold" }))).json()) as { requestId: string }).requestId;
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+interface Stats {
+	from: number;
+	to: number;
+	step: number;
+	series: Record<"t" | "received" | "succeeded" | "failed" | "queued", number[]> & Record<"p50Ms" | "p95Ms", (number | null)[]>;
+}
+const stats = (query: string) => api<Stats>("GET", `/api/stats?${query}`);
+
+describe("per-minute stats kept by the run-log writer", () => {
+	it("counts receipts, successes after retries, failures and manual retries; tracks the backlog and latency", async () => {
+		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000, maxAttempts: 3 } });
+		const since = Date.now() - 60_000;
+		await injectFaults([{ status: 503 }]);
+		const retried = await send(flowId, "first");
+		await waitForExecution(retried, "retrying");
+		// While the head is retrying, the backlog is 1.
+		const during = await stats(`flowId=${flowId}&from=${since}`);
+		expect(Math.max(...during.series.queued)).toBe(1);
+		expect(sum(during.series.received)).toBe(1);
+		expect(sum(during.series.succeeded) + sum(during.series.failed)).toBe(0);
+
+		const stub = env.FLOW.getByName(flowId);
+		await runInDurableObject(stub, (_: FlowObject, state) => state.storage.sql.exec("UPDATE inbox SET next_attempt_at = 0"));
+		await runDurableObjectAlarm(stub);
+		await waitForExecution(retried, "succeeded");
+		await injectFaults([{ status: 400 }]);
+		const failed = await send(flowId, "second");
+		await waitForExecution(failed, "failed");
+		await waitForExecution(await send(flowId, "third"), "succeeded");
+
+		const after = await stats(`flowId=${flowId}&from=${since}`);
+		expect(after.step).toBe(60_000);
+		expect(after.series.t.length).toBe(after.series.received.length);
+		expect(after.series.t.every((t, i) => i === 0 || t - (after.series.t[i - 1] ?? 0) === 60_000)).toBe(true);
+		expect({ received: sum(after.series.received), succeeded: sum(after.series.succeeded), failed: sum(after.series.failed) }).toEqual({
+			received: 3,
+			succeeded: 2,
+			failed: 1,
+		});
+		expect(after.series.queued.at(-1)).toBe(0);
+		const p50 = after.series.p50Ms.filter((v) => v !== null);
+		const p95 = after.series.p95Ms.filter((v) => v !== null);
+		expect(p50.length).toBeGreaterThan(0);
+		expect(p95.every((v) => v >= 0)).toBe(true);
+
+		// A manual retry of the failed one that succeeds: one more success, the failure stays counted.
+		await api("POST", `/api/executions/${failed}/retry`);
+		await waitForExecution(failed, "succeeded");
+		const retriedStats = await stats(`flowId=${flowId}&from=${since}`);
+		expect([sum(retriedStats.series.received), sum(retriedStats.series.succeeded), sum(retriedStats.series.failed)]).toEqual([3, 3, 1]);
+
+		// The same buckets at an hourly step: one or two points with the same totals.
+		const hourly = await stats(`flowId=${flowId}&from=${since}&step=3600000`);
+		expect(hourly.series.t.every((t) => t % 3_600_000 === 0)).toBe(true);
+		expect([sum(hourly.series.received), sum(hourly.series.succeeded), sum(hourly.series.failed)]).toEqual([3, 3, 1]);
+
+		// All flows together include this one.
+		const all = await stats(`from=${since}`);
+		expect(sum(all.series.received)).toBeGreaterThanOrEqual(3);
+	});
+
+	it("counts 401s per minute", async () => {
+		const { flowId } = await createRunningFlow({ type: "basic", username: "u", password: "right-password" });
+		const response = await hook(flowId, {
+			...json({ petname: "x", petstatus: "sold" }),
+			headers: { authorization: `Basic ${btoa("u:wrong")}` },
+		});
+		expect(response.status).toBe(401);
+		await eventually("the failed authentication in the minute stats", async () => {
+			const row = await env.DB.prepare("SELECT sum(auth_failures) AS n FROM stats_minutes WHERE flow_id = ?")
+				.bind(flowId)
+				.first<{ n: number }>();
+			return row?.n === 1;
+		});
+	});
+
+	it("keeps a week and a day of minutes: the minute cron drops older ones", async () => {
+		const now = Date.now();
+		const minute = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+		const insert = (at: number) =>
+			env.DB.prepare("INSERT INTO stats_minutes (flow_id, minute, received) VALUES ('purge-test', ?, 1)").bind(minute(at)).run();
+		await insert(now - 9 * 86_400_000);
+		await insert(now - 7 * 86_400_000);
+		await worker.scheduled(createScheduledController({ scheduledTime: now, cron: ALERT_CRON }), env);
+		const { results } = await env.DB.prepare("SELECT minute FROM stats_minutes WHERE flow_id = 'purge-test'").all<{ minute: number }>();
+		expect(results.map((r) => r.minute)).toEqual([minute(now - 7 * 86_400_000)]);
+	});
+
+	it("refuses a step that is not whole minutes, too many points and an unknown flow", async () => {
+		expect((await call("GET", "/api/stats?step=90000")).status).toBe(400);
+		const tooMany = await call("GET", `/api/stats?from=0&to=${7 * 86_400_000}&step=60000`);
+		expect(tooMany.status).toBe(400);
+		expect(((await tooMany.json()) as { error: { message: string } }).error.message).toContain("larger step");
+		expect((await call("GET", "/api/stats?flowId=nope")).status).toBe(404);
+	});
+});
