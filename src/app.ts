@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The HTTP app: `/hook`, `/sample` and `/healthz` on the hot path; `/api` loaded on first use;
+ * everything else is the designer's static assets.
+ */
 import { type Context, Hono } from "hono";
 import { handleError, handleNotFound } from "./api/errors";
 import { handleHook } from "./hook/ingress";

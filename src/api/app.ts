@@ -1,3 +1,7 @@
+/**
+ * @module
+ * The admin API as an app of its own, loaded lazily by src/app.ts.
+ */
 import { Hono } from "hono";
 import { handleError, handleNotFound } from "./errors";
 import { api } from "./index";

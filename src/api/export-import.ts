@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Moving flows between environments: the export holds every flow's draft and live definition and
+ * the credentials' metadata (never a secret); the import creates new flows and points their
+ * credential references at the target's credentials with the same component and name.
+ */
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
@@ -9,12 +15,6 @@ import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from 
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";
 import { valid } from "./errors";
-
-/**
- * Moving flows between environments: the export holds every flow's draft and live definition and
- * the credentials' metadata (never a secret); the import creates new flows and points their
- * credential references at the target's credentials with the same component and name.
- */
 
 const exportedCredentialSchema = z.object({
 	id: z.string(),

@@ -1,4 +1,7 @@
-/** What running an action once produced; the retry policy decides what happens next. */
+/**
+ * @module
+ * What running an action once produced; the retry policy decides what happens next.
+ */
 
 /** Set when a recorded body was cut to MAX_RECORDED_BODY_BYTES (components/recorded-body.ts). */
 interface RecordedBodySize {

@@ -1,7 +1,5 @@
-import { importCredentialsKey, type KeyRing } from "./credentials-key";
-import { fromBase64, toBase64Url, utf8 } from "./encoding";
-
 /**
+ * @module
  * @module
  * The designer's one-time sample URL carries `<token>.<mac>`: the flow object's random token and
  * an HMAC-SHA256 of (flow id, token) under a key derived from CREDENTIALS_KEY with HKDF. The
@@ -9,6 +7,8 @@ import { fromBase64, toBase64Url, utf8 } from "./encoding";
  * calling made-up sample URLs creates no object and no storage; the object then checks that the
  * token is open and unused. A URL signed under a key rotated away stops working, like its 10 min TTL.
  */
+import { importCredentialsKey, type KeyRing } from "./credentials-key";
+import { fromBase64, toBase64Url, utf8 } from "./encoding";
 
 const HKDF_INFO = utf8.encode("hookflow sample-url v1");
 const PURPOSE = "sample-url";

@@ -1,12 +1,12 @@
-import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
-import type { Message } from "../flows/message";
-import { errorMessage } from "../log";
-
 /**
+ * @module
  * Turns a hook request into the execution's message: the body's fields at the top level, plus
  * `_method`, `_url`, `_query`, `_headers` and `_additionalUrlPath`. Secret-bearing headers never
  * reach the message.
  */
+import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
+import type { Message } from "../flows/message";
+import { errorMessage } from "../log";
 
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 /** Stateless between calls (no `stream` option), so one instance serves every request. */

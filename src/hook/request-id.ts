@@ -1,7 +1,5 @@
-import { randomHexId, toHex, utf8 } from "../crypto/encoding";
-import { scopedId } from "../flows/execution-ids";
-
 /**
+ * @module
  * @module
  * The execution id a hook request gets, and how dedupe is bound to content.
  *
@@ -13,6 +11,8 @@ import { scopedId } from "../flows/execution-ids";
  * a new execution. Not a 409: the ingress keeps no per-id state on the hot path, so it cannot know
  * whether an id was used before.
  */
+import { randomHexId, toHex, utf8 } from "../crypto/encoding";
+import { scopedId } from "../flows/execution-ids";
 
 /** Headers whose value names a delivery, so a sender's retry maps to the same execution id. */
 export const SENDER_DELIVERY_ID_HEADERS = ["webhook-id", "idempotency-key"] as const;

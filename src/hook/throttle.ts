@@ -1,4 +1,5 @@
 /**
+ * @module
  * Fixed-window counters held in the isolate. They answer without any I/O, which keeps the hook
  * fast; the price is that each isolate counts on its own (see README, "Throttling").
  */

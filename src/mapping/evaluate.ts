@@ -1,6 +1,5 @@
-import jsonata from "jsonata";
-
 /**
+ * @module
  * Mappings are JSONata expressions over the hook message, one per action field. One sandbox
  * bounds every evaluation — deliveries and the designer's preview alike — by a step budget, a
  * nesting depth, a sequence length, an item budget, a string size and a budget of characters
@@ -9,6 +8,7 @@ import jsonata from "jsonata";
  * sandbox never checked) are refused; the built-ins that can allocate a large string in one
  * call ($pad, $join, $replace, $string, $clone) check the size first.
  */
+import jsonata from "jsonata";
 
 export const MAX_EXPRESSION_LENGTH = 4096;
 const MAX_STEPS = 50_000;

@@ -1,3 +1,11 @@
+/**
+ * @module
+ * @module Alerts. The minute cron (`runAlertChecks`) reads what the run-log writer keeps in D1 —
+ * failure events, the per-minute 401 counts, the oldest queued execution — decides per target,
+ * flow and kind what to send (./alert-policy.ts), and puts the alerts on the hookflow-alerts
+ * queue. That queue's consumer (`handleAlertQueue`) signs and posts them, retrying with backoff;
+ * nothing here runs on a flow's delivery path, so a slow or failing receiver cannot delay it.
+ */
 import { eq, lt } from "drizzle-orm";
 import { randomHexId, toBase64, utf8 } from "../crypto/encoding";
 import { unseal } from "../crypto/seal";
@@ -16,14 +24,6 @@ import {
 	retryDelaySeconds,
 	summarize,
 } from "./alert-policy";
-
-/**
- * @module Alerts. The minute cron (`runAlertChecks`) reads what the run-log writer keeps in D1 —
- * failure events, the per-minute 401 counts, the oldest queued execution — decides per target,
- * flow and kind what to send (./alert-policy.ts), and puts the alerts on the hookflow-alerts
- * queue. That queue's consumer (`handleAlertQueue`) signs and posts them, retrying with backoff;
- * nothing here runs on a flow's delivery path, so a slow or failing receiver cannot delay it.
- */
 
 const DAY_MS = 86_400_000;
 const DELIVERY_TIMEOUT_MS = 10_000;

@@ -1,3 +1,11 @@
+/**
+ * @module
+ * @module Bulk replay. A job walks the executions its filters select, oldest first, one chunk per
+ * hookflow-jobs queue message, so a large selection never holds one invocation for long and its
+ * progress is visible. `replay` hands each input to the flow object as a new execution on the live
+ * version (the same `accept` the queue consumer calls, with receivedAt increasing in the original
+ * order, so the flow's ordering holds); `retryFailed` uses the object's retry, keeping history.
+ */
 import { and, asc, count, eq, gt, or, sql } from "drizzle-orm";
 import { randomHexId } from "../crypto/encoding";
 import { getDb } from "../db/client";
@@ -8,14 +16,6 @@ import type { ExecutionMessage } from "../delivery/messages";
 import { scopedId } from "../flows/execution-ids";
 import type { Message } from "../flows/message";
 import { log } from "../log";
-
-/**
- * @module Bulk replay. A job walks the executions its filters select, oldest first, one chunk per
- * hookflow-jobs queue message, so a large selection never holds one invocation for long and its
- * progress is visible. `replay` hands each input to the flow object as a new execution on the live
- * version (the same `accept` the queue consumer calls, with receivedAt increasing in the original
- * order, so the flow's ordering holds); `retryFailed` uses the object's retry, keeping history.
- */
 
 export const REPLAY_CHUNK = 50;
 const RETRY_DELAY_SECONDS = 5;

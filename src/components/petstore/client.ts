@@ -1,8 +1,10 @@
+/**
+ * @module
+ * The Petstore HTTP client: one call, a 30 s timeout, the outcome classified by status.
+ */
 import { errorMessage, isTimeout } from "../../log";
 import { readRecordedBody, recordedValue } from "../recorded-body";
 import type { ActionOutcome, ActionRequest, ActionResponse } from "../types";
-
-/** The Petstore HTTP client: one call, a 30 s timeout, the outcome classified by status. */
 
 export const PETSTORE_TIMEOUT_MS = 30_000;
 /** An error message quoted from a Petstore answer is cut here: errors are stored with every attempt. */

@@ -1,8 +1,10 @@
+/**
+ * @module
+ * The Petstore API action component: credential fields and the catalogue entry.
+ */
 import * as z from "zod";
 import { PET_STATUSES } from "./create-pet";
 import { VERIFY_TIMEOUT_MS } from "./verify-key";
-
-/** The Petstore API action component: credential fields and the catalogue entry. */
 
 /**
  * Where a Petstore key may be sent: an http(s) URL with no credentials, query or fragment, so

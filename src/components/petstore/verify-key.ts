@@ -1,7 +1,9 @@
+/**
+ * @module
+ * Saving a Petstore credential checks the key first: GET {baseUrl}/user/me with header api-key.
+ */
 import { errorMessage, isTimeout } from "../../log";
 import { describeRedirect, normalizeBaseUrl } from "./client";
-
-/** Saving a Petstore credential checks the key first: GET {baseUrl}/user/me with header api-key. */
 
 export const VERIFY_TIMEOUT_MS = 25_000;
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Reading credentials' sealed secrets.
+ */
 import { type KeyRing, unsealJson } from "../../crypto/seal";
 import type { CredentialRow } from "../schema";
 

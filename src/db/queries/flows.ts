@@ -1,3 +1,7 @@
+/**
+ * @module
+ * What delivery and samples read of a flow: a published version, a Petstore credential.
+ */
 import { and, eq } from "drizzle-orm";
 import { getDb } from "../client";
 import { credentials, flowVersions } from "../schema";

@@ -1,8 +1,5 @@
-import { sql } from "drizzle-orm";
-import { getDb } from "../client";
-import { flowTotals, statsMinutes } from "../schema";
-
 /**
+ * @module
  * @module Time-series counters kept as executions change state, never computed by scanning the
  * run log on a view. The run-log writer adds `statsStatements` to its D1 batch, ahead of the
  * execution upserts: each statement compares an incoming record with the execution's state
@@ -10,6 +7,9 @@ import { flowTotals, statsMinutes } from "../schema";
  * counted once when an execution enters it (received, succeeded, failed; a manual retry that
  * fails again counts again) and the backlog gauge moves by the difference.
  */
+import { sql } from "drizzle-orm";
+import { getDb } from "../client";
+import { flowTotals, statsMinutes } from "../schema";
 
 export const MINUTE_MS = 60_000;
 

@@ -1,14 +1,14 @@
-import { webhookTypeSpec } from "../../components/webhook-types";
-import { fromBase64, toHex, utf8 } from "../../crypto/encoding";
-import { anyKeyVerifies, importHmacKeys } from "./hmac";
-import { AUTH_OK, refuse, type Verifier } from "./types";
-
 /**
+ * @module
  * @module Twilio: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth Token, of the
  * full URL Twilio called followed by each POST field's name and value, sorted by name. A JSON body
  * is not in the signature: the URL carries `bodySHA256`, the body's hex SHA-256, instead. As
  * Twilio's own SDK does, the URL is tried with and without its default port.
  */
+import { webhookTypeSpec } from "../../components/webhook-types";
+import { fromBase64, toHex, utf8 } from "../../crypto/encoding";
+import { anyKeyVerifies, importHmacKeys } from "./hmac";
+import { AUTH_OK, refuse, type Verifier } from "./types";
 
 const HEADER = "x-twilio-signature";
 const decoder = new TextDecoder();
