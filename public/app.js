@@ -1,4 +1,7 @@
-// Hookflow designer: hash routes, one view at a time; a view's async work stops with its signal.
+/**
+ * @module
+ * Hookflow designer: hash routes, one view at a time; a view's async work stops with its signal.
+ */
 import { takeTokenFromUrl } from "./lib/api.js";
 import { alertBox, isAbort } from "./lib/dom.js";
 import { apiReferenceView } from "./views/api-reference.js";

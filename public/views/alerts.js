@@ -1,5 +1,8 @@
-// Alert targets, global (dashboard) or of one flow (its run log): add, remove, send a test alert,
-// see the last delivery. Events, formats and default thresholds come from GET /api/alert-targets.
+/**
+ * @module
+ * Alert targets, global (dashboard) or of one flow (its run log): add, remove, send a test alert,
+ * see the last delivery. Events, formats and default thresholds come from GET /api/alert-targets.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, copyField, fmtTime, h, uid } from "../lib/dom.js";
 

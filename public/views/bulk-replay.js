@@ -1,5 +1,8 @@
-// Bulk replay of the executions matching the run-log search: Retry failed or Replay, run as a
-// background job whose progress is polled until it ends; Cancel stops it.
+/**
+ * @module
+ * Bulk replay of the executions matching the run-log search: Retry failed or Replay, run as a
+ * background job whose progress is polled until it ends; Cancel stops it.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, h, poll } from "../lib/dom.js";
 

@@ -1,5 +1,8 @@
-// Charts of one flow or all flows from GET /api/stats: executions, latency and backlog over the
-// last hour, 24 hours or 7 days. uPlot and its CSS load on the first chart only.
+/**
+ * @module
+ * Charts of one flow or all flows from GET /api/stats: executions, latency and backlog over the
+ * last hour, 24 hours or 7 days. uPlot and its CSS load on the first chart only.
+ */
 import { api } from "../lib/api.js";
 import { fmtCount, fmtMs, h, poll } from "../lib/dom.js";
 

@@ -1,5 +1,8 @@
-// The run-log search form. Its filters are the executions list's query parameters, kept in the
-// page's URL (#/dashboard/<flow>?status=failed&field=petname&value=Gromit) so a view can be shared.
+/**
+ * @module
+ * The run-log search form. Its filters are the executions list's query parameters, kept in the
+ * page's URL (#/dashboard/<flow>?status=failed&field=petname&value=Gromit) so a view can be shared.
+ */
 import { h } from "../lib/dom.js";
 
 // Text boxes apply on Search (Enter); drop-downs and dates at once.

@@ -1,4 +1,7 @@
-// Webhook sample stage: add it by hand, catch a real request, generate one, or skip.
+/**
+ * @module
+ * Webhook sample stage: add it by hand, catch a real request, generate one, or skip.
+ */
 import { api } from "../../lib/api.js";
 import { sampleCurl } from "../../lib/curl.js";
 import { alertBox, announce, copyField, fmtTime, h, isAbort, pretty } from "../../lib/dom.js";
