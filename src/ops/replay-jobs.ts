@@ -15,7 +15,7 @@ import type { RetryRequest } from "../delivery/flow-object";
 import type { ExecutionMessage } from "../delivery/messages";
 import { scopedId } from "../flows/execution-ids";
 import type { Message } from "../flows/message";
-import { log } from "../log";
+import { errorMessage, log } from "../log";
 
 export const REPLAY_CHUNK = 50;
 const RETRY_DELAY_SECONDS = 5;
@@ -151,7 +151,7 @@ export async function handleJobQueue(batch: MessageBatch<unknown>, env: Env): Pr
 			if (await runJobChunk(env, jobId)) await env.JOBS.send({ jobId } satisfies JobMessage, { contentType: "json" });
 			message.ack();
 		} catch (error) {
-			log("error", "job.chunk_failed", { jobId, attempt: message.attempts, error: (error as Error).message });
+			log("error", "job.chunk_failed", { jobId, attempt: message.attempts, error: errorMessage(error) });
 			message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
 		}
 	}
