@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Alert targets: where alerts go, in which format, for which flow and events. The signing secret is shown once.
+ * Alert targets: where alerts go, in which format, for which flow and events. The signing secret is shown once.
  */
 import { desc, eq } from "drizzle-orm";
 import { Hono } from "hono";

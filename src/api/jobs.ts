@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Bulk replay: start a job for a flow's filtered executions, follow its progress, cancel it.
+ * Bulk replay: start a job for a flow's filtered executions, follow its progress, cancel it.
  */
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";

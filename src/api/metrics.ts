@@ -1,6 +1,6 @@
 /**
  * @module
- * @module `GET /api/metrics`: Prometheus text from the totals the run-log writer keeps in D1 (behind the admin token, like all of /api).
+ * `GET /api/metrics`: Prometheus text from the totals the run-log writer keeps in D1 (behind the admin token, like all of /api).
  */
 import { Hono } from "hono";
 import { type FlowMetrics, metricsText } from "./metrics-text";

@@ -9,6 +9,7 @@
  */
 import * as z from "zod";
 import type {} from "../components/types";
+import type {} from "../db/queries/run-log-search";
 import { credentialComponents, credentialDetailsSchema, executionStatuses, flowStatuses } from "../db/schema";
 import { draftSchema } from "../flows/definition";
 import type {} from "../flows/message";

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Pure: per-minute buckets → the column series of one chart, at any whole-minute step.
+ * Pure: per-minute buckets → the column series of one chart, at any whole-minute step.
  */
 import { LATENCY_BINS_MS, MINUTE_MS, type StatsRows } from "../db/queries/stats";
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module The "try it" of a webhook credential: a shell command that sends a correctly signed test
+ * The "try it" of a webhook credential: a shell command that sends a correctly signed test
  * request, or, where signing by hand makes no sense, the provider whose dashboard sends a test.
  * `{url}` and `{body}` are left for the designer, which knows the hook URL and the sample, to fill
  * in shell-quoted. Secrets are write-only, so they appear as <placeholders>.

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module The Webhook trigger for the admin API: the zod schema of each credential type's `auth`
+ * The Webhook trigger for the admin API: the zod schema of each credential type's `auth`
  * and how each is stored. The declarative description lives in webhook-types.ts (also read by the
  * hook path, which must not load zod); how each verifies is src/hook/auth.
  */

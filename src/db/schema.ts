@@ -250,7 +250,7 @@ export const jobs = sqliteTable("jobs", {
 		.notNull()
 		.references(() => flows.id, { onDelete: "cascade" }),
 	mode: text("mode", { enum: jobModes }).notNull(),
-	filters: text("filters", { mode: "json" }).notNull(),
+	filters: text("filters", { mode: "json" }).$type<JsonColumns["runLogFilters"]>().notNull(),
 	state: text("state", { enum: jobStates }).notNull(),
 	total: integer("total").notNull(),
 	done: integer("done").notNull().default(0),

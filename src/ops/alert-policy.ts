@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Pure decisions for alerts: when a condition starts or ends, when an alert may go out, what it says.
+ * Pure decisions for alerts: when a condition starts or ends, when an alert may go out, what it says.
  */
 import type { AlertEvent, AlertFormat, AlertThresholds } from "../db/schema";
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Alerts. The minute cron (`runAlertChecks`) reads what the run-log writer keeps in D1 —
+ * Alerts. The minute cron (`runAlertChecks`) reads what the run-log writer keeps in D1 —
  * failure events, the per-minute 401 counts, the oldest queued execution — decides per target,
  * flow and kind what to send (./alert-policy.ts), and puts the alerts on the hookflow-alerts
  * queue. That queue's consumer (`handleAlertQueue`) signs and posts them, retrying with backoff;

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Bulk replay. A job walks the executions its filters select, oldest first, one chunk per
+ * Bulk replay. A job walks the executions its filters select, oldest first, one chunk per
  * hookflow-jobs queue message, so a large selection never holds one invocation for long and its
  * progress is visible. `replay` hands each input to the flow object as a new execution on the live
  * version (the same `accept` the queue consumer calls, with receivedAt increasing in the original
@@ -14,7 +14,6 @@ import { type ExecutionRow, executions, flows, type JobMode, type JobRow, jobs, 
 import type { RetryRequest } from "../delivery/flow-object";
 import type { ExecutionMessage } from "../delivery/messages";
 import { scopedId } from "../flows/execution-ids";
-import type { Message } from "../flows/message";
 import { errorMessage, log } from "../log";
 
 export const REPLAY_CHUNK = 50;
@@ -37,14 +36,14 @@ export function retryRequestFor(row: ExecutionRow): RetryRequest {
 		id: row.id,
 		version: row.version,
 		receivedAt: row.receivedAt,
-		message: (row.input ?? {}) as Message,
+		message: row.input ?? {},
 		attemptCount: row.attemptCount,
 	};
 }
 
 /** What a job selects: its filters, up to when it was created (so it never picks up its own replays), failed ones for retryFailed. */
 function selection(job: Pick<JobRow, "flowId" | "mode" | "filters" | "createdAt">) {
-	const filters = job.filters as RunLogFilters;
+	const { filters } = job;
 	return runLogConditions(job.flowId, {
 		...filters,
 		to: Math.min(filters.to ?? job.createdAt, job.createdAt),
@@ -108,7 +107,7 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 		for (const row of usable) {
 			// Deterministic ids: a chunk run twice (a queue retry) is deduplicated by the flow object.
 			const id = await scopedId(job.flowId, `replay:${job.id}`, row.id);
-			items.push({ id, flowId: job.flowId, version: live.version, receivedAt: stamp++, message: row.input as Record<string, unknown> });
+			items.push({ id, flowId: job.flowId, version: live.version, receivedAt: stamp++, message: row.input ?? {} });
 		}
 		stamp--;
 		// The links first, so a replay never shows up in the run log without its original.

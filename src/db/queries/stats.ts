@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Time-series counters kept as executions change state, never computed by scanning the
+ * Time-series counters kept as executions change state, never computed by scanning the
  * run log on a view. The run-log writer adds `statsStatements` to its D1 batch, ahead of the
  * execution upserts: each statement compares an incoming record with the execution's state
  * before the batch (or with the same execution's previous record in the batch), so a state is

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module The verifier of a webhook credential, built once per config load (hook/config-cache.ts).
+ * The verifier of a webhook credential, built once per config load (hook/config-cache.ts).
  */
 import { DEFAULT_API_KEY_HEADER, type WebhookAuthType, type WebhookSecret, webhookTypeSpec } from "../../components/webhook-types";
 import { type HashedSecret, importKeyedHash, keyedHash } from "../../crypto/keyed-hash";

@@ -1,6 +1,6 @@
 /**
  * @module
- * @module The providers that sign with an HMAC, each exactly as its documentation and SDK do:
+ * The providers that sign with an HMAC, each exactly as its documentation and SDK do:
  * GitHub, Stripe, Shopify, Slack, Paddle, Linear, Zoom, Meta and Square. Header names, tolerances,
  * delivery ids and handshakes come from the component's description (components/webhook-types.ts).
  */

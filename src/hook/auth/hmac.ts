@@ -1,6 +1,6 @@
 /**
  * @module
- * @module HMAC signatures: one engine for the generic HMAC credential and every provider that
+ * HMAC signatures: one engine for the generic HMAC credential and every provider that
  * signs with an HMAC (hmac-presets.ts). A scheme says which header holds the signature, how to read
  * it, what was signed and how fresh its timestamp must be. Keys are imported once per config load;
  * crypto.subtle.verify compares in constant time.

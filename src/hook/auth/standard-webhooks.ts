@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Standard Webhooks 1.0 (https://www.standardwebhooks.com/): HMAC-SHA256 of
+ * Standard Webhooks 1.0 (https://www.standardwebhooks.com/): HMAC-SHA256 of
  * `{id}.{timestamp}.{body}` with the base64 key after `whsec_`. Svix senders use the same scheme
  * under `svix-id`, `svix-timestamp` and `svix-signature`, accepted as well.
  */

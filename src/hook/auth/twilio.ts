@@ -1,6 +1,6 @@
 /**
  * @module
- * @module Twilio: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth Token, of the
+ * Twilio: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth Token, of the
  * full URL Twilio called followed by each POST field's name and value, sorted by name. A JSON body
  * is not in the signature: the URL carries `bodySHA256`, the body's hex SHA-256, instead. As
  * Twilio's own SDK does, the URL is tried with and without its default port.
