@@ -4,7 +4,7 @@ import * as z from "zod";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
-import type { FlowCounters } from "../delivery/flow-object";
+import type { FlowCounters } from "../flows/counters";
 import { draftSchema, type FlowDefinition } from "../flows/definition";
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";

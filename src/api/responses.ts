@@ -11,6 +11,7 @@ import * as z from "zod";
 import type {} from "../components/types";
 import type {} from "../db/queries/run-log-search";
 import { credentialComponents, credentialDetailsSchema, executionStatuses, flowStatuses } from "../db/schema";
+import { flowCountersSchema } from "../flows/counters";
 import { draftSchema } from "../flows/definition";
 import type {} from "../flows/message";
 
@@ -18,16 +19,6 @@ const isoTime = z.iso.datetime();
 
 export const errorSchema = z.object({
 	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
-});
-
-export const flowCountersSchema = z.object({
-	received: z.number().int(),
-	succeeded: z.number().int(),
-	failed: z.number().int(),
-	/** Calls to the Petstore under way right now. */
-	inFlight: z.number().int(),
-	/** Hook requests refused with 401. */
-	authFailures: z.number().int(),
 });
 
 export const flowSchema = z.object({
@@ -104,6 +95,7 @@ export const executionsPageSchema = z.object({
 	statuses: z.array(z.enum(executionStatuses)).readonly(),
 });
 
+export { flowCountersSchema };
 export type FlowCounters = z.output<typeof flowCountersSchema>;
 export type FlowView = z.output<typeof flowSchema>;
 export type CredentialView = z.output<typeof credentialSchema>;

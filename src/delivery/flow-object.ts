@@ -3,6 +3,7 @@ import type { PetstoreCredential } from "../components/petstore/client";
 import type { ActionOutcome, ActionRequest, ActionResponse } from "../components/types";
 import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
+import type { FlowCounters } from "../flows/counters";
 import type { FlowDefinition } from "../flows/definition";
 import { scopedId, stagingKey } from "../flows/execution-ids";
 import type { Message } from "../flows/message";
@@ -34,16 +35,7 @@ const INFRASTRUCTURE_MAX = INFRASTRUCTURE_RETRY.maxFailures;
 const INTERRUPTED =
 	"The attempt ended without a stored outcome (the object restarted during the call); the call may have reached the Petstore, so the retry carries the same idempotency key";
 
-export interface FlowCounters {
-	received: number;
-	succeeded: number;
-	failed: number;
-	inFlight: number;
-	/** Hook requests refused with 401, as the ingress reported them. */
-	authFailures: number;
-	/** Providers' handshakes (Slack, Zoom, Meta) the ingress answered without an execution. */
-	handshakes: number;
-}
+export type { FlowCounters };
 
 interface InboxRow extends Record<string, SqlStorageValue> {
 	seq: number;
