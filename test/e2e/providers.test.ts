@@ -80,7 +80,10 @@ describe("provider presets through npm start", () => {
 
 		const forged = await fetch(`${app.origin}/hook/${flowId}`, {
 			method: "POST",
-			headers: { "content-type": "application/json", "stripe-signature": signature.replace(/v1=./, "v1=0") },
+			headers: {
+				"content-type": "application/json",
+				"stripe-signature": signature.replace(/v1=(.)/, (_, first: string) => `v1=${first === "0" ? "1" : "0"}`),
+			},
 			body,
 		});
 		expect(forged.status).toBe(401);
