@@ -46,17 +46,23 @@ export function compileExpression(source: string): Expression {
 	}
 	assertNoRegex(expression.ast());
 	assertNoRefusedFunction(expression.ast());
-	if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+	const oldest = compiled.keys().next();
+	if (compiled.size >= CACHE_SIZE && !oldest.done) compiled.delete(oldest.value);
 	compiled.set(source, expression);
 	return expression;
 }
 
+/** A field of whatever jsonata threw (its errors are plain objects with code, message and position). */
+const fieldOf = (error: unknown, name: string): unknown =>
+	typeof error === "object" && error !== null ? Reflect.get(error, name) : undefined;
+
 function describeJsonataError(error: unknown): string {
-	const e = error as { message?: string; position?: number; code?: string };
 	// jsonata's own message names the attempted length, not the limit.
-	if (e.code === "D2015") return `Expression built a sequence longer than ${MAX_SEQUENCE} items`;
-	const where = typeof e.position === "number" ? ` at position ${e.position}` : "";
-	return `${e.message ?? String(error)}${where}`;
+	if (fieldOf(error, "code") === "D2015") return `Expression built a sequence longer than ${MAX_SEQUENCE} items`;
+	const position = fieldOf(error, "position");
+	const message = fieldOf(error, "message");
+	const where = typeof position === "number" ? ` at position ${position}` : "";
+	return `${typeof message === "string" ? message : String(error)}${where}`;
 }
 
 interface Budget {
@@ -202,8 +208,8 @@ function assertNoRefusedFunction(node: unknown): void {
 	while (pending.length > 0) {
 		const current = pending.pop();
 		if (typeof current !== "object" || current === null) continue;
-		const { type, value } = current as { type?: string; value?: unknown };
-		if (type === "variable" && REFUSED_FUNCTIONS.includes(value as string)) throw refused(value as string);
+		const value = Reflect.get(current, "value");
+		if (Reflect.get(current, "type") === "variable" && typeof value === "string" && REFUSED_FUNCTIONS.includes(value)) throw refused(value);
 		pending.push(...Object.values(current));
 	}
 }
@@ -214,7 +220,7 @@ function assertNoRegex(node: unknown): void {
 	while (pending.length > 0) {
 		const current = pending.pop();
 		if (typeof current !== "object" || current === null) continue;
-		if ((current as { type?: string }).type === "regex") {
+		if (Reflect.get(current, "type") === "regex") {
 			throw new MappingError("Regular expressions are not supported in mappings: their matching time cannot be bounded");
 		}
 		pending.push(...Object.values(current));
