@@ -59,7 +59,7 @@ beforeAll(async () => {
 	petstore = /Petstore\s+(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(app.output())?.[1] ?? "";
 	expect(petstore).not.toBe("");
 	const { credentials } = await api("GET", "/api/credentials?component=petstore");
-	petstoreCredentialId = credentials.find((c: { name: string }) => c.name === "Local Petstore").id;
+	petstoreCredentialId = credentials.find((c) => c.name === "Local Petstore")?.id ?? "";
 });
 afterAll(async () => app?.stop());
 

@@ -35,7 +35,7 @@ describe("npm start + the tutorial's curl line", () => {
 		await api("PUT", `/api/flows/${flow.id}/draft`, {
 			trigger: { component: "webhook", credentialId: credential.id },
 			steps: [
-				{ component: "petstore", action: "createPet", credentialId: localPetstore.id, mapping: { name: "petname", status: "petstatus" } },
+				{ component: "petstore", action: "createPet", credentialId: localPetstore?.id, mapping: { name: "petname", status: "petstatus" } },
 			],
 		});
 		await api("POST", `/api/flows/${flow.id}/publish`);

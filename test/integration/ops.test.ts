@@ -142,7 +142,7 @@ describe("export and import", () => {
 		expect(imported.version).toBeNull();
 		expect(imported.draft.trigger.credentialId).toBeNull();
 		// Some "Local Petstore" of the target: the oldest one when several share the name.
-		expect(imported.draft.steps[0].credentialId).toEqual(expect.any(String));
+		expect(imported.draft.steps[0]?.credentialId).toEqual(expect.any(String));
 
 		// With the credential recreated under its name, ?publish=true publishes and restarts the running flow.
 		const recreated = await api("POST", "/api/credentials", {

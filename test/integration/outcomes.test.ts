@@ -104,7 +104,7 @@ describe("outcomes always fit", () => {
 		});
 		expect(retrying.status).toBe("retrying");
 		expect(retrying.attempts[1]).toMatchObject({ n: 2, status: null, outcome: "retry" });
-		expect(retrying.attempts[1].error).toContain("restarted during the call");
+		expect(retrying.attempts[1]?.error).toContain("restarted during the call");
 		// Interrupted again on the last attempt: the bound holds, it fails visibly instead of looping.
 		await interrupt();
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
