@@ -37,7 +37,7 @@ export function hookError(status: number, error: string, headers: Record<string,
 }
 
 /** Reads at most `limit` bytes; null when the body is larger. */
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
+async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
 	if (!request.body) return new Uint8Array();
 	// A declared length is what HTTP framing delivers: read it in one go (the caller checked it against the limit).
 	const declared = request.headers.get("content-length");
@@ -57,6 +57,20 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 		offset += chunk.length;
 	}
 	return body;
+}
+
+/** What wrangler.toml's MAX_BODY_BYTES says when it says nothing usable. */
+const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+
+/**
+ * A hook's or a sample's body within MAX_BODY_BYTES, or the 413 that says so: refused on a declared
+ * length before reading, or as soon as the bytes read pass the limit.
+ */
+export async function readLimitedBody(request: Request, env: Env): Promise<Uint8Array | Response> {
+	const maxBytes = Number(env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
+	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
+	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
+	return (await readBodyLimited(request, maxBytes)) ?? tooLarge();
 }
 
 export async function handleHook(c: HookContext): Promise<Response> {
@@ -149,11 +163,8 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 			);
 	}
 
-	const maxBytes = Number(c.env.MAX_BODY_BYTES) || 1_048_576;
-	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
-	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
-	const rawBody = await readBodyLimited(request, maxBytes);
-	if (!rawBody) return tooLarge();
+	const rawBody = await readLimitedBody(request, c.env);
+	if (rawBody instanceof Response) return rawBody;
 
 	const url = new URL(request.url);
 	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
