@@ -9,7 +9,8 @@ import { buildMessage } from "./message";
  * token's MAC is checked first: a made-up URL is answered 404 without touching any object.
  */
 export async function handleSample(c: Context<{ Bindings: Env }>): Promise<Response> {
-	const { flowId, token: signed } = c.req.param() as { flowId: string; token: string };
+	const flowId = c.req.param("flowId") ?? "";
+	const signed = c.req.param("token") ?? "";
 	const gone = () => hookError(404, "This sample URL has expired or was already used; ask the designer for a new one");
 	const token = await openSampleToken(flowId, signed, c.env);
 	if (!token) return gone();

@@ -24,7 +24,8 @@ export class WindowCounter {
 			if (nowMs - existing.start >= windowMs) Object.assign(existing, { start: nowMs, count: 0 });
 			return existing;
 		}
-		if (this.#windows.size >= this.#maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
+		const oldest = this.#windows.keys().next();
+		if (this.#windows.size >= this.#maxKeys && !oldest.done) this.#windows.delete(oldest.value);
 		const window = { start: nowMs, count: 0 };
 		this.#windows.set(key, window);
 		return window;

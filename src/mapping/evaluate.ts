@@ -242,12 +242,12 @@ export interface MappingResult {
 	errors: string[];
 }
 
-/** Evaluates every field; a field whose expression yields nothing is left out. */
-export async function applyMapping(mapping: Record<string, string>, message: unknown): Promise<MappingResult> {
+/** Evaluates every field's expression; a field without one, with an empty one, or whose expression yields nothing is left out. */
+export async function applyMapping(mapping: Record<string, string | undefined>, message: unknown): Promise<MappingResult> {
 	const values: Record<string, unknown> = {};
 	const errors: string[] = [];
 	for (const [field, source] of Object.entries(mapping)) {
-		if (source.trim() === "") continue;
+		if (source === undefined || source.trim() === "") continue;
 		try {
 			const value = await evaluateExpression(source, message);
 			if (value !== undefined) values[field] = normalize(value);

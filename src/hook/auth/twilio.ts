@@ -22,8 +22,8 @@ export function twilioSignedFields(form: URLSearchParams): string {
 		byName.set(name, values);
 	}
 	let out = "";
-	for (const name of [...byName.keys()].sort()) {
-		for (const value of [...(byName.get(name) as Set<string>)].sort()) out += name + value;
+	for (const [name, values] of [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+		for (const value of [...values].sort()) out += name + value;
 	}
 	return out;
 }
