@@ -32,6 +32,12 @@ export interface FlowCounters {
 	inFlight: number;
 	/** Hook requests refused with 401, as the ingress reported them. */
 	authFailures: number;
+	/** Accepted and not finished yet. */
+	queued: number;
+	/** When the oldest queued execution was accepted (epoch ms), or null. */
+	oldestQueuedAt: number | null;
+	/** Deliveries are held by Pause. */
+	paused: boolean;
 }
 
 interface InboxRow extends Record<string, SqlStorageValue> {
@@ -237,8 +243,40 @@ export class FlowObject extends DurableObject<Env> {
 	async counters(): Promise<FlowCounters> {
 		const rows = this.#sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters").toArray();
 		const get = (name: string) => Number(rows.find((r) => r.name === name)?.value ?? 0);
-		const inFlight = Number(this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM inbox").one().n);
-		return { received: get("received"), succeeded: get("succeeded"), failed: get("failed"), inFlight, authFailures: get("authFailures") };
+		const queue = this.#sql.exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(received_at) AS oldest FROM inbox").one();
+		return {
+			received: get("received"),
+			succeeded: get("succeeded"),
+			failed: get("failed"),
+			inFlight: this.#delivering && Number(queue.n) > 0 ? 1 : 0,
+			authFailures: get("authFailures"),
+			queued: Number(queue.n),
+			oldestQueuedAt: queue.oldest === null ? null : Number(queue.oldest),
+			paused: this.#paused(),
+		};
+	}
+
+	async flowCounters(_flowId: string): Promise<FlowCounters> {
+		return this.counters();
+	}
+
+	#paused(): boolean {
+		return this.#sql.exec("SELECT 1 FROM meta WHERE key = 'paused'").toArray().length > 0;
+	}
+
+	async pauseFlow(flowId: string): Promise<void> {
+		this.#rememberFlowId(flowId);
+		this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('paused', '1')");
+	}
+
+	async resumeFlow(flowId: string): Promise<void> {
+		this.#rememberFlowId(flowId);
+		this.#sql.exec("DELETE FROM meta WHERE key = 'paused'");
+		await this.#ensureAlarm(Date.now());
+	}
+
+	async retryExecutions(flowId: string, items: RetryRequest[]): Promise<string[]> {
+		return this.retry(flowId, items);
 	}
 
 	/** The ingress reports refused authentications here so the dashboard can show them per flow. */
@@ -315,6 +353,7 @@ export class FlowObject extends DurableObject<Env> {
 	async #deliver(): Promise<void> {
 		await this.#flushOutbox();
 		let flushedAt = Date.now();
+		if (this.#paused()) return;
 		for (let done = 0; done < MAX_EXECUTIONS_PER_ALARM; done++) {
 			const head = this.#sql.exec<InboxRow>("SELECT * FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
 			if (!head) break;
