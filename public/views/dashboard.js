@@ -1,16 +1,19 @@
 // Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
-import { alertBox, fmtCount, h } from "../lib/dom.js";
-import { COUNTERS, flowTable, pollFlows } from "./flow-table.js";
+import { alertBox, fmtCount, fmtLag, h } from "../lib/dom.js";
+import { COUNTERS, flowTable, LAG_LABEL, pollFlows } from "./flow-table.js";
 
 export function counterTiles(label) {
 	const values = Object.fromEntries(COUNTERS.map(([key]) => [key, h("span", { class: "tile-value" }, "0")]));
+	const lag = h("span", { class: "tile-value" }, "—");
 	const el = h(
 		"dl",
 		{ class: `tiles`, "aria-label": label },
 		COUNTERS.map(([key, title]) => h("div", { class: `tile tile-${key}` }, h("dt", null, title), h("dd", null, values[key]))),
+		h("div", { class: "tile tile-lag" }, h("dt", null, LAG_LABEL), h("dd", null, lag)),
 	);
 	const update = (counters) => {
 		for (const [key] of COUNTERS) values[key].textContent = fmtCount(counters?.[key]);
+		lag.textContent = fmtLag(counters?.oldestQueuedAt);
 	};
 	return { el, update };
 }
@@ -35,9 +38,6 @@ export async function dashboardView(main, { signal }) {
 		table.el,
 		empty,
 	);
-	await pollFlows(table, empty, signal, alert.show, (flows) => {
-		const sum = {};
-		for (const flow of flows) for (const [key] of COUNTERS) sum[key] = (sum[key] ?? 0) + (flow.counters?.[key] ?? 0);
-		totals.update(sum);
-	});
+	// The API adds the totals up, the oldest queued execution included.
+	await pollFlows(table, empty, signal, alert.show, (_flows, sum) => totals.update(sum));
 }

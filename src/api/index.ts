@@ -7,6 +7,7 @@ import { componentsRoutes } from "./components";
 import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
 import { executionsRoutes, flowExecutionsRoutes } from "./executions";
+import { flowSettingsRoutes } from "./flow-settings";
 import { flowsRoutes } from "./flows";
 import { openapiRoutes } from "./openapi";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
@@ -28,6 +29,7 @@ export const api = new Hono<{ Bindings: Env }>()
 	})
 	.route("/components", componentsRoutes)
 	.route("/credentials", credentialsRoutes)
+	.route("/flow-settings", flowSettingsRoutes)
 	.route("/flows", flowsRoutes)
 	.route("/flows", flowExecutionsRoutes)
 	.route("/flows", flowSamplesRoutes)

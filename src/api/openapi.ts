@@ -1,12 +1,13 @@
 import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
-import { createPetMappingSchema, draftSchema } from "../flows/definition";
+import { flowStatuses } from "../db/schema";
+import { createPetMappingSchema, deliveryDraftSchema, draftSchema } from "../flows/definition";
 import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
 import { flowNameSchema } from "./flows";
-import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 
 /**
  * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
@@ -18,6 +19,34 @@ const errorSchema = z.object({
 	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
 });
 
+const countersSchema = z.object({
+	received: z.number().int().describe("Executions accepted"),
+	succeeded: z.number().int(),
+	failed: z.number().int(),
+	inFlight: z.number().int().describe("Being delivered right now (a call to the Petstore in progress)"),
+	authFailures: z.number().int().describe("Hook requests refused with 401"),
+	queued: z.number().int().describe("Accepted, not yet finished (waiting, paused, retrying or being delivered)"),
+	oldestQueuedAt: z.number().int().nullable().describe("Acceptance time (epoch ms) of the oldest queued execution; null when none"),
+});
+const flowCountersSchema = countersSchema.extend({
+	paused: z.boolean().describe("The flow's objects hold its deliveries (Pause)"),
+});
+
+const flowSchema = z.object({
+	id: z.string(),
+	name: z.string(),
+	status: z.enum(flowStatuses).describe("paused: accepts hooks, holds deliveries until resumed; stopped: accepts none"),
+	version: z.number().int().nullable(),
+	hookUrl: z.string(),
+	draft: draftSchema.nullable(),
+	counters: flowCountersSchema,
+	createdAt: z.string(),
+	updatedAt: z.string(),
+});
+
+const flowAnswer = z.object({ flow: flowSchema });
+const flowList = z.object({ flows: z.array(flowSchema), totals: countersSchema });
+
 const schemas = z.registry<{ id: string }>();
 for (const [id, schema] of Object.entries({
 	Error: errorSchema,
@@ -25,6 +54,13 @@ for (const [id, schema] of Object.entries({
 	UpdateCredential: updateSchema,
 	FlowName: flowNameSchema,
 	FlowDraft: draftSchema,
+	FlowDelivery: deliveryDraftSchema,
+	FlowCounters: flowCountersSchema,
+	TotalCounters: countersSchema,
+	Flow: flowSchema,
+	FlowAnswer: flowAnswer,
+	FlowList: flowList,
+	DeliveryKeyPreview: deliveryKeyPreviewSchema,
 	CreatePetMapping: createPetMappingSchema,
 	StepSample: stepSampleSchema,
 	MappingPreview: mappingPreviewSchema,
@@ -45,6 +81,8 @@ interface Operation {
 	body?: ZodType;
 	/** The success status and what it answers; errors share the Error schema. */
 	ok: [status: 200 | 201 | 204, description: string];
+	/** The answer's schema when it is documented (a registered component). */
+	response?: ZodType;
 }
 
 const operations: readonly Operation[] = [
@@ -81,10 +119,40 @@ const operations: readonly Operation[] = [
 		summary: "Delete (409 while a running flow uses it)",
 		ok: [204, "Deleted"],
 	},
-	{ method: "get", path: "/api/flows", tag: "flows", summary: "List flows with counters", ok: [200, "{flows}"] },
-	{ method: "post", path: "/api/flows", tag: "flows", summary: "Create a flow", body: flowNameSchema, ok: [201, "{flow}"] },
-	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"] },
-	{ method: "patch", path: "/api/flows/:id", tag: "flows", summary: "Rename a flow", body: flowNameSchema, ok: [200, "{flow}"] },
+	{
+		method: "get",
+		path: "/api/flow-settings",
+		tag: "flows",
+		summary: "Limits and defaults of a flow's settings: delivery orderings, concurrency, the two rate limits",
+		ok: [200, "{delivery: {orderings, defaultOrdering, concurrency, rateLimit}, hookRateLimit, acceptingStatuses}"],
+	},
+	{
+		method: "get",
+		path: "/api/flows",
+		tag: "flows",
+		summary: "List flows with counters, and the totals over all flows",
+		ok: [200, "{flows, totals}"],
+		response: flowList,
+	},
+	{
+		method: "post",
+		path: "/api/flows",
+		tag: "flows",
+		summary: "Create a flow",
+		body: flowNameSchema,
+		ok: [201, "{flow}"],
+		response: flowAnswer,
+	},
+	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"], response: flowAnswer },
+	{
+		method: "patch",
+		path: "/api/flows/:id",
+		tag: "flows",
+		summary: "Rename a flow",
+		body: flowNameSchema,
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
 	{ method: "delete", path: "/api/flows/:id", tag: "flows", summary: "Stop and delete a flow", ok: [204, "Deleted"] },
 	{
 		method: "put",
@@ -95,8 +163,38 @@ const operations: readonly Operation[] = [
 		ok: [200, "{flow}"],
 	},
 	{ method: "post", path: "/api/flows/:id/publish", tag: "flows", summary: "Publish the draft as a new version", ok: [200, "{version}"] },
-	{ method: "post", path: "/api/flows/:id/start", tag: "flows", summary: "Start (409 before the first publish)", ok: [200, "{flow}"] },
-	{ method: "post", path: "/api/flows/:id/stop", tag: "flows", summary: "Stop", ok: [200, "{flow}"] },
+	{
+		method: "post",
+		path: "/api/flows/:id/start",
+		tag: "flows",
+		summary: "Start (409 before the first publish); on a paused flow, the same as Resume",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/stop",
+		tag: "flows",
+		summary: "Stop: the hook answers 404, accepted executions are still delivered (409 while paused: resume first)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/pause",
+		tag: "flows",
+		summary: "Pause: the hook keeps accepting (200), deliveries are held (409 unless running or paused)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/resume",
+		tag: "flows",
+		summary: "Resume a paused flow: held deliveries continue in order (409 unless paused or running)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
 	{
 		method: "get",
 		path: "/api/flows/:id/executions",
@@ -142,6 +240,14 @@ const operations: readonly Operation[] = [
 		summary: "Preview a mapping on a sample",
 		body: mappingPreviewSchema,
 		ok: [200, "{request, errors}"],
+	},
+	{
+		method: "post",
+		path: "/api/mappings/delivery-key",
+		tag: "samples",
+		summary: 'Preview the delivery key of a sample (key null: the "no key" lane, with the error when the expression failed)',
+		body: deliveryKeyPreviewSchema,
+		ok: [200, "{key, error}"],
 	},
 	{ method: "get", path: "/api/executions/:id", tag: "executions", summary: "An execution with its attempts", ok: [200, "{execution}"] },
 	{ method: "post", path: "/api/executions/:id/retry", tag: "executions", summary: "Retry a failed execution", ok: [200, "{execution}"] },
@@ -216,7 +322,10 @@ function toOperation(operation: Operation): JsonSchema {
 		parameters: parameters(operation),
 		...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(operation.body) } } } } : {}),
 		responses: {
-			[status]: status === 204 ? { description } : { description, content: { "application/json": { schema: { type: "object" } } } },
+			[status]:
+				status === 204
+					? { description }
+					: { description, content: { "application/json": { schema: operation.response ? ref(operation.response) : { type: "object" } } } },
 			default: error,
 		},
 	};
