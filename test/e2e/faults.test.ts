@@ -419,6 +419,9 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 				failed: 0,
 				inFlight: 0,
 				authFailures: 0,
+				queued: 0,
+				oldestQueuedAt: null,
+				paused: false,
 			});
 		}
 		// Status lower-cased on the way (mapping status ← petstatus).

@@ -345,7 +345,7 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0 },
+			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, queued: 0, oldestQueuedAt: null, paused: false },
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
@@ -446,6 +446,9 @@ describe("flows", () => {
 			failed: 0,
 			inFlight: 0,
 			authFailures: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
 		});
 	});
 
@@ -679,6 +682,9 @@ describe("executions", () => {
 			failed: 2,
 			inFlight: 0,
 			authFailures: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
 		});
 
 		const { flow: other } = await api("POST", "/api/flows", { name: "Nothing failed" });
