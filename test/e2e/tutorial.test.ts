@@ -86,6 +86,15 @@ describe("npm start + the tutorial's curl line", () => {
 		const log = await api("GET", `/api/flows/${flow.id}/executions`);
 		expect(log.executions[0]).toMatchObject({ id: reply.requestId, status: "succeeded" });
 		const after = await api("GET", `/api/flows/${flow.id}`);
-		expect(after.flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0, queued: 0, oldestQueuedAt: null, paused: false });
+		expect(after.flow.counters).toEqual({
+			received: 1,
+			succeeded: 1,
+			failed: 0,
+			inFlight: 0,
+			authFailures: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
+		});
 	});
 });

@@ -242,7 +242,7 @@ describe("counters in the API and OpenAPI", () => {
 			return mine.reduce((n: number, f: { counters: { queued: number } }) => n + f.counters.queued, 0) === 3 && list;
 		});
 		for (const key of ["received", "succeeded", "failed", "inFlight", "authFailures", "queued"]) {
-			expect(totals[key]).toBe(flows.reduce((n: number, f: { counters: Record<string, number> }) => n + f.counters[key], 0));
+			expect(totals[key]).toBe(flows.reduce((n: number, f: { counters: Record<string, number> }) => n + (f.counters[key] ?? 0), 0));
 		}
 		const oldest = Math.min(...flows.map((f: { counters: { oldestQueuedAt: number | null } }) => f.counters.oldestQueuedAt ?? Infinity));
 		expect(totals.oldestQueuedAt).toBe(oldest);
