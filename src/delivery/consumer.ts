@@ -4,10 +4,12 @@ import { executions } from "../db/schema";
 import { scopedId } from "../hook/request-id";
 import { log } from "../log";
 import { type ExecutionMessage, executionMessageSchema } from "./messages";
+import { byObject, routeExecutions, settingsFor } from "./routing";
 
 /**
- * The queue handler. Messages are grouped by flow and handed to each flow's object, and acked
- * only once that object has stored them. A failure retries the flow's messages; after
+ * The queue handler. Messages are grouped by flow, routed to the flow object that owns their
+ * lane (the main object, or a shard for orderings "key" and "none"), and acked only once every
+ * object has stored its part. A failure retries the flow's messages; after
  * max_retries the queue moves them to the dead-letter queue, whose consumer records them as
  * failed executions, so nothing disappears silently.
  */
@@ -53,6 +55,37 @@ async function rekeySharedSenderIds(env: Env, groups: ReturnType<typeof groupByF
 	}
 }
 
+/** Payloads too large for a queue message wait in the main object; their key needs them. */
+async function fillStaged(env: Env, flowId: string, items: ExecutionMessage[]): Promise<string[]> {
+	const missing = items.filter((item) => item.message === undefined).map((item) => item.id);
+	if (missing.length === 0) return [];
+	const staged = await env.FLOW.getByName(flowId).readStaged(missing);
+	for (const item of items) if (item.message === undefined && staged[item.id]) item.message = staged[item.id];
+	return Object.keys(staged);
+}
+
+/** Hands one flow's executions to the objects that own their lanes (routing.ts), each group in parallel. */
+async function handOver(env: Env, flowId: string, items: ExecutionMessage[], deadLetters: boolean): Promise<void> {
+	const staged = await fillStaged(env, flowId, items);
+	const groups = byObject(await routeExecutions(env, flowId, items));
+	await Promise.all(
+		[...groups].map(async ([object, entries]) => {
+			const stub = env.FLOW.getByName(object);
+			const laned = entries.map(({ item, route }) => ({ ...item, lane: route.lane }));
+			if (deadLetters) {
+				await stub.recordDeadLetters(flowId, object, laned);
+				log("error", "queue.dead_letter", { flowId, object, count: laned.length });
+			} else {
+				const { accepted, duplicates } = await stub.accept(flowId, object, laned, settingsFor(entries));
+				log("debug", "queue.accepted", { flowId, object, accepted: accepted.length, duplicates: duplicates.length });
+			}
+		}),
+	);
+	// Stored by their shards now; the main object keeps its copies only until this succeeds (or 24 h).
+	const handedOff = staged.filter((id) => !groups.has(flowId) || !groups.get(flowId)?.some((e) => e.item.id === id));
+	if (handedOff.length > 0) await env.FLOW.getByName(flowId).dropStaged(handedOff);
+}
+
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const deadLetters = batch.queue.endsWith("-dlq");
 	const groups = groupByFlow(batch);
@@ -66,15 +99,8 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
 	// Flows are independent, so their groups are handed over in parallel.
 	await Promise.all(
 		[...groups].map(async ([flowId, { items, messages }]) => {
-			const flow = env.FLOW.getByName(flowId);
 			try {
-				if (deadLetters) {
-					await flow.recordDeadLetters(flowId, items);
-					log("error", "queue.dead_letter", { flowId, count: items.length });
-				} else {
-					const { accepted, duplicates } = await flow.accept(flowId, items);
-					log("debug", "queue.accepted", { flowId, accepted: accepted.length, duplicates: duplicates.length });
-				}
+				await handOver(env, flowId, items, deadLetters);
 				for (const message of messages) message.ack();
 			} catch (error) {
 				log("error", "queue.handoff_failed", { flowId, count: items.length, deadLetters, error: (error as Error).message });

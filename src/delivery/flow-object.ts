@@ -1,43 +1,83 @@
 import { DurableObject } from "cloudflare:workers";
 import type { PetstoreCredential } from "../components/petstore/client";
 import type { ActionOutcome } from "../components/types";
-import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
 import type { FlowDefinition } from "../flows/definition";
 import type { Message } from "../hook/message";
 import { log } from "../log";
+import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } from "./backpressure";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
-import { afterRetryableFailure, parseRetryAfter, resolvePolicy } from "./retry-policy";
-import { type ExecutionRecord, type RunLogRecord, writeRunLog } from "./run-log";
+import { decideAfterAttempt } from "./next-step";
+import { RunLogOutbox } from "./outbox";
+import { type Grant, grantTokens, type RateLimit } from "./rate-window";
+import { resolvePolicy } from "./retry-policy";
+import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
+import type { ExecutionRecord } from "./run-log";
+import { SampleRequests } from "./sample-requests";
 
 /**
- * One object per flow. It is the only place that can promise per-flow order and exactly-once,
- * because it is single-threaded and strongly consistent: accepted executions wait in its inbox
- * (deduplicated by id for 24 h) and its alarm delivers them one at a time, head first; the head
- * blocks the ones behind it while it is being retried.
+ * A flow object: the only place that can promise order and exactly-once, because it is
+ * single-threaded and strongly consistent. It stores and schedules; every decision is a pure
+ * function (next-step.ts, backpressure.ts, rate-window.ts, shards.ts).
+ *
+ * Accepted executions wait in its inbox (deduplicated by id for 24 h), each in a lane: one lane
+ * for ordering "flow", one per key for "key", one per execution for "none". The alarm runs a
+ * delivery loop that starts the head of every lane whose head is due, up to the object's
+ * concurrency (its share of the flow's, see shards.ts, cut by backpressure) and the flow's rate
+ * limit; a lane's head blocks the rest of its lane until it succeeds or fails, so a retrying key
+ * holds up that key only. Pause holds every start; running calls finish.
+ *
+ * Acceptance order (issue 11 item 6). Lanes are ordered by the ingress's acceptance stamp
+ * (`receivedAt`, then arrival order), not by when the queue handed an execution over. Queues
+ * does not promise FIFO and runs consumer invocations concurrently, so a hook accepted earlier can
+ * reach the object a moment after a later one of its lane. Therefore an ordered execution may
+ * not start until REORDER_WINDOW_MS after it reached the object: anything accepted before it that
+ * arrives within that window still goes first. The window covers the skew between consumer
+ * invocations handing over batches at the same time (milliseconds to a few hundred); it does not
+ * cover a hand-over that failed and is redelivered by the queue seconds later (the README says
+ * so). The cost: on an idle flow every ordered delivery starts REORDER_WINDOW_MS later; under a
+ * backlog executions have waited longer than that anyway, so throughput is unchanged. Ordering
+ * "none" has no window. A lane's started head stays its head, whatever arrives late.
+ *
+ * The flow's main object (named by the flow id) also keeps staged payloads, sample requests, the
+ * authentication-failure counter, the list of shards, the rate-limit log, and fans pause,
+ * resume, slow-downs, counters and destroy out to the shards (flow-control.ts is the API's door).
  */
 
+/** See the module comment: how long an ordered execution waits for earlier ones still on their way. */
+export const REORDER_WINDOW_MS = 500;
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
-const SAMPLE_REQUEST_TTL_MS = 10 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
-const MAX_EXECUTIONS_PER_ALARM = 50;
+/** Infrastructure trouble before a call (D1 unreadable): nothing was sent, try again without spending an attempt. */
+const INFRASTRUCTURE_RETRY_MS = 5_000;
 const OUTBOX_RETRY_MS = 5_000;
-const OUTBOX_BATCH = 40;
-const RUN_LOG_FLUSH_MS = 250;
+/** One alarm runs the loop this long, then hands over to the next alarm (running calls carry on). */
+const LOOP_BUDGET_MS = 30_000;
 
 export interface FlowCounters {
 	received: number;
 	succeeded: number;
 	failed: number;
+	/** Calls to the Petstore under way right now. */
 	inFlight: number;
 	/** Hook requests refused with 401, as the ingress reported them. */
 	authFailures: number;
-	/** Accepted and not finished yet. */
+	/** Accepted and not finished: waiting, being delivered or waiting for a retry. */
 	queued: number;
 	/** When the oldest queued execution was accepted (epoch ms), or null. */
 	oldestQueuedAt: number | null;
 	/** Deliveries are held by Pause. */
 	paused: boolean;
+}
+
+/** An execution handed to the object that owns its lane (routing.ts decided which). */
+export interface LanedExecution extends ExecutionMessage {
+	lane: string;
+}
+
+export interface RetryRequest extends AcceptedExecution {
+	/** Attempts already made, so the retried ones continue the numbering. */
+	attemptCount: number;
 }
 
 interface InboxRow extends Record<string, SqlStorageValue> {
@@ -49,26 +89,34 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 	attempts: number;
 	attempt_base: number;
 	next_attempt_at: number;
+	lane: string;
 }
 
-export interface RetryRequest extends AcceptedExecution {
-	/** Attempts already made, so the retried ones continue the numbering. */
-	attemptCount: number;
-}
-
-const sha256Hex = async (text: string) => toHex(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
+const never = new Promise<void>(() => {});
 
 export class FlowObject extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
+	readonly #outbox: RunLogOutbox;
+	readonly #samples: SampleRequests;
 	readonly #versions = new Map<number, FlowDefinition | null>();
 	readonly #credentials = new Map<string, { value: PetstoreCredential | null; expiresAt: number }>();
-	readonly #sampleWaiters = new Set<() => void>();
-	#delivering = false;
-	#flushing: Promise<void> = Promise.resolve();
+	/** Executions being attempted, by inbox seq. */
+	readonly #running = new Map<number, { lane: string; done: Promise<void> }>();
+	#looping = false;
+	#wake: (() => void) | null = null;
+	/** Bumped by destroy(): attempts started before it must not write into the emptied storage. */
+	#generation = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.#sql = ctx.storage.sql;
+		this.#outbox = new RunLogOutbox(
+			this.#sql,
+			() => this.env.DB,
+			() => this.#flowId(),
+		);
+		this.#samples = new SampleRequests(this.#sql);
 		// Not awaited on purpose: a constructor cannot await, and blockConcurrencyWhile holds every event until it is done.
 		void ctx.blockConcurrencyWhile(async () => this.#migrate());
 	}
@@ -90,22 +138,77 @@ export class FlowObject extends DurableObject<Env> {
 			CREATE INDEX IF NOT EXISTS seen_at ON seen (at);
 			CREATE TABLE IF NOT EXISTS staged (id TEXT PRIMARY KEY, message TEXT NOT NULL, at INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-			CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
-			CREATE TABLE IF NOT EXISTS sample_requests (token_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, sample TEXT);
+			CREATE TABLE IF NOT EXISTS shards (name TEXT PRIMARY KEY);
+			CREATE TABLE IF NOT EXISTS rate_grants (at INTEGER NOT NULL, count INTEGER NOT NULL);
+			${RunLogOutbox.schema}
+			${SampleRequests.schema}
 		`);
+		// Objects created before lanes existed: their executions form the flow's one lane, in their old order.
+		const columns = new Set(
+			this.#sql
+				.exec<{ name: string }>("PRAGMA table_info(inbox)")
+				.toArray()
+				.map((c) => c.name as string),
+		);
+		if (!columns.has("lane")) {
+			this.#sql.exec(`
+				ALTER TABLE inbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+				ALTER TABLE inbox ADD COLUMN order_at INTEGER NOT NULL DEFAULT 0;
+				ALTER TABLE inbox ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+			`);
+		}
+		this.#sql.exec("CREATE INDEX IF NOT EXISTS inbox_lane ON inbox (lane, started, order_at, seq)");
 	}
 
 	// ── storage helpers ────────────────────────────────────────────────────────────────────
 
+	#meta(key: string): string | null {
+		return (this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value as string) ?? null;
+	}
+
+	#setMeta(key: string, value: string | null): void {
+		if (value === null) this.#sql.exec("DELETE FROM meta WHERE key = ?", key);
+		else this.#sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+	}
+
 	#flowId(): string {
-		return (this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'flowId'").toArray()[0]?.value as string) ?? "";
+		return this.#meta("flowId") ?? "";
 	}
 
 	#rememberFlowId(flowId: string): void {
 		this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('flowId', ?)", flowId);
 	}
 
-	#bump(name: keyof Omit<FlowCounters, "inFlight">, by = 1): void {
+	/** The main object is named by the flow id; shards by shards.ts's shardName. */
+	#isMain(): boolean {
+		const name = this.#meta("objectName");
+		return name === null || name === this.#flowId();
+	}
+
+	#main(flowId = this.#flowId()) {
+		return this.env.FLOW.getByName(flowId);
+	}
+
+	#paused(): boolean {
+		return this.#meta("paused") !== null;
+	}
+
+	#settings(): ObjectSettings {
+		const stored = this.#meta("settings");
+		return stored ? (JSON.parse(stored) as ObjectSettings) : DEFAULT_SETTINGS;
+	}
+
+	/** The newest version's settings win: they are what the flow runs with now. */
+	#adoptSettings(settings: ObjectSettings | undefined): void {
+		if (settings && settings.version >= this.#settings().version) this.#setMeta("settings", JSON.stringify(settings));
+	}
+
+	#pace(): Pace {
+		const stored = this.#meta("pace");
+		return stored ? (JSON.parse(stored) as Pace) : freshPace(this.#settings().concurrency);
+	}
+
+	#bump(name: "received" | "succeeded" | "failed" | "authFailures", by = 1): void {
 		this.#sql.exec(
 			"INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
 			name,
@@ -113,32 +216,70 @@ export class FlowObject extends DurableObject<Env> {
 		);
 	}
 
-	#record(record: RunLogRecord): void {
-		this.#sql.exec("INSERT INTO outbox (record) VALUES (?)", JSON.stringify(record));
-	}
-
 	async #ensureAlarm(atMs: number): Promise<void> {
 		const current = await this.ctx.storage.getAlarm();
 		if (current === null || current > atMs) await this.ctx.storage.setAlarm(atMs);
 	}
 
+	/** Something may start now or at `atMs`: a running loop looks again, otherwise the alarm starts one. */
+	async #kick(atMs: number): Promise<void> {
+		if (this.#looping) this.#wake?.();
+		else await this.#ensureAlarm(atMs);
+	}
+
+	/**
+	 * A shard tells its main object it exists (once), so counters, pause, resume, slow-downs and
+	 * destroy reach it, and learns whether the flow is paused.
+	 */
+	async #identify(flowId: string, objectName: string): Promise<void> {
+		this.#rememberFlowId(flowId);
+		if (this.#meta("objectName") !== null) return;
+		if (objectName !== flowId) {
+			const { paused } = await this.#main(flowId).registerShard(flowId, objectName);
+			if (paused) this.#setMeta("paused", "1");
+		}
+		this.#setMeta("objectName", objectName);
+	}
+
 	// ── RPC: accepting executions ──────────────────────────────────────────────────────────
 
-	/** Holds a payload too large for a queue message until its queue reference arrives. */
+	/** Main object: holds a payload too large for a queue message until its queue reference arrives. */
 	async stage(id: string, message: Message): Promise<void> {
 		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", id, JSON.stringify(message), Date.now());
+	}
+
+	/** Main object: staged payloads, so the consumer can compute their key and hand them to their shard. */
+	async readStaged(ids: string[]): Promise<Record<string, Message>> {
+		const found: Record<string, Message> = {};
+		for (const id of ids) {
+			const row = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", id).toArray()[0];
+			if (row) found[id] = JSON.parse(row.message as string) as Message;
+		}
+		return found;
+	}
+
+	/** Main object: the shard has stored these staged payloads. */
+	async dropStaged(ids: string[]): Promise<void> {
+		for (const id of ids) this.#sql.exec("DELETE FROM staged WHERE id = ?", id);
 	}
 
 	/**
 	 * Stores executions durably (the consumer acks only after this returns). An id seen in the
 	 * last 24 h is a duplicate: redelivery or a sender's retry, and creates nothing.
 	 */
-	async accept(flowId: string, items: ExecutionMessage[]): Promise<{ accepted: string[]; duplicates: string[] }> {
+	async accept(
+		flowId: string,
+		objectName: string,
+		items: LanedExecution[],
+		settings?: ObjectSettings,
+	): Promise<{ accepted: string[]; duplicates: string[] }> {
+		await this.#identify(flowId, objectName);
 		const accepted: string[] = [];
 		const duplicates: string[] = [];
 		const now = Date.now();
 		this.ctx.storage.transactionSync(() => {
-			this.#rememberFlowId(flowId);
+			this.#adoptSettings(settings);
+			const startAt = this.#settings().ordered ? now + REORDER_WINDOW_MS : now;
 			for (const item of [...items].sort((a, b) => a.receivedAt - b.receivedAt)) {
 				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ? AND at > ?", item.id, now - DEDUPE_WINDOW_MS).toArray().length > 0) {
 					duplicates.push(item.id);
@@ -160,37 +301,45 @@ export class FlowObject extends DurableObject<Env> {
 				if (message === undefined) {
 					// Cannot happen unless the staged payload was purged; fail visibly rather than vanish.
 					this.#bump("failed");
-					this.#record({ ...base, status: "failed", error: "The payload of this execution was lost before delivery", finishedAt: now });
+					this.#outbox.record({
+						...base,
+						status: "failed",
+						error: "The payload of this execution was lost before delivery",
+						finishedAt: now,
+					});
 					continue;
 				}
 				this.#sql.exec(
-					"INSERT INTO inbox (id, version, received_at, message) VALUES (?, ?, ?, ?)",
+					"INSERT INTO inbox (id, version, received_at, message, lane, order_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 					item.id,
 					item.version,
 					item.receivedAt,
 					message,
+					item.lane,
+					item.receivedAt,
+					startAt,
 				);
-				this.#record({ ...base, input: JSON.parse(message) });
+				this.#outbox.record({ ...base, input: JSON.parse(message) });
 				accepted.push(item.id);
 			}
 		});
-		if (accepted.length > 0) await this.#ensureAlarm(now);
-		await this.#flushOutbox();
+		if (accepted.length > 0) await this.#kick(this.#settings().ordered ? now + REORDER_WINDOW_MS : now);
+		await this.#outbox.flush();
 		return { accepted, duplicates };
 	}
 
 	/** Queue messages that exhausted their retries: counted and logged as failed, so they can be retried by hand. */
-	async recordDeadLetters(flowId: string, items: ExecutionMessage[]): Promise<void> {
+	async recordDeadLetters(flowId: string, objectName: string, items: ExecutionMessage[]): Promise<void> {
+		await this.#identify(flowId, objectName);
 		const now = Date.now();
 		this.ctx.storage.transactionSync(() => {
-			this.#rememberFlowId(flowId);
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ?", item.id).toArray().length > 0) continue;
 				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", item.id).toArray()[0];
 				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", item.id, now);
 				this.#bump("received");
 				this.#bump("failed");
-				this.#record({
+				this.#outbox.record({
 					type: "execution",
 					id: item.id,
 					flowId,
@@ -203,26 +352,51 @@ export class FlowObject extends DurableObject<Env> {
 				});
 			}
 		});
-		await this.#flushOutbox();
+		await this.#outbox.flush();
 	}
 
-	/** Manual retry of failed executions: they join the back of the inbox and keep their attempt history. */
-	async retry(flowId: string, items: RetryRequest[]): Promise<string[]> {
+	/** Main object: manual retry of failed executions, each sent back to the object that owns its id. */
+	async retryExecutions(flowId: string, items: RetryRequest[]): Promise<string[]> {
+		this.#rememberFlowId(flowId);
+		const groups = byObject(await routeExecutions(this.env, flowId, items));
+		const retried = await Promise.all(
+			[...groups].map(([object, entries]) => {
+				const laned = entries.map(({ item, route }) => ({ ...item, lane: route.lane }));
+				const settings = settingsFor(entries);
+				return object === flowId
+					? this.retry(flowId, object, laned, settings)
+					: this.env.FLOW.getByName(object).retry(flowId, object, laned, settings);
+			}),
+		);
+		return retried.flat();
+	}
+
+	/** Manual retry: the executions join the back of their lanes and keep their attempt history. */
+	async retry(
+		flowId: string,
+		objectName: string,
+		items: Array<RetryRequest & { lane: string }>,
+		settings?: ObjectSettings,
+	): Promise<string[]> {
+		await this.#identify(flowId, objectName);
 		const retried: string[] = [];
+		const now = Date.now();
 		this.ctx.storage.transactionSync(() => {
-			this.#rememberFlowId(flowId);
+			this.#adoptSettings(settings);
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM inbox WHERE id = ?", item.id).toArray().length > 0) continue;
 				this.#sql.exec(
-					"INSERT INTO inbox (id, version, received_at, message, attempt_base) VALUES (?, ?, ?, ?, ?)",
+					"INSERT INTO inbox (id, version, received_at, message, attempt_base, lane, order_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 					item.id,
 					item.version,
 					item.receivedAt,
 					JSON.stringify(item.message),
 					item.attemptCount,
+					item.lane,
+					now,
 				);
 				this.#bump("failed", -1);
-				this.#record({
+				this.#outbox.record({
 					type: "execution",
 					id: item.id,
 					flowId,
@@ -235,11 +409,14 @@ export class FlowObject extends DurableObject<Env> {
 				retried.push(item.id);
 			}
 		});
-		if (retried.length > 0) await this.#ensureAlarm(Date.now());
-		await this.#flushOutbox();
+		if (retried.length > 0) await this.#kick(now);
+		await this.#outbox.flush();
 		return retried;
 	}
 
+	// ── RPC: counters, pause, resume ───────────────────────────────────────────────────────
+
+	/** This object's own counters. */
 	async counters(): Promise<FlowCounters> {
 		const rows = this.#sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters").toArray();
 		const get = (name: string) => Number(rows.find((r) => r.name === name)?.value ?? 0);
@@ -248,7 +425,7 @@ export class FlowObject extends DurableObject<Env> {
 			received: get("received"),
 			succeeded: get("succeeded"),
 			failed: get("failed"),
-			inFlight: this.#delivering && Number(queue.n) > 0 ? 1 : 0,
+			inFlight: this.#running.size,
 			authFailures: get("authFailures"),
 			queued: Number(queue.n),
 			oldestQueuedAt: queue.oldest === null ? null : Number(queue.oldest),
@@ -256,134 +433,227 @@ export class FlowObject extends DurableObject<Env> {
 		};
 	}
 
-	async flowCounters(_flowId: string): Promise<FlowCounters> {
-		return this.counters();
+	#shardNames(): string[] {
+		return this.#sql
+			.exec<{ name: string }>("SELECT name FROM shards ORDER BY name")
+			.toArray()
+			.map((r) => r.name as string);
 	}
 
-	#paused(): boolean {
-		return this.#sql.exec("SELECT 1 FROM meta WHERE key = 'paused'").toArray().length > 0;
+	/** Main object: the flow's counters, its shards' added in. */
+	async flowCounters(flowId: string): Promise<FlowCounters> {
+		this.#rememberFlowId(flowId);
+		const all = [await this.counters(), ...(await Promise.all(this.#shardNames().map((name) => this.env.FLOW.getByName(name).counters())))];
+		return all.reduce((total, c) => ({
+			received: total.received + c.received,
+			succeeded: total.succeeded + c.succeeded,
+			failed: total.failed + c.failed,
+			inFlight: total.inFlight + c.inFlight,
+			authFailures: total.authFailures + c.authFailures,
+			queued: total.queued + c.queued,
+			oldestQueuedAt:
+				total.oldestQueuedAt === null
+					? c.oldestQueuedAt
+					: c.oldestQueuedAt === null
+						? total.oldestQueuedAt
+						: Math.min(total.oldestQueuedAt, c.oldestQueuedAt),
+			paused: total.paused,
+		}));
 	}
 
+	/** Main object: a shard introduces itself; it learns whether the flow is paused. */
+	async registerShard(flowId: string, name: string): Promise<{ paused: boolean }> {
+		this.#rememberFlowId(flowId);
+		this.#sql.exec("INSERT OR IGNORE INTO shards (name) VALUES (?)", name);
+		return { paused: this.#paused() };
+	}
+
+	/** Holds deliveries here; calls under way finish. */
+	async pause(): Promise<void> {
+		this.#setMeta("paused", "1");
+	}
+
+	/** Releases held deliveries here, lanes in their order. */
+	async resume(): Promise<void> {
+		this.#setMeta("paused", null);
+		if (this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0) await this.#kick(Date.now());
+	}
+
+	/** Main object: pause the flow. The flag is set here first, so a shard registering meanwhile learns it. */
 	async pauseFlow(flowId: string): Promise<void> {
 		this.#rememberFlowId(flowId);
-		this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('paused', '1')");
+		await this.pause();
+		await Promise.all(this.#shardNames().map((name) => this.env.FLOW.getByName(name).pause()));
 	}
 
 	async resumeFlow(flowId: string): Promise<void> {
 		this.#rememberFlowId(flowId);
-		this.#sql.exec("DELETE FROM meta WHERE key = 'paused'");
-		await this.#ensureAlarm(Date.now());
+		await this.resume();
+		await Promise.all(this.#shardNames().map((name) => this.env.FLOW.getByName(name).resume()));
 	}
 
-	async retryExecutions(flowId: string, items: RetryRequest[]): Promise<string[]> {
-		return this.retry(flowId, items);
-	}
-
-	/** The ingress reports refused authentications here so the dashboard can show them per flow. */
+	/** Main object: the ingress reports refused authentications here so the dashboard can show them per flow. */
 	async addAuthFailures(count: number): Promise<void> {
 		this.#bump("authFailures", count);
 	}
 
-	/** The flow was deleted: drop everything, pending executions included. */
+	/** The flow was deleted: drop everything, pending executions included, in every object of the flow. */
 	async destroy(): Promise<void> {
+		const shards = this.#isMain() ? this.#shardNames() : [];
+		await Promise.all(shards.map((name) => this.env.FLOW.getByName(name).destroy()));
+		this.#generation++;
+		this.#running.clear();
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
 		// The instance lives on until evicted: a late queue hand-off must find empty tables, not none.
 		this.#migrate();
 	}
 
-	// ── RPC: sample requests ───────────────────────────────────────────────────────────────
+	// ── RPC: rate limit and backpressure across the flow's objects ─────────────────────────
+
+	/** Main object: tokens for `want` calls under the flow's rate limit (rate-window.ts). */
+	async acquireTokens(want: number, limit: RateLimit): Promise<{ granted: number; retryAt: number | null }> {
+		const now = Date.now();
+		const previous = this.#sql
+			.exec<{ at: number; count: number }>("SELECT at, count FROM rate_grants")
+			.toArray()
+			.map((g) => ({ at: Number(g.at), count: Number(g.count) }) satisfies Grant);
+		const result = grantTokens(previous, now, want, limit);
+		this.ctx.storage.transactionSync(() => {
+			this.#sql.exec("DELETE FROM rate_grants");
+			for (const g of result.grants) this.#sql.exec("INSERT INTO rate_grants (at, count) VALUES (?, ?)", g.at, g.count);
+		});
+		return { granted: result.granted, retryAt: result.retryAt };
+	}
+
+	/** Main object: one object of the flow got a 429/503; every other one slows down too. */
+	async slowFlow(from: string, holdUntil: number, reason: string): Promise<void> {
+		const targets = [this.#flowId(), ...this.#shardNames()].filter((name) => name !== from);
+		await Promise.all(
+			targets.map((name) =>
+				name === this.#flowId() ? this.applySlowDown(holdUntil, reason) : this.env.FLOW.getByName(name).applySlowDown(holdUntil, reason),
+			),
+		);
+	}
+
+	/** Another object of the flow was told to slow down: halve here too, and hold until `holdUntil`. */
+	async applySlowDown(holdUntil: number, reason: string): Promise<void> {
+		const now = Date.now();
+		const before = this.#pace();
+		const after = slowDown(before, this.#settings().concurrency, now, holdUntil > now ? holdUntil - now : null);
+		this.#setMeta("pace", JSON.stringify(after));
+		log("warn", "flow.slowed", {
+			flowId: this.#flowId(),
+			reason,
+			limit: after.limit,
+			was: before.limit,
+			holdUntil: after.holdUntil || null,
+		});
+	}
+
+	// ── RPC: sample requests (main object) ─────────────────────────────────────────────────
 
 	async createSampleRequest(flowId: string): Promise<{ token: string; expiresAt: number }> {
-		const token = randomBase64Url(24);
-		const expiresAt = Date.now() + SAMPLE_REQUEST_TTL_MS;
 		this.#rememberFlowId(flowId);
-		this.#sql.exec("DELETE FROM sample_requests");
-		this.#sql.exec("INSERT INTO sample_requests (token_hash, expires_at) VALUES (?, ?)", await sha256Hex(token), expiresAt);
-		return { token, expiresAt };
+		return this.#samples.create();
 	}
 
-	/** One use: only an open, unexpired request takes a sample. */
 	async deliverSample(token: string, message: Message): Promise<boolean> {
-		const hash = await sha256Hex(token);
-		const updated = this.#sql.exec(
-			"UPDATE sample_requests SET sample = ? WHERE token_hash = ? AND sample IS NULL AND expires_at > ?",
-			JSON.stringify(message),
-			hash,
-			Date.now(),
-		).rowsWritten;
-		if (updated === 0) return false;
-		for (const wake of this.#sampleWaiters) wake();
-		return true;
+		return this.#samples.deliver(token, message);
 	}
 
-	/** Long-poll: the sample once it has arrived, or null after `waitMs`. */
 	async awaitSample(waitMs: number): Promise<{ sample: Message | null; expiresAt: number | null }> {
-		const read = () =>
-			this.#sql.exec<{ sample: string | null; expires_at: number }>("SELECT sample, expires_at FROM sample_requests").toArray()[0];
-		let row = read();
-		if (row && row.sample === null && row.expires_at > Date.now() && waitMs > 0) {
-			await new Promise<void>((resolve) => {
-				const wake = () => {
-					clearTimeout(timer);
-					this.#sampleWaiters.delete(wake);
-					resolve();
-				};
-				const timer = setTimeout(wake, Math.min(waitMs, row ? row.expires_at - Date.now() : 0));
-				this.#sampleWaiters.add(wake);
-			});
-			row = read();
-		}
-		return { sample: row?.sample ? (JSON.parse(row.sample as string) as Message) : null, expiresAt: row ? Number(row.expires_at) : null };
+		return this.#samples.await(waitMs);
 	}
 
 	// ── delivery ───────────────────────────────────────────────────────────────────────────
 
 	override async alarm(): Promise<void> {
-		// One delivery loop at a time: a second alarm while one runs would break "never two at once".
-		if (this.#delivering) return this.#ensureAlarm(Date.now() + 1000);
-		this.#delivering = true;
+		// One delivery loop at a time; a running loop picks up whatever this alarm was for.
+		if (this.#looping) return void this.#wake?.();
+		this.#looping = true;
 		try {
-			await this.#deliver();
+			await this.#loop();
 		} finally {
-			this.#delivering = false;
+			this.#looping = false;
 		}
 	}
 
-	async #deliver(): Promise<void> {
-		await this.#flushOutbox();
-		let flushedAt = Date.now();
-		if (this.#paused()) return;
-		for (let done = 0; done < MAX_EXECUTIONS_PER_ALARM; done++) {
-			const head = this.#sql.exec<InboxRow>("SELECT * FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
-			if (!head) break;
-			const now = Date.now();
-			if (head.next_attempt_at > now) {
-				await this.#flushOutbox();
-				await this.ctx.storage.setAlarm(head.next_attempt_at);
-				return;
-			}
-			try {
-				await this.#attempt(head);
-			} catch (error) {
-				// Infrastructure trouble (D1 unreadable): nothing was sent, so try again soon without spending an attempt.
-				log("error", "execution.infrastructure", { flowId: this.#flowId(), executionId: head.id, error: (error as Error).message });
-				await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
-				return;
-			}
-			// Under a backlog, one D1 batch per RUN_LOG_FLUSH_MS instead of one per execution; a lone execution is flushed at once.
-			if (Date.now() - flushedAt >= RUN_LOG_FLUSH_MS || this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length === 0) {
-				await this.#flushOutbox();
-				flushedAt = Date.now();
-			}
+	/** Starts what may start, waits for a call to finish or the next due time, repeats. */
+	async #loop(): Promise<void> {
+		const deadline = Date.now() + LOOP_BUDGET_MS;
+		let wakeAt: number | null = null;
+		for (;;) {
+			wakeAt = await this.#startDue();
+			if (this.#running.size === 0 || Date.now() > deadline) break;
+			const woken = new Promise<void>((resolve) => {
+				this.#wake = resolve;
+			});
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			const due =
+				wakeAt === null ? never : new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, (wakeAt ?? 0) - Date.now()))));
+			await Promise.race([...[...this.#running.values()].map((r) => r.done), woken, due]);
+			if (timer !== undefined) clearTimeout(timer);
+			this.#wake = null;
+			const backlog = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
+			// Not awaited: the next starts must not wait for D1; flushes are chained in order.
+			if (this.#outbox.pending() && this.#outbox.flushDue(Date.now(), backlog)) void this.#outbox.flush();
 		}
-		await this.#flushOutbox();
+		const flushed = await this.#outbox.flush();
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
 		this.#sql.exec("DELETE FROM staged WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
-		const more = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
-		const unflushed = this.#sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
-		if (more) await this.ctx.storage.setAlarm(Date.now());
-		else if (unflushed) await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS);
+		const next = [this.#running.size > 0 ? Date.now() : null, wakeAt, flushed ? null : Date.now() + OUTBOX_RETRY_MS].filter(
+			(t): t is number => t !== null,
+		);
+		if (next.length > 0) await this.ctx.storage.setAlarm(Math.min(...next));
+	}
+
+	/** Starts the due lane heads that capacity and the rate limit allow; returns when to look again (null: a finishing call or a kick will). */
+	async #startDue(): Promise<number | null> {
+		const now = Date.now();
+		const settings = this.#settings();
+		const room = capacity(this.#pace(), settings.concurrency, this.#running.size, this.#paused(), now);
+		if (room.free === 0) return room.wakeAt;
+		const runningLanes = JSON.stringify([...new Set([...this.#running.values()].map((r) => r.lane))]);
+		// A lane's head: started first, then by acceptance stamp, then arrival. Only a due head of an idle lane may start.
+		let rows = this.#sql
+			.exec<InboxRow>(
+				`SELECT seq, id, version, received_at, message, attempts, attempt_base, next_attempt_at, lane FROM inbox AS i
+				WHERE i.next_attempt_at <= ?1
+					AND i.lane NOT IN (SELECT value FROM json_each(?2))
+					AND NOT EXISTS (SELECT 1 FROM inbox AS j WHERE j.lane = i.lane AND j.seq <> i.seq
+						AND (j.started > i.started OR (j.started = i.started AND (j.order_at < i.order_at OR (j.order_at = i.order_at AND j.seq < i.seq)))))
+				ORDER BY i.started DESC, i.order_at, i.seq
+				LIMIT ?3`,
+				now,
+				runningLanes,
+				room.free,
+			)
+			.toArray();
+		let rateWakeAt: number | null = null;
+		if (rows.length > 0 && settings.rateLimit) {
+			const { granted, retryAt } = this.#isMain()
+				? await this.acquireTokens(rows.length, settings.rateLimit)
+				: await this.#main().acquireTokens(rows.length, settings.rateLimit);
+			rows = rows.slice(0, granted);
+			rateWakeAt = retryAt;
+		}
+		const generation = this.#generation;
+		for (const row of rows) {
+			// Marked started in storage: whatever arrives late for this lane now queues behind it, also after a restart.
+			if (this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", row.seq).rowsWritten === 0) continue;
+			const done = this.#attempt(row, generation)
+				.catch((error: unknown) =>
+					log("error", "execution.unhandled", { flowId: this.#flowId(), executionId: row.id, error: (error as Error).message }),
+				)
+				.finally(() => this.#running.delete(row.seq));
+			this.#running.set(row.seq, { lane: row.lane, done });
+		}
+		const nextDue = this.#sql
+			.exec<{ at: number | null }>("SELECT min(next_attempt_at) AS at FROM inbox WHERE next_attempt_at > ?", now)
+			.one().at;
+		const times = [rateWakeAt, nextDue === null ? null : Number(nextDue)].filter((t): t is number => t !== null);
+		return times.length > 0 ? Math.min(...times) : null;
 	}
 
 	async #definition(flowId: string, version: number): Promise<FlowDefinition | null> {
@@ -399,31 +669,44 @@ export class FlowObject extends DurableObject<Env> {
 		return value;
 	}
 
-	async #attempt(head: InboxRow): Promise<void> {
+	async #attempt(row: InboxRow, generation: number): Promise<void> {
 		const flowId = this.#flowId();
 		const startedAt = Date.now();
-		const definition = await this.#definition(flowId, head.version);
-		const step = definition?.steps[0];
-		// JSONata and the Petstore client load with the first delivery, not with the object.
-		const { runStep } = await import("../flows/run-step");
-		const outcome: ActionOutcome = step
-			? await runStep(step, JSON.parse(head.message), await this.#credential(step.credentialId, startedAt), head.id)
-			: { kind: "terminal", request: null, response: null, error: `Version ${head.version} of this flow no longer exists` };
+		let definition: FlowDefinition | null;
+		let outcome: ActionOutcome;
+		try {
+			definition = await this.#definition(flowId, row.version);
+			const step = definition?.steps[0];
+			// JSONata and the Petstore client load with the first delivery, not with the object.
+			const { runStep } = await import("../flows/run-step");
+			outcome = step
+				? await runStep(step, JSON.parse(row.message), await this.#credential(step.credentialId, startedAt), row.id)
+				: { kind: "terminal", request: null, response: null, error: `Version ${row.version} of this flow no longer exists` };
+		} catch (error) {
+			// Infrastructure trouble (D1 unreadable): nothing was sent, so try again soon without spending an attempt.
+			log("error", "execution.infrastructure", { flowId, executionId: row.id, error: (error as Error).message });
+			if (generation === this.#generation)
+				this.#sql.exec("UPDATE inbox SET next_attempt_at = ? WHERE seq = ?", Date.now() + INFRASTRUCTURE_RETRY_MS, row.seq);
+			return;
+		}
+		if (generation !== this.#generation) return;
 		const finishedAt = Date.now();
-		const attempt = head.attempts + 1;
-		const n = head.attempt_base + attempt;
-		const next =
-			outcome.kind === "retryable"
-				? afterRetryableFailure(attempt, resolvePolicy(definition?.retryPolicy), parseRetryAfter(outcome.retryAfter, finishedAt))
-				: null;
-		const status = outcome.kind === "succeeded" ? "succeeded" : next?.action === "retry" ? "retrying" : "failed";
-		const error = outcome.kind === "succeeded" ? null : next?.action === "fail" ? `${outcome.error} (${next.reason})` : outcome.error;
+		const attempt = row.attempts + 1;
+		const n = row.attempt_base + attempt;
+		const { next, slowDown: signal } = decideAfterAttempt(outcome, attempt, resolvePolicy(definition?.retryPolicy), finishedAt);
+		const status = next.kind === "succeed" ? "succeeded" : next.kind === "retry" ? "retrying" : "failed";
+
+		const before = this.#pace();
+		const ceiling = this.#settings().concurrency;
+		const after = signal ? slowDown(before, ceiling, finishedAt, signal.retryAfterMs) : speedUp(before, ceiling);
+		const slowedBy = signal ? `Petstore answered ${signal.status}: ${describeSlowDown(before, after, finishedAt)}` : null;
+		const error = next.kind === "succeed" ? null : slowedBy ? `${next.error}; ${slowedBy}` : next.error;
 
 		this.ctx.storage.transactionSync(() => {
-			const base = { flowId, version: head.version, receivedAt: head.received_at };
-			this.#record({
+			this.#setMeta("pace", JSON.stringify(after));
+			this.#outbox.record({
 				type: "attempt",
-				executionId: head.id,
+				executionId: row.id,
 				n,
 				startedAt,
 				durationMs: finishedAt - startedAt,
@@ -432,63 +715,46 @@ export class FlowObject extends DurableObject<Env> {
 				error,
 			});
 			const final = status !== "retrying";
-			this.#record({
+			this.#outbox.record({
 				type: "execution",
-				id: head.id,
-				...base,
+				id: row.id,
+				flowId,
+				version: row.version,
+				receivedAt: row.received_at,
 				status,
 				request: outcome.request,
 				response: outcome.response,
 				error,
 				attemptCount: n,
 				finishedAt: final ? finishedAt : null,
-				durationMs: final ? finishedAt - head.received_at : null,
+				durationMs: final ? finishedAt - row.received_at : null,
 			});
-			if (next?.action === "retry") {
-				this.#sql.exec("UPDATE inbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?", attempt, finishedAt + next.delayMs, head.seq);
+			if (next.kind === "retry") {
+				this.#sql.exec("UPDATE inbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?", attempt, next.atMs, row.seq);
 			} else {
-				this.#sql.exec("DELETE FROM inbox WHERE seq = ?", head.seq);
+				this.#sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq);
 				this.#bump(status === "succeeded" ? "succeeded" : "failed");
 			}
 		});
 		log(status === "succeeded" ? "info" : status === "retrying" ? "warn" : "error", "execution", {
 			flowId,
-			executionId: head.id,
-			version: head.version,
+			executionId: row.id,
+			version: row.version,
 			attempt: n,
 			status,
 			ms: finishedAt - startedAt,
 			petstoreStatus: outcome.response?.status ?? null,
-			retryInMs: next?.action === "retry" ? next.delayMs : undefined,
+			retryInMs: next.kind === "retry" ? next.atMs - finishedAt : undefined,
 		});
-	}
-
-	/** Copies outbox records to D1 in order; flushes never overlap, or an older batch could land after a newer one. */
-	#flushOutbox(): Promise<void> {
-		const run = this.#flushing.then(() => this.#flushOnce());
-		// The chain only orders flushes; the caller awaits `run` and sees its failure.
-		this.#flushing = run.catch(() => {});
-		return run;
-	}
-
-	/** On failure the records stay in the outbox and the alarm tries again. */
-	async #flushOnce(): Promise<void> {
-		for (;;) {
-			const rows = this.#sql
-				.exec<{ seq: number; record: string }>("SELECT seq, record FROM outbox ORDER BY seq LIMIT ?", OUTBOX_BATCH)
-				.toArray();
-			if (rows.length === 0) return;
-			try {
-				await writeRunLog(
-					this.env.DB,
-					rows.map((r) => JSON.parse(r.record as string) as RunLogRecord),
-				);
-			} catch (error) {
-				log("warn", "runlog.deferred", { flowId: this.#flowId(), records: rows.length, error: (error as Error).message });
-				await this.#ensureAlarm(Date.now() + OUTBOX_RETRY_MS);
-				return;
-			}
-			this.#sql.exec("DELETE FROM outbox WHERE seq <= ?", rows.at(-1)?.seq ?? 0);
+		if (signal && slowedBy) {
+			log("warn", "flow.slowed", { flowId, reason: slowedBy, limit: after.limit, was: before.limit, holdUntil: after.holdUntil || null });
+			// Every other object of the flow slows down too; best effort, this one already has.
+			const main = this.#main();
+			const objectName = this.#meta("objectName") ?? flowId;
+			const spread = this.#isMain()
+				? this.slowFlow(objectName, after.holdUntil, slowedBy)
+				: main.slowFlow(objectName, after.holdUntil, slowedBy);
+			await spread.catch((e: unknown) => log("warn", "flow.slow_unspread", { flowId, error: (e as Error).message }));
 		}
 	}
 }
