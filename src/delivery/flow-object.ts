@@ -53,6 +53,8 @@ const INFRASTRUCTURE_RETRY_MS = 5_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** One alarm runs the loop this long, then hands over to the next alarm (running calls carry on). */
 const LOOP_BUDGET_MS = 30_000;
+/** Set when a loop starts: if the object dies mid-loop, this alarm restarts delivery of what was under way. */
+const WATCHDOG_MS = LOOP_BUDGET_MS + 30_000;
 
 export interface FlowCounters {
 	received: number;
@@ -104,6 +106,8 @@ export class FlowObject extends DurableObject<Env> {
 	/** Executions being attempted, by inbox seq. */
 	readonly #running = new Map<number, { lane: string; done: Promise<void> }>();
 	#looping = false;
+	/** Set by a kick while the loop runs, so a kick between its last look and its end is not lost. */
+	#kicked = false;
 	#wake: (() => void) | null = null;
 	/** Bumped by destroy(): attempts started before it must not write into the emptied storage. */
 	#generation = 0;
@@ -223,8 +227,15 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Something may start now or at `atMs`: a running loop looks again, otherwise the alarm starts one. */
 	async #kick(atMs: number): Promise<void> {
-		if (this.#looping) this.#wake?.();
-		else await this.#ensureAlarm(atMs);
+		if (this.#looping) {
+			this.#kicked = true;
+			this.#wake?.();
+		} else await this.#ensureAlarm(atMs);
+	}
+
+	/** Writes the run log now; if D1 refuses, the alarm tries again. */
+	async #flushOrLater(): Promise<void> {
+		if (!(await this.#outbox.flush())) await this.#kick(Date.now() + OUTBOX_RETRY_MS);
 	}
 
 	/**
@@ -324,7 +335,7 @@ export class FlowObject extends DurableObject<Env> {
 			}
 		});
 		if (accepted.length > 0) await this.#kick(this.#settings().ordered ? now + REORDER_WINDOW_MS : now);
-		await this.#outbox.flush();
+		await this.#flushOrLater();
 		return { accepted, duplicates };
 	}
 
@@ -352,7 +363,7 @@ export class FlowObject extends DurableObject<Env> {
 				});
 			}
 		});
-		await this.#outbox.flush();
+		await this.#flushOrLater();
 	}
 
 	/** Main object: manual retry of failed executions, each sent back to the object that owns its id. */
@@ -410,7 +421,7 @@ export class FlowObject extends DurableObject<Env> {
 			}
 		});
 		if (retried.length > 0) await this.#kick(now);
-		await this.#outbox.flush();
+		await this.#flushOrLater();
 		return retried;
 	}
 
@@ -570,7 +581,7 @@ export class FlowObject extends DurableObject<Env> {
 
 	override async alarm(): Promise<void> {
 		// One delivery loop at a time; a running loop picks up whatever this alarm was for.
-		if (this.#looping) return void this.#wake?.();
+		if (this.#looping) return this.#kick(Date.now());
 		this.#looping = true;
 		try {
 			await this.#loop();
@@ -582,8 +593,10 @@ export class FlowObject extends DurableObject<Env> {
 	/** Starts what may start, waits for a call to finish or the next due time, repeats. */
 	async #loop(): Promise<void> {
 		const deadline = Date.now() + LOOP_BUDGET_MS;
+		await this.ctx.storage.setAlarm(deadline - LOOP_BUDGET_MS + WATCHDOG_MS);
 		let wakeAt: number | null = null;
 		for (;;) {
+			this.#kicked = false;
 			wakeAt = await this.#startDue();
 			if (this.#running.size === 0 || Date.now() > deadline) break;
 			const woken = new Promise<void>((resolve) => {
@@ -606,6 +619,7 @@ export class FlowObject extends DurableObject<Env> {
 			(t): t is number => t !== null,
 		);
 		if (next.length > 0) await this.ctx.storage.setAlarm(Math.min(...next));
+		else await this.ctx.storage.deleteAlarm();
 	}
 
 	/** Starts the due lane heads that capacity and the rate limit allow; returns when to look again (null: a finishing call or a kick will). */
