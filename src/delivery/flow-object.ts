@@ -615,11 +615,16 @@ export class FlowObject extends DurableObject<Env> {
 		const flushed = await this.#outbox.flush();
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
 		this.#sql.exec("DELETE FROM staged WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
-		const next = [this.#running.size > 0 ? Date.now() : null, wakeAt, flushed ? null : Date.now() + OUTBOX_RETRY_MS].filter(
-			(t): t is number => t !== null,
-		);
-		if (next.length > 0) await this.ctx.storage.setAlarm(Math.min(...next));
-		else await this.ctx.storage.deleteAlarm();
+		const next = [
+			this.#running.size > 0 ? Date.now() : null,
+			wakeAt,
+			flushed ? null : Date.now() + OUTBOX_RETRY_MS,
+			this.#kicked ? Date.now() : null,
+		].filter((t): t is number => t !== null);
+		// No await between deciding and handing the alarm over: a kick from now on sets its own alarm.
+		const scheduled = next.length > 0 ? this.ctx.storage.setAlarm(Math.min(...next)) : this.ctx.storage.deleteAlarm();
+		this.#looping = false;
+		await scheduled;
 	}
 
 	/** Starts the due lane heads that capacity and the rate limit allow; returns when to look again (null: a finishing call or a kick will). */
