@@ -161,7 +161,12 @@ export class FlowObject extends DurableObject<Env> {
 				ALTER TABLE inbox ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
 			`);
 		}
-		this.#sql.exec("CREATE INDEX IF NOT EXISTS inbox_lane ON inbox (lane, started, order_at, seq)");
+		// Lane heads (the NOT EXISTS probe), the start order (scanned until enough heads are found), the next due time.
+		this.#sql.exec(`
+			CREATE INDEX IF NOT EXISTS inbox_lane ON inbox (lane, started, order_at, seq);
+			CREATE INDEX IF NOT EXISTS inbox_order ON inbox (started DESC, order_at, seq);
+			CREATE INDEX IF NOT EXISTS inbox_due ON inbox (next_attempt_at);
+		`);
 	}
 
 	// ── storage helpers ────────────────────────────────────────────────────────────────────
@@ -246,8 +251,10 @@ export class FlowObject extends DurableObject<Env> {
 		this.#rememberFlowId(flowId);
 		if (this.#meta("objectName") !== null) return;
 		if (objectName !== flowId) {
-			const { paused } = await this.#main(flowId).registerShard(flowId, objectName);
+			const { paused, holdUntil } = await this.#main(flowId).registerShard(flowId, objectName);
 			if (paused) this.#setMeta("paused", "1");
+			// A Retry-After the flow got before this shard existed holds it too.
+			if (holdUntil > Date.now()) this.#setMeta("pace", JSON.stringify({ ...this.#pace(), holdUntil }));
 		}
 		this.#setMeta("objectName", objectName);
 	}
@@ -472,11 +479,11 @@ export class FlowObject extends DurableObject<Env> {
 		}));
 	}
 
-	/** Main object: a shard introduces itself; it learns whether the flow is paused. */
-	async registerShard(flowId: string, name: string): Promise<{ paused: boolean }> {
+	/** Main object: a shard introduces itself; it learns whether the flow is paused or held. */
+	async registerShard(flowId: string, name: string): Promise<{ paused: boolean; holdUntil: number }> {
 		this.#rememberFlowId(flowId);
 		this.#sql.exec("INSERT OR IGNORE INTO shards (name) VALUES (?)", name);
-		return { paused: this.#paused() };
+		return { paused: this.#paused(), holdUntil: this.#pace().holdUntil };
 	}
 
 	/** Holds deliveries here; calls under way finish. */
