@@ -1,6 +1,12 @@
 import { Hono } from "hono";
 import { acceptingStatuses } from "../db/schema";
-import { CONCURRENCY_LIMITS, DEFAULT_ORDERING, DELIVERY_ORDERINGS, RATE_LIMIT_LIMITS } from "../flows/definition";
+import {
+	CONCURRENCY_LIMITS,
+	DEFAULT_ORDERING,
+	DELIVERY_ORDERINGS,
+	RATE_LIMIT_LIMITS,
+	SUGGESTED_DELIVERY_RATE_LIMIT,
+} from "../flows/definition";
 
 /**
  * The limits and defaults of a flow's settings, served so the designer shows exactly what the
@@ -12,7 +18,7 @@ export const flowSettings = {
 		orderings: DELIVERY_ORDERINGS,
 		defaultOrdering: DEFAULT_ORDERING,
 		concurrency: CONCURRENCY_LIMITS,
-		rateLimit: RATE_LIMIT_LIMITS,
+		rateLimit: { ...RATE_LIMIT_LIMITS, suggested: SUGGESTED_DELIVERY_RATE_LIMIT },
 	},
 	hookRateLimit: RATE_LIMIT_LIMITS,
 	/** The flow statuses in which the hook URL accepts requests. */

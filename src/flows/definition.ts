@@ -60,6 +60,8 @@ export type DeliveryOrdering = (typeof DELIVERY_ORDERINGS)[number]["id"];
 export const DEFAULT_ORDERING: DeliveryOrdering = "flow";
 export const CONCURRENCY_LIMITS = { min: 1, max: 100, default: 10 } as const;
 export const RATE_LIMIT_LIMITS = { requests: { min: 1, max: 1_000_000 }, perSeconds: { min: 1, max: 3600 } } as const;
+/** What the designer fills in when a destination rate limit is switched on (none is the default). */
+export const SUGGESTED_DELIVERY_RATE_LIMIT = { requests: 10, perSeconds: 1 } as const;
 
 const orderingIds = DELIVERY_ORDERINGS.map((o) => o.id) as [DeliveryOrdering, ...DeliveryOrdering[]];
 

@@ -202,6 +202,25 @@ describe("pause and resume", () => {
 		expect((await errorOf(await call("POST", "/api/flows/nope/pause"), 404)).message).toMatch(/nope/);
 	});
 
+	it("an export keeps the delivery settings and the paused state, and the import pauses the new flow", async () => {
+		const flow = await createRunningFlow();
+		const delivery = { ordering: "key", key: "petname", concurrency: 4 };
+		expect((await publishWith(flow, delivery)).status).toBe(200);
+		await api("POST", `/api/flows/${flow.flowId}/pause`);
+		const exported = await api("GET", "/api/export");
+		const mine = exported.flows.filter((f: { status: string; live: { delivery?: unknown } | null }) => f.status === "paused");
+		expect(mine.map((f: { live: { delivery?: unknown } }) => f.live.delivery)).toContainEqual(delivery);
+		const imported = await api("POST", "/api/import?publish=true", { ...exported, flows: mine });
+		expect(imported.flows.map((f: { status: string }) => f.status)).toEqual(mine.map(() => "paused"));
+		const copy = imported.flows.at(-1).id as string;
+		expect((await api("GET", `/api/flows/${copy}`)).flow.counters.paused).toBe(true);
+		await send(copy, "held after import");
+		await eventually(async () => (await counters(copy)).queued === 1);
+		expect((await petstoreRequests()).requests.filter((r) => r.method === "POST")).toEqual([]);
+		await api("POST", `/api/flows/${copy}/resume`);
+		await eventually(async () => (await counters(copy)).succeeded === 1, 15_000, "the imported flow to deliver after Resume");
+	});
+
 	it("a paused flow's credentials count as in use", async () => {
 		const flow = await createRunningFlow();
 		await api("POST", `/api/flows/${flow.flowId}/pause`);

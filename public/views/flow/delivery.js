@@ -13,8 +13,8 @@ export function deliverySection({ draft, settings, signal, save }) {
 		key: current.key ?? "",
 		concurrency: current.concurrency ?? limits.concurrency.default,
 		limited: !!current.rateLimit,
-		requests: current.rateLimit?.requests ?? 50,
-		perSeconds: current.rateLimit?.perSeconds ?? 1,
+		requests: current.rateLimit?.requests ?? limits.rateLimit.suggested.requests,
+		perSeconds: current.rateLimit?.perSeconds ?? limits.rateLimit.suggested.perSeconds,
 	};
 	const alert = alertBox();
 
