@@ -95,7 +95,6 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 }
 
 const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
-const never = new Promise<void>(() => {});
 
 export class FlowObject extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
@@ -104,9 +103,9 @@ export class FlowObject extends DurableObject<Env> {
 	readonly #versions = new Map<number, FlowDefinition | null>();
 	readonly #credentials = new Map<string, { value: PetstoreCredential | null; expiresAt: number }>();
 	/** Executions being attempted, by inbox seq. */
-	readonly #running = new Map<number, { lane: string; done: Promise<void> }>();
+	readonly #running = new Map<number, string>();
 	#looping = false;
-	/** Set by a kick while the loop runs, so a kick between its last look and its end is not lost. */
+	/** Set by a kick or a finished call while the loop runs, so neither is lost while the loop is not waiting. */
 	#kicked = false;
 	#wake: (() => void) | null = null;
 	/** Bumped by destroy(): attempts started before it must not write into the emptied storage. */
@@ -232,10 +231,14 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Something may start now or at `atMs`: a running loop looks again, otherwise the alarm starts one. */
 	async #kick(atMs: number): Promise<void> {
-		if (this.#looping) {
-			this.#kicked = true;
-			this.#wake?.();
-		} else await this.#ensureAlarm(atMs);
+		if (this.#looping) this.#signal();
+		else await this.#ensureAlarm(atMs);
+	}
+
+	/** Tells the running loop to look again. */
+	#signal(): void {
+		this.#kicked = true;
+		this.#wake?.();
 	}
 
 	/** Writes the run log now; if D1 refuses, the alarm tries again. */
@@ -606,15 +609,16 @@ export class FlowObject extends DurableObject<Env> {
 			this.#kicked = false;
 			wakeAt = await this.#startDue();
 			if (this.#running.size === 0 || Date.now() > deadline) break;
-			const woken = new Promise<void>((resolve) => {
-				this.#wake = resolve;
-			});
-			let timer: ReturnType<typeof setTimeout> | undefined;
-			const due =
-				wakeAt === null ? never : new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, (wakeAt ?? 0) - Date.now()))));
-			await Promise.race([...[...this.#running.values()].map((r) => r.done), woken, due]);
-			if (timer !== undefined) clearTimeout(timer);
-			this.#wake = null;
+			// Until a call finishes, a kick arrives, or the next due time; at once if that already happened.
+			if (!this.#kicked) {
+				let timer: ReturnType<typeof setTimeout> | undefined;
+				await new Promise<void>((resolve) => {
+					this.#wake = resolve;
+					if (wakeAt !== null) timer = setTimeout(resolve, Math.max(0, wakeAt - Date.now()));
+				});
+				if (timer !== undefined) clearTimeout(timer);
+				this.#wake = null;
+			}
 			const backlog = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
 			// Not awaited: the next starts must not wait for D1; flushes are chained in order.
 			if (this.#outbox.pending() && this.#outbox.flushDue(Date.now(), backlog)) void this.#outbox.flush();
@@ -640,7 +644,7 @@ export class FlowObject extends DurableObject<Env> {
 		const settings = this.#settings();
 		const room = capacity(this.#pace(), settings.concurrency, this.#running.size, this.#paused(), now);
 		if (room.free === 0) return room.wakeAt;
-		const runningLanes = JSON.stringify([...new Set([...this.#running.values()].map((r) => r.lane))]);
+		const runningLanes = JSON.stringify([...new Set(this.#running.values())]);
 		// A lane's head: started first, then by acceptance stamp, then arrival. Only a due head of an idle lane may start.
 		let rows = this.#sql
 			.exec<InboxRow>(
@@ -668,12 +672,17 @@ export class FlowObject extends DurableObject<Env> {
 		for (const row of rows) {
 			// Marked started in storage: whatever arrives late for this lane now queues behind it, also after a restart.
 			if (this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", row.seq).rowsWritten === 0) continue;
-			const done = this.#attempt(row, generation)
+			this.#running.set(row.seq, row.lane);
+			// Not awaited: the loop waits for signals, and every call signals when it is done.
+			void this.#attempt(row, generation)
 				.catch((error: unknown) =>
 					log("error", "execution.unhandled", { flowId: this.#flowId(), executionId: row.id, error: (error as Error).message }),
 				)
-				.finally(() => this.#running.delete(row.seq));
-			this.#running.set(row.seq, { lane: row.lane, done });
+				.finally(() => {
+					// After a destroy, seq numbers start again: this call's entry is gone already.
+					if (generation === this.#generation) this.#running.delete(row.seq);
+					this.#signal();
+				});
 		}
 		const nextDue = this.#sql
 			.exec<{ at: number | null }>("SELECT min(next_attempt_at) AS at FROM inbox WHERE next_attempt_at > ?", now)

@@ -180,6 +180,20 @@ describe("restarts and dedupe across shards", () => {
 		for (const [owner, names] of namesByOwner(posts)) expect([...new Set(names)]).toEqual([1, 2, 3].map((n) => `${owner}-${n}`));
 	});
 
+	it("hands a payload too large for a queue message to the shard of its key", async () => {
+		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
+		const large = await send(flow.flowId, { ...pet("big-1", "big"), padding: "x".repeat(200_000) });
+		const small = await send(flow.flowId, pet("big-2", "big"));
+		await waitForCounters(flow.flowId, { succeeded: 2, queued: 0 });
+		expect((await waitForExecution(large, "succeeded")).input.padding).toHaveLength(200_000);
+		expect((await petPosts()).posts.map((p) => p.body.name)).toEqual(["big-1", "big-2"]);
+		expect(await waitForExecution(small, "succeeded")).toBeTruthy();
+		// Stored by the key's shard, so the main object no longer keeps the staged copy.
+		expect(objectOfKey(flow, "big")).not.toBe(flow.flowId);
+		const staged = await runInDurableObject(stub(flow.flowId), (_: FlowObject, s) => s.storage.sql.exec("SELECT id FROM staged").toArray());
+		expect(staged).toEqual([]);
+	});
+
 	it("runs each id once when the queue hands it to several shards again and again", async () => {
 		for (const delivery of [
 			{ ordering: "none" as const, concurrency: 8 },
