@@ -11,8 +11,16 @@ async function handleApi(c: AppContext): Promise<Response> {
 	return apiApp.fetch(c.req.raw, c.env, c.executionCtx);
 }
 
+/** What the Worker itself answers (JSON), as opposed to the designer's assets, which public/_headers covers. */
+const isWorkerPath = (path: string) => /^\/(hook|sample|api)(\/|$)|^\/healthz$/.test(path);
+
 /** Hook ingress, admin API and health; everything else is the designer's static assets. */
 export const app = new Hono<{ Bindings: Env }>()
+	.use(async (c, next) => {
+		await next();
+		// A JSON answer is never sniffed into something a browser would render.
+		if (isWorkerPath(c.req.path)) c.res.headers.set("x-content-type-options", "nosniff");
+	})
 	.all("/hook/:flowId", handleHook)
 	.all("/hook/:flowId/*", handleHook)
 	.all("/sample/:flowId/:token", handleSample)

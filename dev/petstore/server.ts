@@ -6,6 +6,9 @@
 // /__control/* test hooks (no key): request log (with the pet POSTs each one overlapped), fault
 //              injection (optionally aimed at one pet name), a latency for every pet POST, reset.
 //              Local use only.
+// /elsewhere/* answers 302 to the same path under /v2/leaked/ on another origin (localhost
+// instead of 127.0.0.1): a base URL that redirects. A client that follows it shows up in the
+// request log as /v2/leaked/….
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
@@ -30,6 +33,8 @@ type Pet = {
 export type RequestRecord = {
 	seq: number;
 	method: string;
+	/** The Host header: which name of this server the client used. */
+	host: string | null;
 	path: string;
 	startedAt: string;
 	endedAt: string | null;
@@ -44,9 +49,14 @@ export type RequestRecord = {
 // then answers `status` (default 503, with `retry-after` if given) instead of handling the
 // call, except a bare {delayMs}, which then handles it normally (makes overlaps observable).
 // afterCreate stores the pet before failing, like a response lost on its way back.
+// bodyBytes handles the call normally but pads the answer to about that many bytes (an
+// oversized answer: Hookflow must record its head and move on). redirect answers 302 to
+// /v2/leaked/pet on another origin instead of handling the call.
 // forName: the fault waits for the first POST whose body's name is this (other POSTs pass it by).
 type Fault = {
 	forName?: string;
+	redirect?: boolean;
+	bodyBytes?: number;
 	status?: number;
 	retryAfter?: string;
 	hangMs?: number;
@@ -55,7 +65,7 @@ type Fault = {
 };
 
 const STATUSES = ["available", "pending", "sold"];
-const FAULT_KEYS = ["forName", "status", "retryAfter", "hangMs", "delayMs", "afterCreate"];
+const FAULT_KEYS = ["forName", "status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes", "redirect"];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
@@ -102,6 +112,9 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		if (url.pathname.startsWith("/__control/")) {
 			return control(req, res, url, method);
 		}
+		if (url.pathname.startsWith("/elsewhere/")) {
+			return redirectElsewhere(res, url.pathname.slice("/elsewhere".length) + url.search);
+		}
 		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
 			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
 		}
@@ -110,6 +123,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		const record: RequestRecord = {
 			seq: nextSeq++,
 			method,
+			host: header(req, "host"),
 			path: url.pathname + url.search,
 			startedAt: new Date().toISOString(),
 			endedAt: null,
@@ -148,6 +162,12 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
 				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
+				if (fault.redirect) return redirectElsewhere(res, "/pet");
+				if (fault.bodyBytes !== undefined) {
+					if (!authorized(req)) return sendError(res, 401, "Invalid API key");
+					const pet = createPet(req, rawBody);
+					return sendJson(res, 200, { ...pet, padding: "x".repeat(fault.bodyBytes) });
+				}
 				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).every((key) => key === "delayMs" || key === "forName");
 				if (!delayOnly) {
 					if (fault.afterCreate && authorized(req)) createPet(req, rawBody);
@@ -248,13 +268,22 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			return readBody(req).then((raw) => {
 				const body = parseJson(raw) as { responses?: unknown };
 				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
-					throw new HttpError(400, "Expected {responses:[{forName?, status?, retryAfter?, hangMs?, delayMs?, afterCreate?}]}");
+					throw new HttpError(
+						400,
+						"Expected {responses:[{forName?, status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?, redirect?}]}",
+					);
 				}
 				faults.push(...body.responses);
 				sendJson(res, 200, { queued: faults.length });
 			});
 		}
 		return sendError(res, 404, `No route for ${call}`);
+	}
+
+	function redirectElsewhere(res: ServerResponse, path: string): void {
+		const port = (server.address() as { port: number }).port;
+		res.writeHead(302, { location: `http://localhost:${port}/v2/leaked${path}`, "content-length": 0 });
+		res.end();
 	}
 
 	function authorized(req: IncomingMessage): boolean {
@@ -349,7 +378,9 @@ function isFault(value: unknown): value is Fault {
 		optional("retryAfter", (v) => typeof v === "string") &&
 		optional("hangMs", ms) &&
 		optional("delayMs", ms) &&
-		optional("afterCreate", (v) => typeof v === "boolean")
+		optional("afterCreate", (v) => typeof v === "boolean") &&
+		optional("bodyBytes", ms) &&
+		optional("redirect", (v) => typeof v === "boolean")
 	);
 }
 

@@ -1,7 +1,7 @@
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import { petstoreCredentialSchema } from "../components/petstore";
+import { BASE_URL_CHANGE_REQUIRES_KEY, petstoreCredentialSchema } from "../components/petstore";
 import { verifyPetstoreKey } from "../components/petstore/verify-key";
 import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
 import { randomBase64Url } from "../crypto/encoding";
@@ -36,7 +36,8 @@ export const updateSchema = z
 			.max(30 * 86_400)
 			.optional(),
 	})
-	.strict();
+	.strict()
+	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined, { message: BASE_URL_CHANGE_REQUIRES_KEY, path: ["apiKey"] });
 
 async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: string): Promise<void> {
 	const verdict = await verifyPetstoreKey(baseUrl ?? env.PETSTORE_BASE_URL, apiKey);
@@ -47,6 +48,26 @@ async function findCredential(env: Env, id: string): Promise<CredentialRow> {
 	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1);
 	if (!row) throw notFound("Credential", id);
 	return row;
+}
+
+/** Ids of flows with a version whose step uses the credential (drafts never reach a flow object). */
+async function flowsWithStepUsing(env: Env, credentialId: string): Promise<string[]> {
+	const rows = await getDb(env.DB)
+		.selectDistinct({ id: flowVersions.flowId })
+		.from(flowVersions)
+		.where(sql`json_extract(${flowVersions.definition}, '$.steps[0].credentialId') = ${credentialId}`);
+	return rows.map((r) => r.id);
+}
+
+/**
+ * A Petstore credential changed: every flow object that may hold it in its cache forgets it now,
+ * so a rotated key (after a leak) or a new base URL is used from the next call, not after a TTL.
+ */
+async function invalidateFlowCredential(env: Env, credentialId: string): Promise<void> {
+	const flowIds = await flowsWithStepUsing(env, credentialId);
+	const results = await Promise.allSettled(flowIds.map((id) => env.FLOW.getByName(id).invalidateCredential(credentialId)));
+	const failed = results.filter((r) => r.status === "rejected").length;
+	if (failed > 0) throw new ApiError(503, `The credential was saved, but ${failed} flow(s) could not be told yet; send the change again`);
 }
 
 /** Ids of running or paused flows (both accept hooks and deliver) whose live version uses the credential. */
@@ -133,6 +154,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		}
 		const [updated] = await getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning();
 		invalidateIngressConfig();
+		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
 		return c.json({ credential: toCredentialView(updated as CredentialRow) });
 	})
 	.delete("/:id", async (c) => {
@@ -142,5 +164,6 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			throw new ApiError(409, `Credential ${current.id} is used by running or paused flow ${users.join(", ")}; stop the flow first`);
 		await getDb(c.env.DB).delete(credentials).where(eq(credentials.id, current.id));
 		invalidateIngressConfig();
+		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
 		return c.body(null, 204);
 	});

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { buildCreatePetBody } from "../components/petstore/create-pet";
 import { randomHexId } from "../crypto/encoding";
+import { signSampleToken } from "../crypto/sample-token";
 import { loadPetstoreCredential } from "../db/queries/flows";
 import { createPetMappingSchema, type Draft } from "../flows/definition";
 import { computeDeliveryKey } from "../flows/delivery-key";
@@ -37,7 +38,8 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 	.post("/:id/sample-request", async (c) => {
 		const flow = await findFlow(c.env, c.req.param("id"));
 		const { token, expiresAt } = await c.env.FLOW.getByName(flow.id).createSampleRequest(flow.id);
-		return c.json({ url: `${new URL(c.req.url).origin}/sample/${flow.id}/${token}`, expiresAt: new Date(expiresAt).toISOString() }, 201);
+		const signed = await signSampleToken(flow.id, token, c.env);
+		return c.json({ url: `${new URL(c.req.url).origin}/sample/${flow.id}/${signed}`, expiresAt: new Date(expiresAt).toISOString() }, 201);
 	})
 	.get("/:id/sample-request", valid("query", sampleWaitQuery), async (c) => {
 		const flow = await findFlow(c.env, c.req.param("id"));

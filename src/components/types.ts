@@ -1,6 +1,13 @@
 /** What running an action once produced; the retry policy decides what happens next. */
 
-export interface ActionRequest {
+/** Set when a recorded body was cut to MAX_RECORDED_BODY_BYTES (components/recorded-body.ts). */
+interface RecordedBodySize {
+	/** The body's real size in bytes. */
+	bodyBytes?: number;
+	truncated?: true;
+}
+
+export interface ActionRequest extends RecordedBodySize {
 	method: string;
 	url: string;
 	/** Non-secret headers only: the API key is never recorded. */
@@ -8,7 +15,7 @@ export interface ActionRequest {
 	body: unknown;
 }
 
-export interface ActionResponse {
+export interface ActionResponse extends RecordedBodySize {
 	status: number;
 	body: unknown;
 }
@@ -16,7 +23,7 @@ export interface ActionResponse {
 export type ActionOutcome =
 	/** 2xx: done. */
 	| { kind: "succeeded"; request: ActionRequest; response: ActionResponse }
-	/** The call failed in a way another attempt may fix (network, timeout, 408, 429, 5xx). */
-	| { kind: "retryable"; request: ActionRequest; response: ActionResponse | null; error: string; retryAfter: string | null }
+	/** The call failed in a way another attempt may fix (network, timeout, 408, 429, 5xx); `request` is null when the attempt was cut short before its outcome was stored. */
+	| { kind: "retryable"; request: ActionRequest | null; response: ActionResponse | null; error: string; retryAfter: string | null }
 	/** Retrying cannot help: invalid input or another 4xx. `request` is null when no call was made. */
 	| { kind: "terminal"; request: ActionRequest | null; response: ActionResponse | null; error: string };

@@ -518,6 +518,17 @@ export class FlowObject extends DurableObject<Env> {
 		this.#bump("authFailures", count);
 	}
 
+	/**
+	 * A credential changed (new key, new base URL) or was deleted: forget the cached copy so the
+	 * next call uses the stored one. The credentials API calls the main object of every flow using
+	 * it, which passes it on to its shards.
+	 */
+	async invalidateCredential(credentialId: string): Promise<void> {
+		this.#credentials.delete(credentialId);
+		if (this.#isMain())
+			await Promise.all(this.#shardNames().map((name) => this.env.FLOW.getByName(name).invalidateCredential(credentialId)));
+	}
+
 	/** The flow was deleted: drop everything, pending executions included, in every object of the flow. */
 	async destroy(): Promise<void> {
 		const shards = this.#isMain() ? this.#shardNames() : [];

@@ -12,6 +12,11 @@ export const executionMessageSchema = z.object({
 	receivedAt: z.number().int(),
 	/** The id is the sender's x-request-id, which another flow may have used too. */
 	idFromSender: z.literal(true).optional(),
+	/** SHA-256 (hex) of what the request carried, with a sender's own id: the same id with another body is another execution. */
+	contentHash: z
+		.string()
+		.regex(/^[0-9a-f]{64}$/)
+		.optional(),
 	/** Absent when the payload was too large for a queue message and is staged in the flow object. */
 	message: z.record(z.string(), z.unknown()).optional(),
 });

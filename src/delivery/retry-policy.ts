@@ -48,3 +48,20 @@ export function afterRetryableFailure(
 export function resolvePolicy(overrides: Partial<RetryPolicy> | undefined): RetryPolicy {
 	return { ...DEFAULT_RETRY_POLICY, ...overrides };
 }
+
+/**
+ * Before an action is called, Hookflow's own infrastructure can fail (D1 unreadable, a key that
+ * does not unseal). Nothing was sent, so no attempt is spent, but the wait is bounded and visible:
+ * 5 s doubling to 5 min, and after MAX_INFRASTRUCTURE_FAILURES (about two hours) the execution fails.
+ */
+export const INFRASTRUCTURE_RETRY = { baseDelayMs: 5_000, maxDelayMs: 5 * 60_000, maxFailures: 30 } as const;
+
+/** After the `failures`-th infrastructure failure (from 1) of one execution: wait, or give up. */
+export function afterInfrastructureFailure(failures: number): NextStep {
+	if (failures >= INFRASTRUCTURE_RETRY.maxFailures)
+		return { action: "fail", reason: `gave up after ${failures} tries to prepare the call; nothing was sent` };
+	return {
+		action: "retry",
+		delayMs: Math.min(INFRASTRUCTURE_RETRY.maxDelayMs, INFRASTRUCTURE_RETRY.baseDelayMs * 2 ** (failures - 1)),
+	};
+}

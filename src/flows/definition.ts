@@ -128,6 +128,8 @@ const triggerShape = {
 	sample: sample.optional(),
 	name: text(200).optional(),
 	note: text(2000).optional(),
+	/** Client IP headers (cf-connecting-ip, x-forwarded-for, …) are dropped from `_headers` unless this is true. */
+	keepClientIpHeaders: z.boolean().optional(),
 };
 const stepShape = {
 	component: z.literal("petstore"),

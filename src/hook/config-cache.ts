@@ -20,9 +20,18 @@ export interface IngressConfig {
 	authType: WebhookAuthType | null;
 	verifier: Verifier | null;
 	rateLimit: FlowDefinition["rateLimit"] | null;
+	/** The flow keeps client IP headers in `_headers` (off by default). */
+	keepClientIpHeaders: boolean;
 }
 
-const NOT_ACCEPTING: IngressConfig = { accepting: false, version: null, authType: null, verifier: null, rateLimit: null };
+const NOT_ACCEPTING: IngressConfig = {
+	accepting: false,
+	version: null,
+	authType: null,
+	verifier: null,
+	rateLimit: null,
+	keepClientIpHeaders: false,
+};
 const MAX_ENTRIES = 10_000;
 
 const cache = new Map<string, { config: Promise<IngressConfig>; expiresAt: number }>();
@@ -68,5 +77,6 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		authType: type,
 		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),
 		rateLimit: definition.rateLimit ?? null,
+		keepClientIpHeaders: definition.trigger.keepClientIpHeaders === true,
 	};
 }

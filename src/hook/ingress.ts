@@ -4,7 +4,7 @@ import type { ExecutionMessage } from "../delivery/messages";
 import { log } from "../log";
 import { getIngressConfig } from "./config-cache";
 import { buildMessage } from "./message";
-import { executionIdFor } from "./request-id";
+import { executionIdFor, stagingKey } from "./request-id";
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
 
 /** `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200. */
@@ -150,12 +150,14 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 		rawBody,
 		additionalPath: url.pathname.slice(`/hook/${flowId}`.length),
 		secretHeaders: config.verifier.secretHeaders,
+		keepClientIpHeaders: config.keepClientIpHeaders,
 	});
 	if (!parsed.ok) return hookError(parsed.status, parsed.error);
 
-	const { id, fromSender } = await executionIdFor(flowId, request.headers);
+	const { id, fromSender, contentHash } = await executionIdFor(flowId, request.headers, { method: request.method, url, rawBody });
 	const envelope: ExecutionMessage = { id, flowId, version: config.version, receivedAt: nowMs, message: parsed.message };
 	if (fromSender) envelope.idFromSender = true;
+	if (contentHash) envelope.contentHash = contentHash;
 	// Every request byte becomes at most 6 bytes of JSON (\uXXXX): serialize only when near the limits.
 	const bound = 6 * (rawBody.length + 2 * request.url.length + headerBytes(request.headers)) + 1024;
 	const size = bound <= MAX_INLINE_MESSAGE_BYTES ? bound : utf8Length(JSON.stringify(envelope));
@@ -165,7 +167,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: { authType: strin
 	try {
 		if (size > MAX_INLINE_MESSAGE_BYTES) {
 			// Too large for one queue message: the flow object holds the payload, the queue a reference.
-			await c.env.FLOW.getByName(flowId).stage(id, parsed.message);
+			await c.env.FLOW.getByName(flowId).stage(stagingKey(envelope), parsed.message);
 			delete envelope.message;
 		}
 		await c.env.EXECUTIONS.send(envelope, { contentType: "json" });

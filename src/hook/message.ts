@@ -5,18 +5,31 @@
  */
 
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
+/** Headers naming the client's IP address: personal data, dropped unless the flow sets `trigger.keepClientIpHeaders`. */
+export const CLIENT_IP_HEADERS = [
+	"cf-connecting-ip",
+	"cf-connecting-ipv6",
+	"cf-pseudo-ipv4",
+	"true-client-ip",
+	"x-forwarded-for",
+	"x-real-ip",
+	"x-client-ip",
+	"x-cluster-client-ip",
+	"forwarded",
+];
 /** Stateless between calls (no `stream` option), so one instance serves every request. */
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-/** The hidden-header set per verifier's list, built once instead of per request. */
-const hiddenSets = new WeakMap<readonly string[], Set<string>>();
+/** The hidden-header sets per verifier's list (client IPs kept, dropped), built once instead of per request. */
+const hiddenSets = new WeakMap<readonly string[], { keepingIps: Set<string>; droppingIps: Set<string> }>();
 
-function hiddenHeaders(secretHeaders: readonly string[]): Set<string> {
-	let hidden = hiddenSets.get(secretHeaders);
-	if (!hidden) {
-		hidden = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders]);
-		hiddenSets.set(secretHeaders, hidden);
+function hiddenHeaders(secretHeaders: readonly string[], keepClientIpHeaders: boolean): Set<string> {
+	let sets = hiddenSets.get(secretHeaders);
+	if (!sets) {
+		const keepingIps = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders]);
+		sets = { keepingIps, droppingIps: new Set([...keepingIps, ...CLIENT_IP_HEADERS]) };
+		hiddenSets.set(secretHeaders, sets);
 	}
-	return hidden;
+	return keepClientIpHeaders ? sets.keepingIps : sets.droppingIps;
 }
 /** Deeper JSON parses, but cannot be handed on (structured clone and JSON.stringify recurse): refuse it up front. */
 export const MAX_JSON_DEPTH = 1024;
@@ -45,6 +58,8 @@ export interface HookRequestParts {
 	rawBody: Uint8Array;
 	additionalPath: string;
 	secretHeaders: readonly string[];
+	/** Off by default: client IP headers are dropped from `_headers`. */
+	keepClientIpHeaders?: boolean;
 }
 
 /** Search params to an object; a repeated name becomes an array. Object.fromEntries-style writes make `__proto__` a plain key. */
@@ -99,7 +114,7 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 export function buildMessage(parts: HookRequestParts): ParseResult {
 	const parsed = parseBody(parts);
 	if (!parsed.ok) return parsed;
-	const hidden = hiddenHeaders(parts.secretHeaders);
+	const hidden = hiddenHeaders(parts.secretHeaders, parts.keepClientIpHeaders === true);
 	const headers: Record<string, string> = {};
 	for (const [name, value] of parts.headers) {
 		if (!hidden.has(name)) headers[name] = value;

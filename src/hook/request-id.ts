@@ -1,19 +1,58 @@
 import { randomHexId, toHex, utf8 } from "../crypto/encoding";
 
 /**
- * The execution id a hook request gets. A `webhook-id` or `idempotency-key` wins: it is hashed
- * with the flow id, so a sender's retry maps to the same execution id and the flow object's
- * dedupe makes it a no-op that answers the first id — even when a proxy stamps every retry with
- * a fresh x-request-id. Otherwise a sender's own 32-hex `x-request-id` is the id (the consumer
- * re-keys it if another flow already used it); otherwise a random one.
+ * @module
+ * The execution id a hook request gets, and how dedupe is bound to content.
+ *
+ * A sender names a delivery with a header its retries repeat. Only Standard Webhooks signs that
+ * name; for every other auth type a replay of an old, correctly signed body could carry the id
+ * of a future event and pre-empt it. So a sender's id never stands alone: the execution id is
+ * derived from (flow id, header, value, SHA-256 of the request's content). The same id with the
+ * same content is a duplicate that answers the first requestId; the same id with other content is
+ * a new execution. Not a 409: the ingress keeps no per-id state on the hot path, so it cannot know
+ * whether an id was used before.
  */
-export async function executionIdFor(flowId: string, headers: Headers): Promise<{ id: string; fromSender: boolean }> {
-	for (const header of ["webhook-id", "idempotency-key"]) {
+
+/** Headers whose value names a delivery, so a sender's retry maps to the same execution id. */
+export const SENDER_DELIVERY_ID_HEADERS = ["webhook-id", "idempotency-key"] as const;
+
+/** What a request carried: its method, path with query, and raw body. */
+export interface RequestContent {
+	method: string;
+	url: URL;
+	rawBody: Uint8Array;
+}
+
+export interface ExecutionId {
+	id: string;
+	/** The id is the sender's own `x-request-id` (used as is, as the contract says). */
+	fromSender: boolean;
+	/** SHA-256 hex of the content, when a sender's id was given: the flow object binds an `x-request-id` to it. */
+	contentHash?: string;
+}
+
+/** SHA-256 hex over method, path with query, and body. */
+export async function contentHash({ method, url, rawBody }: RequestContent): Promise<string> {
+	const head = utf8.encode(`${method} ${url.pathname}${url.search}\n`);
+	const bytes = new Uint8Array(head.length + rawBody.length);
+	bytes.set(head);
+	bytes.set(rawBody, head.length);
+	return toHex(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+/**
+ * A delivery-id header wins (id derived from it and the content); otherwise a sender's own 32-hex
+ * `x-request-id` is the id (the flow object re-keys a repeat that came with other content, and the
+ * consumer one another flow already used); otherwise a random one.
+ */
+export async function executionIdFor(flowId: string, headers: Headers, content: RequestContent): Promise<ExecutionId> {
+	for (const header of SENDER_DELIVERY_ID_HEADERS) {
 		const value = headers.get(header);
-		if (value) return { id: await scopedId(flowId, header, value), fromSender: false };
+		if (value) return { id: await scopedId(flowId, header, `${value}\n${await contentHash(content)}`), fromSender: false };
 	}
 	const given = headers.get("x-request-id");
-	if (given && /^[0-9a-fA-F]{32}$/.test(given)) return { id: given.toLowerCase(), fromSender: true };
+	if (given && /^[0-9a-fA-F]{32}$/.test(given))
+		return { id: given.toLowerCase(), fromSender: true, contentHash: await contentHash(content) };
 	return { id: randomHexId(), fromSender: false };
 }
 
@@ -21,4 +60,9 @@ export async function executionIdFor(flowId: string, headers: Headers): Promise<
 export async function scopedId(flowId: string, kind: string, value: string): Promise<string> {
 	const digest = await crypto.subtle.digest("SHA-256", utf8.encode(`${flowId}\n${kind}\n${value}`));
 	return toHex(digest).slice(0, 32);
+}
+
+/** Where a payload too large for a queue message waits in the flow object: a sender's id with other content never replaces it. */
+export function stagingKey(envelope: { id: string; contentHash?: string }): string {
+	return envelope.contentHash ? `${envelope.id}.${envelope.contentHash}` : envelope.id;
 }

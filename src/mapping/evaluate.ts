@@ -1,9 +1,13 @@
 import jsonata from "jsonata";
 
 /**
- * Mappings are JSONata expressions over the hook message, one per action field. Evaluation is
- * bounded by a step budget, a nesting depth and a sequence length rather than wall time,
- * because a Worker's clock does not advance during synchronous work.
+ * Mappings are JSONata expressions over the hook message, one per action field. One sandbox
+ * bounds every evaluation — deliveries and the designer's preview alike — by a step budget, a
+ * nesting depth, a sequence length, an item budget, a string size and a budget of characters
+ * produced, rather than by wall time, because a Worker's clock does not advance during
+ * synchronous work. Regular expressions and `$eval` (which would compile an expression this
+ * sandbox never checked) are refused; the built-ins that can allocate a large string in one
+ * call ($pad, $join, $replace, $string, $clone) check the size first.
  */
 
 export const MAX_EXPRESSION_LENGTH = 4096;
@@ -12,6 +16,12 @@ const MAX_DEPTH = 200;
 const MAX_SEQUENCE = 100_000;
 /** Items of all arrays one evaluation may produce: sequences within the sequence limit can still nest. */
 const MAX_ITEMS = 1_000_000;
+/** Characters of one string a mapping may build: above the largest stored message (~1.9 MB). */
+export const MAX_STRING_CHARS = 4_000_000;
+/** Characters all steps of one evaluation may produce (a string counted each time a step yields it): keeps memory far below 128 MB. */
+const MAX_CHARS_PRODUCED = 16_000_000;
+/** Functions a mapping may not name: they compile expressions the sandbox never checked. */
+const REFUSED_FUNCTIONS = ["eval"];
 const CACHE_SIZE = 500;
 const BUDGET = "__hookflowBudget";
 
@@ -35,6 +45,7 @@ export function compileExpression(source: string): Expression {
 		throw new MappingError(describeJsonataError(error));
 	}
 	assertNoRegex(expression.ast());
+	assertNoRefusedFunction(expression.ast());
 	if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
 	compiled.set(source, expression);
 	return expression;
@@ -51,6 +62,7 @@ function describeJsonataError(error: unknown): string {
 interface Budget {
 	steps: number;
 	items: number;
+	chars: number;
 }
 
 /** Counts evaluation steps; the budget lives in each evaluation's bindings, so concurrent evaluations of one compiled expression stay independent. */
@@ -59,13 +71,141 @@ async function countStep(_node: unknown, _input: unknown, environment: { lookup(
 	if (budget && ++budget.steps > MAX_STEPS) throw new MappingError(`Expression exceeded ${MAX_STEPS} evaluation steps`);
 }
 
-/** Counts the items of every array an evaluation step produced, bounding allocation. */
+/** Counts the items of every array and the characters of every string an evaluation step produced, bounding allocation. */
 async function countItems(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }, result: unknown): Promise<void> {
-	if (!Array.isArray(result)) return;
 	const budget = environment.lookup(BUDGET) as Budget | undefined;
 	if (!budget) return;
-	budget.items += result.length;
-	if (budget.items > MAX_ITEMS) throw new MappingError(`Expression built more than ${MAX_ITEMS} items`);
+	let chars = 0;
+	if (typeof result === "string") {
+		if (result.length > MAX_STRING_CHARS) throw tooLong("A step", result.length);
+		chars = result.length;
+	} else if (Array.isArray(result)) {
+		budget.items += result.length;
+		if (budget.items > MAX_ITEMS) throw new MappingError(`Expression built more than ${MAX_ITEMS} items`);
+		// Shallow: an array repeating one large string is charged for every copy a later step could join.
+		for (const item of result) if (typeof item === "string") chars += item.length;
+	} else return;
+	budget.chars += chars;
+	if (budget.chars > MAX_CHARS_PRODUCED) throw new MappingError(`Expression produced more than ${MAX_CHARS_PRODUCED} characters`);
+}
+
+/** `chars` undefined: the size is only known to be over the limit. */
+function tooLong(what: string, chars?: number): MappingError {
+	const size = chars === undefined ? "more than" : `${chars}`;
+	return new MappingError(`${what} would build a string of ${size} characters, over the ${MAX_STRING_CHARS}-character limit of a mapping`);
+}
+
+/** JSON size of `value` if at most `limit`, else Infinity; iterative, and stops as soon as it is over. */
+function jsonSizeWithin(value: unknown, limit: number): number {
+	let size = 0;
+	const pending: unknown[] = [value];
+	while (pending.length > 0) {
+		const current = pending.pop();
+		if (typeof current === "string") size += current.length + 2;
+		else if (Array.isArray(current)) {
+			size += current.length + 2;
+			pending.push(...current);
+		} else if (typeof current === "object" && current !== null) {
+			for (const [key, child] of Object.entries(current)) {
+				size += key.length + 4;
+				pending.push(child);
+			}
+			size += 2;
+		} else size += 24;
+		if (size > limit) return Number.POSITIVE_INFINITY;
+	}
+	return size;
+}
+
+/** Upper bound of `$replace`'s result with a plain-text pattern (patterns cannot be regular expressions here). */
+function replacedLength(str: string, pattern: string, replacement: unknown, limit: number | undefined): number {
+	if (pattern === "") return str.length;
+	const growth = (typeof replacement === "string" ? replacement.length : 32) - pattern.length;
+	if (growth <= 0) return str.length;
+	let count = 0;
+	for (let at = str.indexOf(pattern); at !== -1 && (limit === undefined || count < limit); at = str.indexOf(pattern, at + pattern.length)) {
+		count++;
+		if (str.length + count * growth > MAX_STRING_CHARS) break;
+	}
+	return str.length + count * growth;
+}
+
+type Check = (args: unknown[]) => void;
+
+/** Size checks run before the built-in allocates. */
+const SIZE_CHECKS: Record<string, Check> = {
+	pad: ([str, width]) => {
+		const wanted = Math.abs(Number(width));
+		if (wanted > MAX_STRING_CHARS && wanted > String(str ?? "").length) throw tooLong("$pad", wanted);
+	},
+	join: ([strings, separator]) => {
+		if (!Array.isArray(strings)) return;
+		let chars = Math.max(0, strings.length - 1) * String(separator ?? "").length;
+		for (const item of strings) chars += typeof item === "string" ? item.length : 0;
+		if (chars > MAX_STRING_CHARS) throw tooLong("$join", chars);
+	},
+	replace: ([str, pattern, replacement, limit]) => {
+		if (typeof str !== "string" || typeof pattern !== "string") return;
+		const chars = replacedLength(str, pattern, replacement, typeof limit === "number" ? limit : undefined);
+		if (chars > MAX_STRING_CHARS) throw tooLong("$replace", chars);
+	},
+	string: ([value]) => {
+		if (jsonSizeWithin(value, MAX_STRING_CHARS) > MAX_STRING_CHARS) throw tooLong("$string");
+	},
+	clone: ([value]) => {
+		if (jsonSizeWithin(value, MAX_STRING_CHARS) > MAX_STRING_CHARS) throw tooLong("$clone");
+	},
+};
+
+interface NativeFunction {
+	_jsonata_function: true;
+	implementation: (...args: unknown[]) => unknown;
+	signature?: unknown;
+}
+
+let guardedBuiltins: Promise<Record<string, unknown>> | undefined;
+
+/** The built-ins of SIZE_CHECKS wrapped (same signature, check first), plus refused functions that throw: bound into every evaluation. */
+function sandboxBindings(): Promise<Record<string, unknown>> {
+	guardedBuiltins ??= (async () => {
+		const bindings: Record<string, unknown> = {};
+		for (const [name, check] of Object.entries(SIZE_CHECKS)) {
+			const original = (await jsonata(`$${name}`).evaluate({})) as NativeFunction;
+			bindings[name] = {
+				...original,
+				implementation(this: unknown, ...args: unknown[]) {
+					check(args);
+					return original.implementation.apply(this, args);
+				},
+			} satisfies NativeFunction;
+		}
+		for (const name of REFUSED_FUNCTIONS) {
+			bindings[name] = {
+				_jsonata_function: true,
+				implementation: () => {
+					throw refused(name);
+				},
+			} satisfies NativeFunction;
+		}
+		return bindings;
+	})();
+	return guardedBuiltins;
+}
+
+function refused(name: string): MappingError {
+	return new MappingError(`$${name} is not supported in mappings: it would evaluate an expression outside the mapping's limits`);
+}
+
+/** `$eval` is refused wherever it is named (called, assigned, or chained with ~>). */
+function assertNoRefusedFunction(node: unknown): void {
+	const pending = [node];
+	while (pending.length > 0) {
+		const current = pending.pop();
+		if (typeof current !== "object" || current === null) continue;
+		const { type, value } = current as { type?: string; value?: unknown };
+		if (type === "variable" && REFUSED_FUNCTIONS.includes(value as string)) throw refused(value as string);
+		pending.push(...Object.values(current));
+	}
 }
 
 /** Regular expressions are refused: backtracking cannot be bounded by the step budget. */
@@ -84,7 +224,7 @@ function assertNoRegex(node: unknown): void {
 export async function evaluateExpression(source: string, input: unknown): Promise<unknown> {
 	const expression = compileExpression(source);
 	try {
-		return await expression.evaluate(input, { [BUDGET]: { steps: 0, items: 0 } satisfies Budget });
+		return await expression.evaluate(input, { ...(await sandboxBindings()), [BUDGET]: { steps: 0, items: 0, chars: 0 } satisfies Budget });
 	} catch (error) {
 		if (error instanceof MappingError) throw error;
 		throw new MappingError(describeJsonataError(error));

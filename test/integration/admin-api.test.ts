@@ -473,7 +473,7 @@ describe("samples", () => {
 		const created = await call("POST", `/api/flows/${flow.id}/sample-request`);
 		expect(created.status).toBeLessThan(300);
 		const { url, expiresAt } = (await created.json()) as { url: string; expiresAt: string };
-		expect(url).toMatch(new RegExp(`^${ORIGIN}/sample/${flow.id}/[A-Za-z0-9_-]{16,}$`));
+		expect(url).toMatch(new RegExp(`^${ORIGIN}/sample/${flow.id}/[A-Za-z0-9_-]{32}\\.[A-Za-z0-9_-]{43}$`));
 		const ttl = Date.parse(expiresAt) - Date.now();
 		expect(ttl).toBeGreaterThan(9 * 60_000);
 		expect(ttl).toBeLessThanOrEqual(10 * 60_000);

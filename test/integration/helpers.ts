@@ -39,7 +39,7 @@ export async function resetPetstore(): Promise<void> {
 }
 
 export async function petstoreRequests(): Promise<{
-	requests: Array<{ method: string; path: string; body: any; idempotencyKey: string | null; responseStatus: number }>;
+	requests: Array<{ method: string; host: string | null; path: string; body: any; idempotencyKey: string | null; responseStatus: number }>;
 	maxConcurrent: number;
 }> {
 	return (await fetch(controlUrl("requests"))).json();

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMapping, compileExpression, evaluateExpression, MAX_EXPRESSION_LENGTH, MappingError } from "../../src/mapping/evaluate";
+import {
+	applyMapping,
+	compileExpression,
+	evaluateExpression,
+	MAX_EXPRESSION_LENGTH,
+	MAX_STRING_CHARS,
+	MappingError,
+} from "../../src/mapping/evaluate";
 
 const message = { petname: "Gromit", petstatus: "Sold", owner: { name: "Wallace", pets: [1, 2, 3] }, _method: "POST" };
 
@@ -160,5 +167,56 @@ describe("applyMapping", () => {
 		expect(Object.hasOwn(category, "__proto__")).toBe(true);
 		expect(Object.getPrototypeOf(category)).toBe(Object.prototype);
 		expect(pollutionMarkers()).toEqual([undefined, undefined, undefined]);
+	});
+});
+
+describe("one sandbox for every expression (issue 10)", () => {
+	const catastrophic = `"${"a".repeat(44)}!" ~> $eval("/(a+)+$/")`;
+
+	it("attack: $eval with a catastrophically backtracking pattern is refused, named or passed around", async () => {
+		for (const source of [
+			`$eval('$match("${"a".repeat(44)}!", /(a+)+$/)')`,
+			`$match("${"a".repeat(44)}!", $eval("/(a+)+$/"))`,
+			catastrophic,
+			'($e := $eval; $e("1 + 1"))',
+		]) {
+			expect(() => compileExpression(source), source).toThrow(/\$eval is not supported in mappings/);
+			await expect(evaluateExpression(source, {}), source).rejects.toThrow(MappingError);
+		}
+	});
+
+	it("attack: $pad past the size cap fails with a message instead of allocating ~800 MB", async () => {
+		await expect(evaluateExpression('$pad("", 100000000, "x")', {})).rejects.toThrow(
+			`$pad would build a string of 100000000 characters, over the ${MAX_STRING_CHARS}-character limit of a mapping`,
+		);
+		await expect(evaluateExpression('$pad("", -100000000, "x")', {})).rejects.toThrow(/\$pad would build/);
+		expect(await evaluateExpression('$pad("7", -3, "0")', {})).toBe("007");
+	});
+
+	it("attack: other allocators hit the cap before they allocate", async () => {
+		const attacks = {
+			doubling: '($s := "xxxxxxxxxxxxxxxx"; $d := function($s, $n){ $n = 0 ? $s : $d($s & $s, $n - 1) }; $d($s, 30))',
+			join: '($big := $pad("", 1000000, "x"); $join([$big, $big, $big, $big, $big]))',
+			string: '($big := $pad("", 1000000, "x"); $string([$big, $big, $big, $big, $big]))',
+			replace: '($x := $pad("", 100000, "x"); $replace($x, "x", $pad("", 1000, "y")))',
+			clone: '($big := $pad("", 1000000, "x"); $clone({"a": $big, "b": $big, "c": $big, "d": $big, "e": $big}))',
+			charBudget: '($big := $pad("", 3000000, "x"); [1..10].($big))',
+		};
+		for (const [name, source] of Object.entries(attacks)) {
+			const error = await evaluateExpression(source, {}).catch((e: unknown) => e);
+			expect(error, name).toBeInstanceOf(MappingError);
+			expect((error as Error).message, name).toMatch(
+				name === "doubling" ? /A step would build/ : name === "charBudget" ? /produced more than/ : `$${name} would build`,
+			);
+		}
+	});
+
+	it("still runs the guarded built-ins on ordinary input", async () => {
+		expect(await evaluateExpression('$join(["a", "b"], "-")', {})).toBe("a-b");
+		expect(await evaluateExpression('$replace("a.b.c", ".", "/")', {})).toBe("a/b/c");
+		expect(await evaluateExpression('$string({"a": 1})', {})).toBe('{"a":1}');
+		expect(await evaluateExpression('$clone({"a": [1]})', {})).toEqual({ a: [1] });
+		// A field as large as the largest message passes through untouched.
+		expect(await evaluateExpression("petname", { petname: "p".repeat(1_900_000) })).toHaveLength(1_900_000);
 	});
 });

@@ -3,15 +3,30 @@ import { PET_STATUSES } from "./create-pet";
 
 /** The Petstore API action component: credential fields and the catalogue entry. */
 
+/**
+ * Where a Petstore key may be sent: an http(s) URL with no credentials, query or fragment, so
+ * `${baseUrl}/pet` and `${baseUrl}/user/me` are always paths under it and never a query or
+ * fragment that turns the rest into data.
+ */
+export const petstoreBaseUrlSchema = z
+	.url({ protocol: /^https?$/, error: "Base URL must be an http(s) URL" })
+	.max(2048)
+	.refine((value) => !/[?#]/.test(value), "Base URL must not contain a query (?) or fragment (#)")
+	.refine((value) => {
+		const url = new URL(value);
+		return url.username === "" && url.password === "";
+	}, "Base URL must not contain a user name or password; the API key is the credential");
+
 export const petstoreCredentialSchema = z
 	.object({
 		apiKey: z.string().min(1, "API key is required").max(1024),
-		baseUrl: z
-			.url({ protocol: /^https?$/, error: "Base URL must be an http(s) URL" })
-			.max(2048)
-			.optional(),
+		baseUrl: petstoreBaseUrlSchema.optional(),
 	})
 	.strict();
+
+/** Changing where a key goes needs the key again: a stored key is never sent to an address its owner did not confirm with it. */
+export const BASE_URL_CHANGE_REQUIRES_KEY =
+	"Changing baseUrl requires apiKey in the same request: the stored key is never sent to a new address";
 
 export const petstoreComponent = {
 	id: "petstore",
@@ -20,7 +35,15 @@ export const petstoreComponent = {
 	description: "Creates pets in a Swagger Petstore compatible API.",
 	credentialFields: [
 		{ name: "apiKey", label: "API key", required: true, secret: true },
-		{ name: "baseUrl", label: "Base URL", required: false, secret: false },
+		{
+			name: "baseUrl",
+			label: "Base URL",
+			required: false,
+			secret: false,
+			/** Served to the designer: its form asks for this field again when the base URL changes. */
+			changeRequires: "apiKey",
+			hint: "http(s), without user name, query or fragment",
+		},
 	],
 	actions: [
 		{

@@ -1,4 +1,4 @@
-import { normalizeBaseUrl } from "./client";
+import { describeRedirect, normalizeBaseUrl } from "./client";
 
 /** Saving a Petstore credential checks the key first: GET {baseUrl}/user/me with header api-key. */
 
@@ -10,6 +10,7 @@ export async function verifyPetstoreKey(baseUrl: string, apiKey: string): Promis
 	try {
 		response = await fetch(url, {
 			headers: { "api-key": apiKey, accept: "application/json" },
+			redirect: "manual",
 			signal: AbortSignal.timeout(VERIFY_TIMEOUT_MS),
 		});
 	} catch (error) {
@@ -23,6 +24,8 @@ export async function verifyPetstoreKey(baseUrl: string, apiKey: string): Promis
 	}
 	await response.body?.cancel();
 	if (response.ok) return { ok: true };
+	const redirected = describeRedirect(response, url);
+	if (redirected) return { ok: false, reason: redirected };
 	if (response.status === 401 || response.status === 403)
 		return { ok: false, reason: `The Petstore refused the API key (HTTP ${response.status})` };
 	return { ok: false, reason: `The Petstore answered HTTP ${response.status} to GET ${url}` };

@@ -1,0 +1,138 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { MAX_RECORDED_BODY_BYTES } from "../../src/components/recorded-body";
+import type { FlowObject } from "../../src/delivery/flow-object";
+import { INFRASTRUCTURE_RETRY } from "../../src/delivery/retry-policy";
+import { api, controlUrl, createRunningFlow, eventually, hook, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
+
+/**
+ * Attacks on the delivery engine's own limits (issue 10, item 1): an answer or an echo too large
+ * to store, a failure to store after the call, and infrastructure failures before it. Each must
+ * end in one recorded outcome, at most one call, and a flow that keeps delivering in order.
+ */
+
+beforeEach(resetPetstore);
+
+const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const injectFaults = (responses: unknown[]) =>
+	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
+const send = async (flowId: string, petname: string) =>
+	((await (await hook(flowId, json({ petname, petstatus: "available" }))).json()) as { requestId: string }).requestId;
+const petPosts = async () => (await petstoreRequests()).requests.filter((r) => r.method === "POST" && r.path === "/v2/pet");
+const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
+
+describe("outcomes always fit", () => {
+	it("attack: a 30 MB Petstore answer is recorded by its head, called once, and the flow keeps delivering in order", async () => {
+		const { flowId } = await createRunningFlow();
+		await injectFaults([{ bodyBytes: 30_000_000 }]);
+		const big = await send(flowId, "big-answer");
+		const next = await send(flowId, "after-big");
+		const done = await waitForExecution(big, "succeeded", 30_000);
+		await waitForExecution(next, "succeeded");
+		expect(done.response.status).toBe(200);
+		expect(done.response.truncated).toBe(true);
+		expect(done.response.bodyBytes).toBeGreaterThan(30_000_000);
+		expect(jsonBytes(done.response.body)).toBeLessThanOrEqual(MAX_RECORDED_BODY_BYTES);
+		expect(done.response.body).toMatch(/^\{"id":1,/);
+		expect(done.attempts).toHaveLength(1);
+		const posts = await petPosts();
+		expect(posts.map((p) => [p.body.name, p.idempotencyKey])).toEqual([
+			["big-answer", big],
+			["after-big", next],
+		]);
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toMatchObject({ received: 2, succeeded: 2, failed: 0, inFlight: 0 });
+	});
+
+	it("attack: a 1 MB hook whose field the Petstore echoes (2.1 MB of request and answer) fits one run-log row", async () => {
+		const { flowId } = await createRunningFlow();
+		const petname = "e".repeat(1_000_000);
+		const id = await send(flowId, petname);
+		const done = await waitForExecution(id, "succeeded", 30_000);
+		expect(done.request).toMatchObject({ method: "POST", truncated: true });
+		expect(done.request.bodyBytes).toBeGreaterThan(1_000_000);
+		expect(done.response).toMatchObject({ status: 200, truncated: true });
+		expect(done.response.bodyBytes).toBeGreaterThan(1_000_000);
+		// What the Petstore received was whole: only the record is cut.
+		expect((await petPosts())[0]?.body.name).toHaveLength(1_000_000);
+		const row = await env.DB.prepare(
+			"SELECT length(input) + length(request) + length(response) + coalesce(length(error), 0) AS bytes FROM executions WHERE id = ?",
+		)
+			.bind(id)
+			.first<{ bytes: number }>();
+		// D1 and Durable Object rows hold at most 2 MB.
+		expect(row?.bytes).toBeLessThan(2_000_000);
+	});
+
+	it("attack: storing the outcome fails after the call: recorded once as succeeded with a clear error, never called again", async () => {
+		const { flowId } = await createRunningFlow();
+		const stub = env.FLOW.getByName(flowId);
+		// Like SQLITE_TOOBIG: the object's storage refuses any run-log record carrying the 20 KB answer.
+		await runInDurableObject(stub, (_: FlowObject, state) => {
+			state.storage.sql.exec(
+				"CREATE TRIGGER refuse_big BEFORE INSERT ON outbox WHEN length(NEW.record) > 15000 BEGIN SELECT RAISE(ABORT, 'string or blob too big: SQLITE_TOOBIG'); END",
+			);
+		});
+		await injectFaults([{ bodyBytes: 20_000 }]);
+		const first = await send(flowId, "unstorable");
+		const second = await send(flowId, "behind-it");
+		const done = await waitForExecution(first, "succeeded");
+		expect(done.error).toContain("could not be stored");
+		expect(done.error).toContain("SQLITE_TOOBIG");
+		expect(done.response).toBeNull();
+		await waitForExecution(second, "succeeded");
+		expect((await petPosts()).map((p) => p.body.name)).toEqual(["unstorable", "behind-it"]);
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toMatchObject({ received: 2, succeeded: 2, failed: 0, inFlight: 0 });
+	});
+
+	it("attack: the object stops during a call: recorded as an attempt and retried under the policy, never silently re-sent", async () => {
+		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000, maxAttempts: 3 } });
+		await injectFaults([{ status: 503 }]);
+		const id = await send(flowId, "interrupted");
+		await waitForExecution(id, "retrying");
+		const stub = env.FLOW.getByName(flowId);
+		// The state a restart mid-call leaves: the head marked as being called, its outcome never stored.
+		const interrupt = () =>
+			runInDurableObject(stub, (_: FlowObject, state) => {
+				state.storage.sql.exec("UPDATE inbox SET calling = 1, next_attempt_at = 0");
+			});
+		await interrupt();
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const retrying = await eventually(async () => {
+			const { execution } = await api("GET", `/api/executions/${id}`);
+			return execution.attempts.length === 2 ? execution : undefined;
+		});
+		expect(retrying.status).toBe("retrying");
+		expect(retrying.attempts[1]).toMatchObject({ n: 2, status: null, outcome: "retry" });
+		expect(retrying.attempts[1].error).toContain("restarted during the call");
+		// Interrupted again on the last attempt: the bound holds, it fails visibly instead of looping.
+		await interrupt();
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const failed = await waitForExecution(id, "failed");
+		expect(failed.error).toContain("gave up after 3 attempts");
+		// No call was made for the interrupted attempts themselves.
+		expect(await petPosts()).toHaveLength(1);
+		const next = await send(flowId, "next-one");
+		await waitForExecution(next, "succeeded");
+	});
+
+	it("attack: infrastructure fails before the call: visible as retrying with nothing sent, then failed after the bound", async () => {
+		const flow = await createRunningFlow();
+		// The step's key no longer unseals (like a removed CREDENTIALS_KEY_PREVIOUS): nothing can be sent.
+		await env.DB.prepare("UPDATE credentials SET sealed_secrets = 'v1.broken' WHERE id = ?").bind(flow.petstoreCredentialId).run();
+		const id = await send(flow.flowId, "cannot-prepare");
+		const waiting = await waitForExecution(id, "retrying");
+		expect(waiting.error).toContain("nothing was sent");
+		expect(waiting.error).toContain(`try 1 of ${INFRASTRUCTURE_RETRY.maxFailures}`);
+		expect(waiting.attempts).toHaveLength(0);
+		const stub = env.FLOW.getByName(flow.flowId);
+		await runInDurableObject(stub, (_: FlowObject, state) => {
+			state.storage.sql.exec("UPDATE inbox SET infra_failures = ?, next_attempt_at = 0", INFRASTRUCTURE_RETRY.maxFailures - 1);
+		});
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const failed = await waitForExecution(id, "failed");
+		expect(failed.error).toContain(`gave up after ${INFRASTRUCTURE_RETRY.maxFailures} tries`);
+		expect(await petPosts()).toHaveLength(0);
+		expect(await stub.counters()).toMatchObject({ received: 1, failed: 1, inFlight: 0 });
+	});
+});
