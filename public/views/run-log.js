@@ -10,6 +10,13 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 	const alert = alertBox();
 	const title = h("h1", { tabindex: -1 }, "Run log");
 	const counters = counterTiles("Executions of this flow");
+	const paused = h(
+		"p",
+		{ class: "notice", hidden: true },
+		"Paused: hooks are still accepted and wait here, in order. ",
+		h("a", { href: `#/flows/${flowId}` }, "Resume in the designer"),
+		".",
+	);
 	const filter = h(
 		"select",
 		{ id: "status-filter", onchange: () => reset() },
@@ -37,6 +44,7 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 		]);
 		title.textContent = `Run log: ${flow.name}`;
 		counters.update(flow.counters);
+		paused.hidden = flow.status !== "paused";
 		next = nextCursor;
 		syncRows(tbody, executions, row);
 		empty.hidden = executions.length > 0;
@@ -114,6 +122,7 @@ export async function runLogView(main, { signal, params: [flowId] }) {
 		),
 		h("div", { class: "page-head" }, title),
 		alert.el,
+		paused,
 		counters.el,
 		h("div", { class: "toolbar" }, h("div", { class: "field-inline" }, h("label", { for: "status-filter" }, "Status"), filter), retryAll),
 		h(

@@ -123,6 +123,9 @@ describe("the designer's Delivery section and Pause / Resume", () => {
 		const tile = (label: string) => page.locator(".tile").filter({ hasText: label }).locator("dd");
 		expect(await tile("Queued").textContent()).toBe("2");
 		expect(await tile("Lag").textContent()).not.toBe("—");
+		// The flow's run log says why nothing is delivered.
+		await row.getByRole("link", { name: "Pets by name" }).click();
+		await page.getByText("Paused: hooks are still accepted and wait here, in order.").waitFor();
 	});
 
 	it("resumes: the held executions are delivered and the lag is gone", async () => {
