@@ -1,10 +1,11 @@
 import { inArray } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { executions } from "../db/schema";
-import { scopedId } from "../hook/request-id";
+import { scopedId, stagingKey } from "../hook/request-id";
 import { log } from "../log";
 import { type ExecutionMessage, executionMessageSchema } from "./messages";
-import { byObject, routeExecutions, settingsFor } from "./routing";
+import { byObject, cachedFlowVersion, deliveryPlan, routeExecutions, settingsFor } from "./routing";
+import { shardCount } from "./shards";
 
 /**
  * The queue handler. Messages are grouped by flow, routed to the flow object that owns their
@@ -55,18 +56,56 @@ async function rekeySharedSenderIds(env: Env, groups: ReturnType<typeof groupByF
 	}
 }
 
-/** Payloads too large for a queue message wait in the main object; their key needs them. */
-async function fillStaged(env: Env, flowId: string, items: ExecutionMessage[]): Promise<string[]> {
-	const missing = items.filter((item) => item.message === undefined).map((item) => item.id);
+/**
+ * Payloads too large for a queue message wait in the main object (under their staging key, taken
+ * before any re-keying); routing needs them for the key, so they are fetched first, then handed
+ * over inline like any other.
+ */
+async function fillStaged(
+	env: Env,
+	flowId: string,
+	items: ExecutionMessage[],
+	stagingKeys: Map<ExecutionMessage, string>,
+): Promise<string[]> {
+	const missing = items.filter((item) => item.message === undefined);
 	if (missing.length === 0) return [];
-	const staged = await env.FLOW.getByName(flowId).readStaged(missing);
-	for (const item of items) if (item.message === undefined && staged[item.id]) item.message = staged[item.id];
+	const keys = missing.map((item) => stagingKeys.get(item) ?? stagingKey(item));
+	const staged = await env.FLOW.getByName(flowId).readStaged(keys);
+	missing.forEach((item, i) => {
+		const message = staged[keys[i] as string];
+		if (message) item.message = message;
+	});
 	return Object.keys(staged);
 }
 
+/** A sender's own x-request-id, bound to its content by the main object before it can reach one of several shards. */
+async function bindSenderIds(env: Env, flowId: string, items: ExecutionMessage[]): Promise<void> {
+	const sharded: Array<ExecutionMessage & { contentHash: string }> = [];
+	for (const item of items) {
+		if (!item.contentHash) continue;
+		if (shardCount(deliveryPlan(await cachedFlowVersion(env.DB, flowId, item.version))) > 1)
+			sharded.push(item as ExecutionMessage & { contentHash: string });
+	}
+	if (sharded.length === 0) return;
+	const ids = await env.FLOW.getByName(flowId).claimSenderIds(
+		flowId,
+		sharded.map(({ id, contentHash }) => ({ id, contentHash })),
+	);
+	sharded.forEach((item, i) => {
+		item.id = ids[i] ?? item.id;
+	});
+}
+
 /** Hands one flow's executions to the objects that own their lanes (routing.ts), each group in parallel. */
-async function handOver(env: Env, flowId: string, items: ExecutionMessage[], deadLetters: boolean): Promise<void> {
-	const staged = await fillStaged(env, flowId, items);
+async function handOver(
+	env: Env,
+	flowId: string,
+	items: ExecutionMessage[],
+	stagingKeys: Map<ExecutionMessage, string>,
+	deadLetters: boolean,
+): Promise<void> {
+	const staged = await fillStaged(env, flowId, items, stagingKeys);
+	await bindSenderIds(env, flowId, items);
 	const groups = byObject(await routeExecutions(env, flowId, items));
 	await Promise.all(
 		[...groups].map(async ([object, entries]) => {
@@ -81,14 +120,16 @@ async function handOver(env: Env, flowId: string, items: ExecutionMessage[], dea
 			}
 		}),
 	);
-	// Stored by their shards now; the main object keeps its copies only until this succeeds (or 24 h).
-	const handedOff = staged.filter((id) => !groups.has(flowId) || !groups.get(flowId)?.some((e) => e.item.id === id));
-	if (handedOff.length > 0) await env.FLOW.getByName(flowId).dropStaged(handedOff);
+	// Stored by the objects that own them now; the main object keeps its copies only until this succeeds (or 24 h).
+	if (staged.length > 0) await env.FLOW.getByName(flowId).dropStaged(staged);
 }
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const deadLetters = batch.queue.endsWith("-dlq");
 	const groups = groupByFlow(batch);
+	const stagingKeys = new Map<ExecutionMessage, string>();
+	for (const { items } of groups.values())
+		for (const item of items) if (item.message === undefined) stagingKeys.set(item, stagingKey(item));
 	try {
 		await rekeySharedSenderIds(env, groups);
 	} catch (error) {
@@ -100,7 +141,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
 	await Promise.all(
 		[...groups].map(async ([flowId, { items, messages }]) => {
 			try {
-				await handOver(env, flowId, items, deadLetters);
+				await handOver(env, flowId, items, stagingKeys, deadLetters);
 				for (const message of messages) message.ack();
 			} catch (error) {
 				log("error", "queue.handoff_failed", { flowId, count: items.length, deadLetters, error: (error as Error).message });

@@ -4,13 +4,14 @@ import type { ActionOutcome } from "../components/types";
 import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
 import type { FlowDefinition } from "../flows/definition";
 import type { Message } from "../hook/message";
+import { scopedId, stagingKey } from "../hook/request-id";
 import { log } from "../log";
 import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } from "./backpressure";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
 import { type Grant, grantTokens, type RateLimit } from "./rate-window";
-import { resolvePolicy } from "./retry-policy";
+import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
 import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
 import { SampleRequests } from "./sample-requests";
@@ -48,8 +49,8 @@ import { SampleRequests } from "./sample-requests";
 export const REORDER_WINDOW_MS = 500;
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
-/** Infrastructure trouble before a call (D1 unreadable): nothing was sent, try again without spending an attempt. */
-const INFRASTRUCTURE_RETRY_MS = 5_000;
+const INTERRUPTED =
+	"The attempt ended without a stored outcome (the object restarted during the call); the call may have reached the Petstore, so the retry carries the same idempotency key";
 const OUTBOX_RETRY_MS = 5_000;
 /** One alarm runs the loop this long, then hands over to the next alarm (running calls carry on). */
 const LOOP_BUDGET_MS = 30_000;
@@ -92,6 +93,10 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 	attempt_base: number;
 	next_attempt_at: number;
 	lane: string;
+	/** 1 from just before the action is called until its outcome is stored. */
+	calling: number;
+	/** Infrastructure failures before the call (nothing sent); bounded by INFRASTRUCTURE_RETRY. */
+	infra_failures: number;
 }
 
 const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
@@ -142,6 +147,7 @@ export class FlowObject extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS staged (id TEXT PRIMARY KEY, message TEXT NOT NULL, at INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS shards (name TEXT PRIMARY KEY);
+			CREATE TABLE IF NOT EXISTS sender_ids (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, at INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS rate_grants (at INTEGER NOT NULL, count INTEGER NOT NULL);
 			${RunLogOutbox.schema}
 			${SampleRequests.schema}
@@ -153,6 +159,15 @@ export class FlowObject extends DurableObject<Env> {
 				.toArray()
 				.map((c) => c.name as string),
 		);
+		if (!columns.has("calling")) this.#sql.exec("ALTER TABLE inbox ADD COLUMN calling INTEGER NOT NULL DEFAULT 0");
+		if (!columns.has("infra_failures")) this.#sql.exec("ALTER TABLE inbox ADD COLUMN infra_failures INTEGER NOT NULL DEFAULT 0");
+		const seenColumns = new Set(
+			this.#sql
+				.exec<{ name: string }>("PRAGMA table_info(seen)")
+				.toArray()
+				.map((c) => c.name as string),
+		);
+		if (!seenColumns.has("content_hash")) this.#sql.exec("ALTER TABLE seen ADD COLUMN content_hash TEXT");
 		if (!columns.has("lane")) {
 			this.#sql.exec(`
 				ALTER TABLE inbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
@@ -265,28 +280,59 @@ export class FlowObject extends DurableObject<Env> {
 	// ── RPC: accepting executions ──────────────────────────────────────────────────────────
 
 	/** Main object: holds a payload too large for a queue message until its queue reference arrives. */
-	async stage(id: string, message: Message): Promise<void> {
-		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", id, JSON.stringify(message), Date.now());
+	async stage(key: string, message: Message): Promise<void> {
+		// The queue's schema drops a top-level `__proto__` key from inline messages; a staged one must not keep it either.
+		const { ["__proto__"]: _dropped, ...fields } = Object.fromEntries(Object.entries(message));
+		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", key, JSON.stringify(fields), Date.now());
 	}
 
-	/** Main object: staged payloads, so the consumer can compute their key and hand them to their shard. */
-	async readStaged(ids: string[]): Promise<Record<string, Message>> {
+	/** Main object: staged payloads by staging key (request-id.ts stagingKey), so the consumer can route them by key. */
+	async readStaged(keys: string[]): Promise<Record<string, Message>> {
 		const found: Record<string, Message> = {};
-		for (const id of ids) {
-			const row = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", id).toArray()[0];
-			if (row) found[id] = JSON.parse(row.message as string) as Message;
+		for (const key of keys) {
+			const row = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", key).toArray()[0];
+			if (row) found[key] = JSON.parse(row.message as string) as Message;
 		}
 		return found;
 	}
 
-	/** Main object: the shard has stored these staged payloads. */
-	async dropStaged(ids: string[]): Promise<void> {
-		for (const id of ids) this.#sql.exec("DELETE FROM staged WHERE id = ?", id);
+	/** Main object: the objects that own these executions have stored their payloads. */
+	async dropStaged(keys: string[]): Promise<void> {
+		for (const key of keys) this.#sql.exec("DELETE FROM staged WHERE id = ?", key);
+	}
+
+	/**
+	 * Main object of a sharded flow: a sender's own `x-request-id` is bound to the content it came
+	 * with, here, before routing, because the same id with another body may have another key and
+	 * so reach another shard, whose dedupe would not see the first. Answers the id each item
+	 * keeps: its own, or (same id, other content) one derived from both, as accept() does for an
+	 * unsharded flow.
+	 */
+	async claimSenderIds(flowId: string, items: Array<{ id: string; contentHash: string }>): Promise<string[]> {
+		this.#rememberFlowId(flowId);
+		const now = Date.now();
+		const ids: string[] = [];
+		for (const item of items) {
+			const seen = this.#sql
+				.exec<{ content_hash: string }>("SELECT content_hash FROM sender_ids WHERE id = ? AND at > ?", item.id, now - DEDUPE_WINDOW_MS)
+				.toArray()[0];
+			if (seen && seen.content_hash !== item.contentHash) {
+				ids.push(await scopedId(flowId, "x-request-id", `${item.id}\n${item.contentHash}`));
+				continue;
+			}
+			if (!seen)
+				this.#sql.exec("INSERT OR REPLACE INTO sender_ids (id, content_hash, at) VALUES (?, ?, ?)", item.id, item.contentHash, now);
+			ids.push(item.id);
+		}
+		this.#sql.exec("DELETE FROM sender_ids WHERE at < ?", now - DEDUPE_WINDOW_MS);
+		return ids;
 	}
 
 	/**
 	 * Stores executions durably (the consumer acks only after this returns). An id seen in the
-	 * last 24 h is a duplicate: redelivery or a sender's retry, and creates nothing.
+	 * last 24 h is a duplicate: redelivery or a sender's retry, and creates nothing. A sender's own
+	 * `x-request-id` is bound to the content it came with: repeated with another body, it is a new
+	 * execution under an id derived from both, never a duplicate of something else.
 	 */
 	async accept(
 		flowId: string,
@@ -298,18 +344,30 @@ export class FlowObject extends DurableObject<Env> {
 		const accepted: string[] = [];
 		const duplicates: string[] = [];
 		const now = Date.now();
+		const contentIds = new Map<LanedExecution, string>();
+		for (const item of items)
+			if (item.contentHash) contentIds.set(item, await scopedId(flowId, "x-request-id", `${item.id}\n${item.contentHash}`));
+		const seenHash = (id: string) =>
+			this.#sql
+				.exec<{ content_hash: string | null }>("SELECT content_hash FROM seen WHERE id = ? AND at > ?", id, now - DEDUPE_WINDOW_MS)
+				.toArray()[0];
 		this.ctx.storage.transactionSync(() => {
 			this.#adoptSettings(settings);
 			const startAt = this.#settings().ordered ? now + REORDER_WINDOW_MS : now;
 			for (const item of [...items].sort((a, b) => a.receivedAt - b.receivedAt)) {
-				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ? AND at > ?", item.id, now - DEDUPE_WINDOW_MS).toArray().length > 0) {
+				const givenId = item.id;
+				const stagedKey = stagingKey(item);
+				const seen = seenHash(item.id);
+				const contentId = contentIds.get(item);
+				if (seen && contentId && seen.content_hash && seen.content_hash !== item.contentHash) item.id = contentId;
+				if (seen && (item.id === givenId || seenHash(item.id))) {
 					duplicates.push(item.id);
 					continue;
 				}
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", item.id).toArray()[0];
+				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagedKey).toArray()[0];
 				const message = item.message ? JSON.stringify(item.message) : (staged?.message as string | undefined);
-				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", item.id, now);
-				this.#sql.exec("DELETE FROM staged WHERE id = ?", item.id);
+				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at, content_hash) VALUES (?, ?, ?)", item.id, now, item.contentHash ?? null);
+				this.#sql.exec("DELETE FROM staged WHERE id = ?", stagedKey);
 				this.#bump("received");
 				const base: ExecutionRecord = {
 					type: "execution",
@@ -356,7 +414,7 @@ export class FlowObject extends DurableObject<Env> {
 		this.ctx.storage.transactionSync(() => {
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ?", item.id).toArray().length > 0) continue;
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", item.id).toArray()[0];
+				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagingKey(item)).toArray()[0];
 				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", item.id, now);
 				this.#bump("received");
 				this.#bump("failed");
@@ -659,7 +717,7 @@ export class FlowObject extends DurableObject<Env> {
 		// A lane's head: started first, then by acceptance stamp, then arrival. Only a due head of an idle lane may start.
 		let rows = this.#sql
 			.exec<InboxRow>(
-				`SELECT seq, id, version, received_at, message, attempts, attempt_base, next_attempt_at, lane FROM inbox AS i
+				`SELECT seq, id, version, received_at, message, attempts, attempt_base, next_attempt_at, lane, calling, infra_failures FROM inbox AS i
 				WHERE i.next_attempt_at <= ?1
 					AND i.lane NOT IN (SELECT value FROM json_each(?2))
 					AND NOT EXISTS (SELECT 1 FROM inbox AS j WHERE j.lane = i.lane AND j.seq <> i.seq
@@ -715,73 +773,140 @@ export class FlowObject extends DurableObject<Env> {
 		return value;
 	}
 
-	async #attempt(row: InboxRow, generation: number): Promise<void> {
+	/** Nothing was sent: wait (no attempt spent), visibly and within INFRASTRUCTURE_RETRY, or fail. */
+	#afterInfrastructureFailure(row: InboxRow, message: string): void {
 		const flowId = this.#flowId();
-		const startedAt = Date.now();
+		const failures = row.infra_failures + 1;
+		const next = afterInfrastructureFailure(failures);
+		const now = Date.now();
+		const base = { type: "execution", id: row.id, flowId, version: row.version, receivedAt: row.received_at } as const;
+		log("error", "execution.infrastructure", { flowId, executionId: row.id, failures, error: message });
+		this.ctx.storage.transactionSync(() => {
+			if (next.action === "retry") {
+				this.#sql.exec("UPDATE inbox SET infra_failures = ?, next_attempt_at = ? WHERE seq = ?", failures, now + next.delayMs, row.seq);
+				this.#outbox.record({
+					...base,
+					status: "retrying",
+					error: `Hookflow could not prepare the call (nothing was sent): ${message}; try ${failures} of ${INFRASTRUCTURE_RETRY.maxFailures}, next in ${Math.round(next.delayMs / 1000)} s`,
+				});
+			} else {
+				this.#sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq);
+				this.#bump("failed");
+				this.#outbox.record({
+					...base,
+					status: "failed",
+					error: `${message} (${next.reason})`,
+					finishedAt: now,
+					durationMs: now - row.received_at,
+				});
+			}
+		});
+	}
+
+	/** The call, or what a restart left of it: an action outcome, or null when nothing could be sent (infrastructure). */
+	async #call(
+		row: InboxRow,
+		flowId: string,
+		startedAt: number,
+	): Promise<{ definition: FlowDefinition | null; outcome: ActionOutcome } | null> {
+		if (row.calling) {
+			// The last attempt's call may have reached the Petstore: it counts as an attempt under the retry policy, never as "not sent".
+			const definition = await this.#definition(flowId, row.version).catch(() => null);
+			return { definition, outcome: { kind: "retryable", request: null, response: null, error: INTERRUPTED, retryAfter: null } };
+		}
 		let definition: FlowDefinition | null;
-		let outcome: ActionOutcome;
+		let credential: PetstoreCredential | null = null;
+		let runStep: typeof import("../flows/run-step").runStep;
 		try {
 			definition = await this.#definition(flowId, row.version);
 			const step = definition?.steps[0];
+			if (step) credential = await this.#credential(step.credentialId, startedAt);
 			// JSONata and the Petstore client load with the first delivery, not with the object.
-			const { runStep } = await import("../flows/run-step");
-			outcome = step
-				? await runStep(step, JSON.parse(row.message), await this.#credential(step.credentialId, startedAt), row.id)
-				: { kind: "terminal", request: null, response: null, error: `Version ${row.version} of this flow no longer exists` };
+			({ runStep } = await import("../flows/run-step"));
 		} catch (error) {
-			// Infrastructure trouble (D1 unreadable): nothing was sent, so try again soon without spending an attempt.
-			log("error", "execution.infrastructure", { flowId, executionId: row.id, error: (error as Error).message });
-			if (generation === this.#generation)
-				this.#sql.exec("UPDATE inbox SET next_attempt_at = ? WHERE seq = ?", Date.now() + INFRASTRUCTURE_RETRY_MS, row.seq);
-			return;
+			this.#afterInfrastructureFailure(row, (error as Error).message);
+			return null;
 		}
-		if (generation !== this.#generation) return;
+		// Durable before the call leaves (the output gate holds the fetch until this write is stored).
+		this.#sql.exec("UPDATE inbox SET calling = 1 WHERE seq = ?", row.seq);
+		const step = definition?.steps[0];
+		try {
+			const outcome: ActionOutcome = step
+				? await runStep(step, JSON.parse(row.message), credential, row.id)
+				: { kind: "terminal", request: null, response: null, error: `Version ${row.version} of this flow no longer exists` };
+			return { definition, outcome };
+		} catch (error) {
+			// runStep turns every expected failure into an outcome; anything else must still end the attempt.
+			return {
+				definition,
+				outcome: { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${(error as Error).message}` },
+			};
+		}
+	}
+
+	async #attempt(row: InboxRow, generation: number): Promise<void> {
+		const flowId = this.#flowId();
+		const startedAt = Date.now();
+		const called = await this.#call(row, flowId, startedAt);
+		if (called === null || generation !== this.#generation) return;
+		const { definition, outcome } = called;
 		const finishedAt = Date.now();
 		const attempt = row.attempts + 1;
 		const n = row.attempt_base + attempt;
 		const { next, slowDown: signal } = decideAfterAttempt(outcome, attempt, resolvePolicy(definition?.retryPolicy), finishedAt);
-		const status = next.kind === "succeed" ? "succeeded" : next.kind === "retry" ? "retrying" : "failed";
+		let status: "succeeded" | "retrying" | "failed" = next.kind === "succeed" ? "succeeded" : next.kind === "retry" ? "retrying" : "failed";
 
 		const before = this.#pace();
 		const ceiling = this.#settings().concurrency;
 		const after = signal ? slowDown(before, ceiling, finishedAt, signal.retryAfterMs) : speedUp(before, ceiling);
 		const slowedBy = signal ? `Petstore answered ${signal.status}: ${describeSlowDown(before, after, finishedAt)}` : null;
-		const error = next.kind === "succeed" ? null : slowedBy ? `${next.error}; ${slowedBy}` : next.error;
+		let error = next.kind === "succeed" ? null : slowedBy ? `${next.error}; ${slowedBy}` : next.error;
 
-		this.ctx.storage.transactionSync(() => {
-			this.#setMeta("pace", JSON.stringify(after));
-			this.#outbox.record({
-				type: "attempt",
-				executionId: row.id,
-				n,
-				startedAt,
-				durationMs: finishedAt - startedAt,
-				status: outcome.response?.status ?? null,
-				outcome: status === "retrying" ? "retry" : status,
-				error,
+		const store = (request: unknown, response: unknown) =>
+			this.ctx.storage.transactionSync(() => {
+				this.#setMeta("pace", JSON.stringify(after));
+				this.#outbox.record({
+					type: "attempt",
+					executionId: row.id,
+					n,
+					startedAt,
+					durationMs: finishedAt - startedAt,
+					status: outcome.response?.status ?? null,
+					outcome: status === "retrying" ? "retry" : status,
+					error,
+				});
+				const final = status !== "retrying";
+				this.#outbox.record({
+					type: "execution",
+					id: row.id,
+					flowId,
+					version: row.version,
+					receivedAt: row.received_at,
+					status,
+					request,
+					response,
+					error,
+					attemptCount: n,
+					finishedAt: final ? finishedAt : null,
+					durationMs: final ? finishedAt - row.received_at : null,
+				});
+				if (next.kind === "retry" && status === "retrying") {
+					this.#sql.exec("UPDATE inbox SET attempts = ?, next_attempt_at = ?, calling = 0 WHERE seq = ?", attempt, next.atMs, row.seq);
+				} else {
+					this.#sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq);
+					this.#bump(status === "succeeded" ? "succeeded" : "failed");
+				}
 			});
-			const final = status !== "retrying";
-			this.#outbox.record({
-				type: "execution",
-				id: row.id,
-				flowId,
-				version: row.version,
-				receivedAt: row.received_at,
-				status,
-				request: outcome.request,
-				response: outcome.response,
-				error,
-				attemptCount: n,
-				finishedAt: final ? finishedAt : null,
-				durationMs: final ? finishedAt - row.received_at : null,
-			});
-			if (next.kind === "retry") {
-				this.#sql.exec("UPDATE inbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?", attempt, next.atMs, row.seq);
-			} else {
-				this.#sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq);
-				this.#bump(status === "succeeded" ? "succeeded" : "failed");
-			}
-		});
+		try {
+			store(outcome.request, outcome.response);
+		} catch (storeError) {
+			// The call was made: never "not sent". Record the outcome once without its bodies, final, and move on.
+			const cause = (storeError as Error).message;
+			log("error", "execution.outcome_too_large", { flowId, executionId: row.id, error: cause });
+			status = status === "succeeded" ? "succeeded" : "failed";
+			error = `${outcome.kind === "succeeded" ? "The call succeeded" : (error ?? "The call failed")}, but its request and response could not be stored (${cause}); they are left out`;
+			store(null, null);
+		}
 		log(status === "succeeded" ? "info" : status === "retrying" ? "warn" : "error", "execution", {
 			flowId,
 			executionId: row.id,
