@@ -1,4 +1,5 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import {
@@ -202,6 +203,37 @@ describe("restarts and dedupe across shards", () => {
 		expect(objectOfKey(flow, "big")).not.toBe(flow.flowId);
 		const staged = await runInDurableObject(stub(flow.flowId), (_: FlowObject, s) => s.storage.sql.exec("SELECT id FROM staged").toArray());
 		expect(staged).toEqual([]);
+	});
+
+	it("binds a sender's x-request-id to its body across shards: same body a duplicate, another body a second execution", async () => {
+		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
+		const other = ["b", "c", "d", "e", "f", "g"].find((key) => objectOfKey(flow, key) !== objectOfKey(flow, "a")) as string;
+		const senderId = "5".repeat(32);
+		expect(await send(flow.flowId, pet("a-1", "a"), { "x-request-id": senderId })).toBe(senderId);
+		expect(await send(flow.flowId, pet(`${other}-1`, other), { "x-request-id": senderId })).toBe(senderId);
+		expect(await send(flow.flowId, pet("a-1", "a"), { "x-request-id": senderId })).toBe(senderId);
+		await waitForCounters(flow.flowId, { received: 2, succeeded: 2, queued: 0 });
+		await runAlarms(flow);
+		const { posts } = await petPosts();
+		expect(posts.map((p) => p.body.name).sort()).toEqual(["a-1", `${other}-1`].sort());
+		expect(new Set(posts.map((p) => p.idempotencyKey)).size).toBe(2);
+		expect(posts.find((p) => p.body.name === "a-1")?.idempotencyKey).toBe(senderId);
+	});
+
+	it("a credential change reaches every shard at once", async () => {
+		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
+		const keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
+		for (const key of keys) await send(flow.flowId, pet(`${key}-1`, key));
+		await waitForCounters(flow.flowId, { succeeded: keys.length });
+		const origin = new URL(env.PETSTORE_BASE_URL).origin;
+		const otherOrigin = origin.replace("127.0.0.1", "localhost");
+		await api("PATCH", `/api/credentials/${flow.petstoreCredentialId}`, { baseUrl: `${otherOrigin}/v2`, apiKey: "secret" });
+		for (const key of keys) await send(flow.flowId, pet(`${key}-2`, key));
+		await waitForCounters(flow.flowId, { succeeded: 2 * keys.length });
+		// Within the objects' 30 s credential cache, only the invalidation explains the new host in every shard.
+		const { posts } = await petPosts();
+		expect(new Set(keys.map((key) => objectOfKey(flow, key))).size).toBeGreaterThan(1);
+		for (const post of posts) expect(post.host).toBe(new URL(post.body.name.endsWith("-1") ? origin : otherOrigin).host);
 	});
 
 	it("runs each id once when the queue hands it to several shards again and again", async () => {

@@ -18,12 +18,13 @@ export interface Delivery {
 export interface DeliveryFlow {
 	flowId: string;
 	delivery: Delivery;
+	petstoreCredentialId: string;
 }
 
 /** The tutorial flow (no auth, name ← petname, status ← petstatus) with these delivery settings. */
 export async function createDeliveryFlow(delivery: Delivery, extras: Record<string, unknown> = {}): Promise<DeliveryFlow> {
-	const { flowId } = await createRunningFlow({ type: "none" }, { delivery, ...extras });
-	return { flowId, delivery };
+	const { flowId, petstoreCredentialId } = await createRunningFlow({ type: "none" }, { delivery, ...extras });
+	return { flowId, delivery, petstoreCredentialId };
 }
 
 const plan = (delivery: Delivery) => ({
@@ -48,8 +49,8 @@ export const stub = (name: string) => env.FLOW.getByName(name);
 /** A pet for `owner`: the key expression of the key-ordered flows here is `owner`. */
 export const pet = (name: string, owner: string) => ({ petname: name, petstatus: "available", owner });
 
-export async function send(flowId: string, body: Record<string, unknown>): Promise<string> {
-	const response = await hook(flowId, { headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+export async function send(flowId: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+	const response = await hook(flowId, { headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 	expect(response.status).toBe(200);
 	return ((await response.json()) as { requestId: string }).requestId;
 }
@@ -68,6 +69,8 @@ export const setLatency = (ms: number) => control("latency", { ms });
 
 export interface PetPost {
 	body: { name: string };
+	/** Which name of the Petstore the call used. */
+	host: string;
 	idempotencyKey: string;
 	responseStatus: number | null;
 	concurrentWith: string[];
