@@ -120,7 +120,14 @@ describe("GET /api/components", () => {
 		expect(petstore.title).toBe("Petstore API (Node.js)");
 		expect(petstore.credentialFields).toEqual([
 			{ name: "apiKey", label: "API key", required: true, secret: true },
-			{ name: "baseUrl", label: "Base URL", required: false, secret: false },
+			{
+				name: "baseUrl",
+				label: "Base URL",
+				required: false,
+				secret: false,
+				changeRequires: "apiKey",
+				hint: "http(s), without user name, query or fragment",
+			},
 		]);
 		expect(petstore.actions.map((a: { id: string; title: string }) => [a.id, a.title])).toEqual([["createPet", "Create a Pet"]]);
 		const fields = petstore.actions[0].fields;
