@@ -113,6 +113,8 @@ export class FlowObject extends DurableObject<Env> {
 	/** Set by a kick or a finished call while the loop runs, so neither is lost while the loop is not waiting. */
 	#kicked = false;
 	#wake: (() => void) | null = null;
+	/** Pause and resume calls so far, so a shard's registration does not undo a newer one. */
+	#pauseToggles = 0;
 	/** Bumped by destroy(): attempts started before it must not write into the emptied storage. */
 	#generation = 0;
 
@@ -269,8 +271,10 @@ export class FlowObject extends DurableObject<Env> {
 		this.#rememberFlowId(flowId);
 		if (this.#meta("objectName") !== null) return;
 		if (objectName !== flowId) {
+			const toggles = this.#pauseToggles;
 			const { paused, holdUntil } = await this.#main(flowId).registerShard(flowId, objectName);
-			if (paused) this.#setMeta("paused", "1");
+			// A pause or resume that reached this shard while it registered is newer than the answer.
+			if (paused && toggles === this.#pauseToggles) this.#setMeta("paused", "1");
 			// A Retry-After the flow got before this shard existed holds it too.
 			if (holdUntil > Date.now()) this.#setMeta("pace", JSON.stringify({ ...this.#pace(), holdUntil }));
 		}
@@ -549,11 +553,13 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Holds deliveries here; calls under way finish. */
 	async pause(): Promise<void> {
+		this.#pauseToggles++;
 		this.#setMeta("paused", "1");
 	}
 
 	/** Releases held deliveries here, lanes in their order. */
 	async resume(): Promise<void> {
+		this.#pauseToggles++;
 		this.#setMeta("paused", null);
 		if (this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0) await this.#kick(Date.now());
 	}
@@ -734,7 +740,8 @@ export class FlowObject extends DurableObject<Env> {
 			const { granted, retryAt } = this.#isMain()
 				? await this.acquireTokens(rows.length, settings.rateLimit)
 				: await this.#main().acquireTokens(rows.length, settings.rateLimit);
-			rows = rows.slice(0, granted);
+			// A pause that arrived while the tokens were asked for wins (the tokens are spent unused: erring towards fewer calls).
+			rows = this.#paused() ? [] : rows.slice(0, granted);
 			rateWakeAt = retryAt;
 		}
 		const generation = this.#generation;
