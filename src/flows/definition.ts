@@ -73,16 +73,26 @@ export const rateLimitSchema = z
 	.strict();
 
 const deliveryShape = {
-	ordering: z.enum(orderingIds, { error: `Ordering is one of ${orderingIds.join(", ")}` }).optional(),
-	key: expression.trim().min(1, 'The key expression is empty: write one, e.g. petname or _headers."x-shop-id"').optional(),
+	ordering: z
+		.enum(orderingIds, { error: `Ordering is one of ${orderingIds.join(", ")}` })
+		.describe(`flow (default): one at a time in acceptance order; key: in order per key, keys in parallel; none: parallel, no order`)
+		.optional(),
+	key: expression
+		.trim()
+		.min(1, 'The key expression is empty: write one, e.g. petname or _headers."x-shop-id"')
+		.describe('JSONata over the message, for ordering "key"; failing or empty: the one "no key" lane')
+		.optional(),
 	concurrency: z
 		.number()
 		.int("Concurrency is a whole number")
 		.min(CONCURRENCY_LIMITS.min, `Concurrency is at least ${CONCURRENCY_LIMITS.min}`)
 		.max(CONCURRENCY_LIMITS.max, `Concurrency is at most ${CONCURRENCY_LIMITS.max}`)
+		.describe(`Executions in flight at once for "key" and "none" (default ${CONCURRENCY_LIMITS.default}); "flow" is always 1`)
 		.optional(),
 	/** Calls to the Petstore, not hook requests (that is the definition's own `rateLimit`). */
-	rateLimit: rateLimitSchema.optional(),
+	rateLimit: rateLimitSchema
+		.describe("Destination rate limit: at most `requests` calls to the Petstore start per `perSeconds`, across the flow's shards")
+		.optional(),
 };
 
 /** A draft may hold a key-ordered delivery without its key yet; publishing may not. */
