@@ -185,7 +185,15 @@ describe("the ingress (exports.default.fetch)", () => {
 		flowId = (await createRunningFlow({ type: "none" })).flowId;
 	});
 
-	const HOOK_HEADERS = new Set(["content-type", "content-length", "x-request-id", "retry-after", "www-authenticate", "allow"]);
+	const HOOK_HEADERS = new Set([
+		"content-type",
+		"content-length",
+		"x-request-id",
+		"retry-after",
+		"www-authenticate",
+		"allow",
+		"x-content-type-options",
+	]);
 	const STATUSES = [200, 400, 405, 413, 415];
 
 	async function send(method: string, init: { headers?: Record<string, string>; body?: Uint8Array; path?: string } = {}) {
