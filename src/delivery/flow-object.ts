@@ -871,7 +871,8 @@ export class FlowObject extends DurableObject<Env> {
 
 		const store = (request: unknown, response: unknown) =>
 			this.ctx.storage.transactionSync(() => {
-				this.#setMeta("pace", JSON.stringify(after));
+				// At full speed a success changes nothing: no write.
+				if (JSON.stringify(after) !== JSON.stringify(before)) this.#setMeta("pace", JSON.stringify(after));
 				this.#outbox.record({
 					type: "attempt",
 					executionId: row.id,

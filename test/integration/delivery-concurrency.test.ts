@@ -236,6 +236,23 @@ describe("restarts and dedupe across shards", () => {
 		for (const post of posts) expect(post.host).toBe(new URL(post.body.name.endsWith("-1") ? origin : otherOrigin).host);
 	});
 
+	it("deleting the flow empties every shard and leaves no alarm behind", async () => {
+		const flow = await createDeliveryFlow({ ordering: "key", key: "owner", concurrency: 8 }, { retryPolicy: { baseDelayMs: 600_000 } });
+		await injectFaults([{ forName: "a-1", status: 500 }]);
+		const keys = ["a", "b", "c", "d", "e", "f"];
+		for (const key of keys) await send(flow.flowId, pet(`${key}-1`, key));
+		await send(flow.flowId, pet("a-2", "a"));
+		await waitForCounters(flow.flowId, { succeeded: keys.length - 1, queued: 2 });
+		await api("DELETE", `/api/flows/${flow.flowId}`);
+		for (const name of objectNames(flow)) {
+			const state = await runInDurableObject(stub(name), async (_: FlowObject, s) => ({
+				inbox: s.storage.sql.exec("SELECT id FROM inbox").toArray().length,
+				alarm: await s.storage.getAlarm(),
+			}));
+			expect(state, name).toEqual({ inbox: 0, alarm: null });
+		}
+	});
+
 	it("runs each id once when the queue hands it to several shards again and again", async () => {
 		for (const delivery of [
 			{ ordering: "none" as const, concurrency: 8 },
