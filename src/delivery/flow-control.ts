@@ -30,7 +30,7 @@ import type { FlowCounters, RetryRequest } from "./flow-object";
  *   duplicate, with another body a new execution under an id derived from both (never a 409, never
  *   a silent 200 for something that did not run).
  * - Acceptance order (item 6). Lanes are ordered by the ingress's acceptance stamp (`receivedAt`,
- *   then arrival), and an ordered execution waits REORDER_WINDOW_MS (500 ms, flow-object.ts) after
+ *   then arrival), and an ordered execution waits REORDER_WINDOW_MS (500 ms, shards.ts) after
  *   it reaches its object before it may start, so a hook accepted earlier that reaches the object
  *   up to 0.5 s later (another consumer invocation, Queues reordering batches) still goes first.
  *   Not covered: a hand-over that failed and is redelivered by the queue seconds later; hooks
@@ -60,6 +60,9 @@ import type { FlowCounters, RetryRequest } from "./flow-object";
  *   overlaps can be counted.
  */
 
+/** Limits the engine applies, for the API to serve (GET /api/flow-settings) rather than the designer repeating them. */
+export { MAX_FLOW_HOLD_MS } from "./backpressure";
+export { MAX_SHARDS, REORDER_WINDOW_MS } from "./shards";
 export type { FlowCounters, RetryRequest };
 
 const mainObject = (env: Env, flowId: string) => env.FLOW.getByName(flowId);

@@ -15,6 +15,7 @@ import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from 
 import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
 import { SampleRequests } from "./sample-requests";
+import { REORDER_WINDOW_MS } from "./shards";
 
 /**
  * A flow object: the only place that can promise order and exactly-once, because it is
@@ -45,8 +46,6 @@ import { SampleRequests } from "./sample-requests";
  * resume, slow-downs, counters and destroy out to the shards (flow-control.ts is the API's door).
  */
 
-/** See the module comment: how long an ordered execution waits for earlier ones still on their way. */
-export const REORDER_WINDOW_MS = 500;
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
 const INTERRUPTED =
@@ -355,9 +354,10 @@ export class FlowObject extends DurableObject<Env> {
 			this.#sql
 				.exec<{ content_hash: string | null }>("SELECT content_hash FROM seen WHERE id = ? AND at > ?", id, now - DEDUPE_WINDOW_MS)
 				.toArray()[0];
+		let startAt = now;
 		this.ctx.storage.transactionSync(() => {
 			this.#adoptSettings(settings);
-			const startAt = this.#settings().ordered ? now + REORDER_WINDOW_MS : now;
+			startAt = this.#settings().ordered ? now + REORDER_WINDOW_MS : now;
 			for (const item of [...items].sort((a, b) => a.receivedAt - b.receivedAt)) {
 				const givenId = item.id;
 				const stagedKey = stagingKey(item);
@@ -406,7 +406,7 @@ export class FlowObject extends DurableObject<Env> {
 				accepted.push(item.id);
 			}
 		});
-		if (accepted.length > 0) await this.#kick(this.#settings().ordered ? now + REORDER_WINDOW_MS : now);
+		if (accepted.length > 0) await this.#kick(startAt);
 		await this.#flushOrLater();
 		return { accepted, duplicates };
 	}

@@ -20,6 +20,12 @@
 /** One object delivers a few hundred calls per second; four of them cover the designer's maximum concurrency of 100. */
 export const MAX_SHARDS = 4;
 
+/**
+ * How long an execution of an ordered lane waits after reaching its object before it may start,
+ * so one accepted earlier but handed over a moment later still goes first (flow-object.ts says why).
+ */
+export const REORDER_WINDOW_MS = 500;
+
 export type Ordering = "flow" | "key" | "none";
 
 export interface DeliveryPlan {
