@@ -696,7 +696,10 @@ export class FlowObject extends DurableObject<Env> {
 			}
 			const backlog = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
 			// Not awaited: the next starts must not wait for D1; flushes are chained in order.
-			if (this.#outbox.pending() && this.#outbox.flushDue(Date.now(), backlog)) void this.#outbox.flush();
+			if (this.#outbox.pending() && this.#outbox.flushDue(Date.now(), backlog))
+				void this.#outbox
+					.flush()
+					.catch((error: unknown) => log("warn", "runlog.deferred", { flowId: this.#flowId(), error: (error as Error).message }));
 		}
 		const flushed = await this.#outbox.flush();
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
