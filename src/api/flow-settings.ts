@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { acceptingStatuses } from "../db/schema";
+import { MAX_FLOW_HOLD_MS, MAX_SHARDS, REORDER_WINDOW_MS } from "../delivery/flow-control";
 import {
 	CONCURRENCY_LIMITS,
 	DEFAULT_ORDERING,
@@ -19,6 +20,10 @@ export const flowSettings = {
 		defaultOrdering: DEFAULT_ORDERING,
 		concurrency: CONCURRENCY_LIMITS,
 		rateLimit: { ...RATE_LIMIT_LIMITS, suggested: SUGGESTED_DELIVERY_RATE_LIMIT },
+		/** What the engine does with them: an ordered execution's wait for earlier ones, shards per flow, the longest Retry-After hold. */
+		reorderWindowMs: REORDER_WINDOW_MS,
+		maxShards: MAX_SHARDS,
+		maxFlowHoldMs: MAX_FLOW_HOLD_MS,
 	},
 	hookRateLimit: RATE_LIMIT_LIMITS,
 	/** The flow statuses in which the hook URL accepts requests. */

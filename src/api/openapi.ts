@@ -124,7 +124,10 @@ const operations: readonly Operation[] = [
 		path: "/api/flow-settings",
 		tag: "flows",
 		summary: "Limits and defaults of a flow's settings: delivery orderings, concurrency, the two rate limits",
-		ok: [200, "{delivery: {orderings, defaultOrdering, concurrency, rateLimit}, hookRateLimit, acceptingStatuses}"],
+		ok: [
+			200,
+			"{delivery: {orderings, defaultOrdering, concurrency, rateLimit, reorderWindowMs, maxShards, maxFlowHoldMs}, hookRateLimit, acceptingStatuses}",
+		],
 	},
 	{
 		method: "get",

@@ -58,6 +58,7 @@ describe("delivery settings", () => {
 		expect(settings.delivery.defaultOrdering).toBe("flow");
 		expect(settings.delivery.concurrency).toEqual({ min: 1, max: 100, default: 10 });
 		expect(settings.acceptingStatuses).toEqual(["running", "paused"]);
+		expect(settings.delivery).toMatchObject({ reorderWindowMs: 500, maxShards: 4, maxFlowHoldMs: 600_000 });
 
 		// The served bounds are the enforced ones: max passes, max + 1 is refused with its message.
 		const flow = await createRunningFlow();

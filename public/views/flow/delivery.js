@@ -184,6 +184,12 @@ export function deliverySection({ draft, settings, signal, save }) {
 		h("h2", { id: "delivery-title" }, "Delivery"),
 		h("p", { class: "muted" }, "How executions reach the Petstore. Saved with the draft; Publish Draft makes them live."),
 		orderings,
+		h(
+			"p",
+			{ class: "hint" },
+			`Order is the order the hooks were accepted: an ordered execution waits ${limits.reorderWindowMs} ms for earlier ones still on their way. ` +
+				`Key and no order spread over up to ${limits.maxShards} flow objects.`,
+		),
 		keyField,
 		concurrencyField,
 		h(
