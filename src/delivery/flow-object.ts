@@ -368,10 +368,14 @@ export class FlowObject extends DurableObject<Env> {
 					duplicates.push(item.id);
 					continue;
 				}
-				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagedKey).toArray()[0];
-				const message = item.message ? JSON.stringify(item.message) : (staged?.message as string | undefined);
+				// Inline unless the payload was too large for a queue message (then the consumer fetched it, or it waits here).
+				const message = item.message
+					? JSON.stringify(item.message)
+					: (this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagedKey).toArray()[0]?.message as
+							| string
+							| undefined);
 				this.#sql.exec("INSERT OR REPLACE INTO seen (id, at, content_hash) VALUES (?, ?, ?)", item.id, now, item.contentHash ?? null);
-				this.#sql.exec("DELETE FROM staged WHERE id = ?", stagedKey);
+				if (!item.message) this.#sql.exec("DELETE FROM staged WHERE id = ?", stagedKey);
 				this.#bump("received");
 				const base: ExecutionRecord = {
 					type: "execution",
