@@ -108,7 +108,8 @@ const operations: readonly Operation[] = [
 		method: "patch",
 		path: "/api/credentials/:id",
 		tag: "credentials",
-		summary: "Rename or rotate; the previous secret stays valid for previousValidForSeconds",
+		summary:
+			"Rename or rotate; the previous secret stays valid for previousValidForSeconds. A new Petstore baseUrl needs apiKey in the same request; flow objects using it forget their cached copy at once",
 		body: updateSchema,
 		ok: [200, "{credential}"],
 	},

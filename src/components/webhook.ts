@@ -5,6 +5,7 @@ import type { CredentialDetails } from "../db/schema";
 import { DEFAULT_API_KEY_HEADER } from "../hook/auth/api-key";
 import { DEFAULT_HMAC_HEADER } from "../hook/auth/hmac";
 import { decodeWebhookSecret } from "../hook/auth/standard-webhooks";
+import { CLIENT_IP_HEADERS } from "./client-ip-headers";
 import type { WebhookSecret } from "./webhook-verifier";
 
 /** The Webhook trigger: its credential types and how each is stored (webhook-verifier.ts: how each verifies). */
@@ -105,6 +106,15 @@ export const webhookComponent = {
 			type: "standardWebhooks",
 			title: "Standard Webhooks",
 			fields: [{ name: "secret", label: "Signing secret (whsec_…)", required: true, secret: true }],
+		},
+	],
+	/** Switches of the trigger step, stored in the definition's `trigger` (the designer shows one checkbox each). */
+	triggerSettings: [
+		{
+			name: "keepClientIpHeaders",
+			label: "Keep client IP headers in _headers",
+			hint: `Off by default: ${CLIENT_IP_HEADERS.join(", ")} are personal data and are dropped from every execution.`,
+			default: false,
 		},
 	],
 } as const;

@@ -1,3 +1,5 @@
+import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
+
 /**
  * Turns a hook request into the execution's message: the body's fields at the top level, plus
  * `_method`, `_url`, `_query`, `_headers` and `_additionalUrlPath`. Secret-bearing headers never
@@ -5,18 +7,6 @@
  */
 
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
-/** Headers naming the client's IP address: personal data, dropped unless the flow sets `trigger.keepClientIpHeaders`. */
-export const CLIENT_IP_HEADERS = [
-	"cf-connecting-ip",
-	"cf-connecting-ipv6",
-	"cf-pseudo-ipv4",
-	"true-client-ip",
-	"x-forwarded-for",
-	"x-real-ip",
-	"x-client-ip",
-	"x-cluster-client-ip",
-	"forwarded",
-];
 /** Stateless between calls (no `stream` option), so one instance serves every request. */
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 /** The hidden-header sets per verifier's list (client IPs kept, dropped), built once instead of per request. */

@@ -174,6 +174,10 @@ describe("designer walkthrough", () => {
 	it("finishes the trigger step with a name and a note", async () => {
 		await page.getByLabel("Step name").fill("Order from the shop");
 		await page.getByLabel("Note").fill("The shop posts one request per sold pet.");
+		// Off by default (client IPs are personal data); this flow keeps them.
+		const keepIps = page.getByLabel("Keep client IP headers in _headers");
+		expect(await keepIps.isChecked()).toBe(false);
+		await keepIps.check();
 		await button("Finish step").click();
 		await page.getByRole("heading", { name: "Choose the action" }).waitFor();
 	});
@@ -205,6 +209,18 @@ describe("designer walkthrough", () => {
 		} finally {
 			await slow.close();
 		}
+
+		// Changing where a stored key goes asks for the key again.
+		await button("Change Local Petstore").click();
+		const change = page.getByRole("form", { name: "Change “Local Petstore”" });
+		await change.getByLabel("Base URL").fill("http://127.0.0.1:9/v2");
+		await change.getByText(/^Required: a new Base URL needs the API key again/).waitFor();
+		await button("Save changes", change).click();
+		// The browser refuses to submit without the key, so nothing was sent.
+		expect(await change.getByLabel("API key").evaluate((input) => (input as HTMLInputElement).validity.valueMissing)).toBe(true);
+		await screenshot("petstore-credential-change");
+		await button("Cancel", change).click();
+		await change.waitFor({ state: "detached" });
 
 		await page.getByRole("radio", { name: /Local Petstore/ }).check();
 		// Continue is enabled once the choice is saved into the draft.
@@ -301,6 +317,32 @@ describe("designer walkthrough", () => {
 		await expect.poll(() => attempts.count(), { timeout: 30_000 }).toBe(2);
 		expect(await attempts.nth(1).getByRole("cell").nth(4).textContent()).toBe("Failed");
 		await screenshot("execution-retried");
+	});
+
+	it("keeps the client IP headers the trigger step's switch asked for", async () => {
+		const response = await fetch(hookUrl, {
+			method: "POST",
+			headers: {
+				authorization: `Basic ${Buffer.from(`${BASIC.username}:${BASIC.password}`).toString("base64")}`,
+				"content-type": "application/json",
+				"x-forwarded-for": "203.0.113.7",
+			},
+			body: JSON.stringify({ petname: "Trace", petstatus: "Sold" }),
+		});
+		const { requestId } = (await response.json()) as { requestId: string };
+		await expect
+			.poll(
+				async () => {
+					const reply = await fetch(`${app.origin}/api/executions/${requestId}`, { headers: { authorization: `Bearer ${app.token}` } });
+					return reply.ok
+						? ((await reply.json()) as { execution: { input: { _headers: Record<string, string> } } }).execution.input._headers[
+								"x-forwarded-for"
+							]
+						: undefined;
+				},
+				{ timeout: 15_000 },
+			)
+			.toBe("203.0.113.7");
 	});
 
 	it("fits a 390-px phone and has a dark theme", async () => {

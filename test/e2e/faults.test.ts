@@ -7,7 +7,8 @@ import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "
 
 /**
  * The delivery guarantees under faults, end to end: two flows take hooks while the Petstore
- * answers 503, 429 with Retry-After, hangs past the Worker's 30 s timeout, and the whole local
+ * answers 503, 429 with Retry-After, hangs past the Worker's 30 s timeout, answers with a body far
+ * over what a run-log row can hold (30 MB), and the whole local
  * stack is stopped and started again (same state, same port) while retries are pending. One
  * Petstore lives in this process across the restart (HOOKFLOW_PETSTORE_URL), so its pets and
  * request log cover both runs. Every accepted hook must be delivered exactly once, in
@@ -29,7 +30,15 @@ const GAMMA_CONCURRENCY = 4;
 type FlowKey = (typeof FLOWS)[number];
 const STATUSES = ["Available", "Pending", "Sold"];
 
-type Fault = { forName?: string; status?: number; retryAfter?: string; hangMs?: number; delayMs?: number; afterCreate?: boolean };
+type Fault = {
+	forName?: string;
+	status?: number;
+	retryAfter?: string;
+	hangMs?: number;
+	delayMs?: number;
+	afterCreate?: boolean;
+	bodyBytes?: number;
+};
 type Counters = { received: number; succeeded: number; failed: number; inFlight: number; queued: number };
 type ExecutionSummary = { id: string; status: string; attempts: number; error: string | null };
 type Attempt = { n: number; status: number | null; outcome: string; error: string | null };
@@ -365,8 +374,8 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		await eventually("the executions accepted before the restart to succeed after it, with no new hook", allSucceeded, 60_000);
 		console.log(`[${elapsed()}] everything accepted before the restart delivered`);
 
-		// ── phase 3: a few more failures, and the rest of the hooks.
-		await injectFaults([{ status: 503 }, { status: 503, afterCreate: true }, { status: 429, retryAfter: "1" }]);
+		// ── phase 3: a few more failures, one answer over the recorded-body cap, and the rest of the hooks.
+		await injectFaults([{ status: 503 }, { status: 503, afterCreate: true }, { bodyBytes: 30_000_000 }, { status: 429, retryAfter: "1" }]);
 		await sendRounds(PER_FLOW - next.alpha, "phase 3", origin);
 		await injectFaults([
 			{ forName: "gamma-k1-6", status: 503, afterCreate: true },
@@ -424,13 +433,19 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		for (const flow of FLOWS) overlap[flow] = maxOverlap(posts.filter((p) => flowOf((p.body as { name?: unknown } | null)?.name) === flow));
 
 		const attemptsTotal = [...FLOWS, "gamma" as const].reduce((n, flow) => n + logs[flow].reduce((m, e) => m + e.attempts, 0), 0);
-		const attempts = (
-			await Promise.all(
-				[...acceptedIds].map(
-					async (id) => (await api<{ execution: { attempts: Attempt[] } }>("GET", `/api/executions/${id}`)).execution.attempts,
-				),
-			)
-		).flat();
+		const details = await Promise.all(
+			[...acceptedIds].map(
+				async (id) =>
+					(
+						await api<{ execution: { attempts: Attempt[]; response: { truncated?: boolean; bodyBytes?: number } | null } }>(
+							"GET",
+							`/api/executions/${id}`,
+						)
+					).execution,
+			),
+		);
+		const attempts = details.flatMap((execution) => execution.attempts);
+		const oversized = details.filter((execution) => execution.response?.truncated === true);
 		const counters = {} as Record<FlowKey, Counters>;
 		for (const flow of FLOWS)
 			counters[flow] = (await api<{ flow: { counters: Counters } }>("GET", `/api/flows/${flowIds[flow]}`)).flow.counters;
@@ -450,6 +465,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 				`  attempts total       ${attemptsTotal} in the run log, ${posts.length} POST /v2/pet at the Petstore`,
 				`  attempt outcomes     ${attempts.filter((a) => a.status === 503).length}×503, ${attempts.filter((a) => a.status === 429).length}×429, ${attempts.filter((a) => a.status === null).length}×no response, ${attempts.filter((a) => a.outcome === "succeeded").length}×succeeded`,
 				`  pending at restart   ${atStop.pending} (${atStop.inFlight} in flight)`,
+				`  oversized answers    ${oversized.map((e) => e.response?.bodyBytes).join(", ") || "none"} bytes, recorded truncated`,
 				`  sender retries       ${senderRetries}; wrangler dev reloads ${reloads()}`,
 				`  counters             alpha ${JSON.stringify(counters.alpha)}, beta ${JSON.stringify(counters.beta)}, gamma ${JSON.stringify(gammaCounters)}`,
 				`  took                 ${elapsed()}`,
@@ -544,5 +560,8 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		expect(attempts.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(4);
 		expect(attempts.some((a) => a.status === null && /did not answer within 30 s/.test(a.error ?? ""))).toBe(true);
 		expect(attempts.filter((a) => a.outcome === "succeeded")).toHaveLength(acceptedCount());
+		// The 30 MB answer: its execution succeeded once, recorded by its head, and the flow kept delivering in order (above).
+		expect(oversized).toHaveLength(1);
+		expect(oversized[0]?.response?.bodyBytes).toBeGreaterThan(30_000_000);
 	}, 170_000); // Bounded with the hooks: 70 s to start, 170 s to run, 30 s to clean up.
 });

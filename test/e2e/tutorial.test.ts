@@ -97,4 +97,13 @@ describe("npm start + the tutorial's curl line", () => {
 			paused: false,
 		});
 	});
+
+	// Only the real asset router (wrangler dev) can show this: the bare path must reach the Worker, not the SPA fallback.
+	it("answers GET /api (no slash) with the API's 401 JSON, not the designer's HTML", async () => {
+		const response = await fetch(`${app.origin}/api`);
+		expect(response.status).toBe(401);
+		expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+		expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+		expect(await response.text()).not.toContain("<html");
+	});
 });

@@ -129,6 +129,7 @@ describe("GET /api/components", () => {
 				hint: "http(s), without user name, query or fragment",
 			},
 		]);
+		expect(webhook.triggerSettings).toEqual([expect.objectContaining({ name: "keepClientIpHeaders", default: false })]);
 		expect(petstore.actions.map((a: { id: string; title: string }) => [a.id, a.title])).toEqual([["createPet", "Create a Pet"]]);
 		const fields = petstore.actions[0].fields;
 		expect(fields.slice(0, 2)).toEqual([

@@ -138,6 +138,26 @@ describe("dedupe bound to content", () => {
 	});
 });
 
+describe("prototype keys", () => {
+	it("attack: a top-level __proto__ key is dropped alike from inline and staged (large) bodies", async () => {
+		const { flowId } = await createRunningFlow();
+		const inputs = [];
+		// The second body is over the 120 KB queue-message limit, so the flow object stages it.
+		for (const pad of ["", "p".repeat(200_000)]) {
+			const body = `{"__proto__":{"petname":"Polluted"},"nested":{"__proto__":{"x":1}},"petname":"plain","petstatus":"sold","pad":"${pad}"}`;
+			const { requestId } = (await (await hook(flowId, { headers: JSON_TYPE, body })).json()) as { requestId: string };
+			inputs.push((await waitForExecution(requestId, "succeeded")).input);
+		}
+		for (const input of inputs) {
+			expect(Object.keys(input)).not.toContain("__proto__");
+			expect(input.petname).toBe("plain");
+			// Nested, it stays plain data in both.
+			expect(input.nested).toEqual(JSON.parse('{"__proto__":{"x":1}}'));
+		}
+		expect((await pets()).map((p) => p.name)).toEqual(["plain", "plain"]);
+	});
+});
+
 describe("client IP headers", () => {
 	const clientHeaders = { "cf-connecting-ip": "203.0.113.7", "x-forwarded-for": "203.0.113.7, 10.0.0.1", "x-real-ip": "203.0.113.7" };
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+	afterInfrastructureFailure,
 	afterRetryableFailure,
 	backoffDelayMs,
 	DEFAULT_RETRY_POLICY,
+	INFRASTRUCTURE_RETRY,
 	MAX_RETRY_AFTER_MS,
 	parseRetryAfter,
 	type RetryPolicy,
@@ -122,5 +124,28 @@ describe("the default policy", () => {
 	it("lets a flow override parts of the policy", () => {
 		expect(resolvePolicy({ maxAttempts: 3 })).toEqual({ ...DEFAULT_RETRY_POLICY, maxAttempts: 3 });
 		expect(resolvePolicy(undefined)).toEqual(DEFAULT_RETRY_POLICY);
+	});
+});
+
+describe("afterInfrastructureFailure (nothing was sent)", () => {
+	it("waits 5 s doubling up to 5 min, then gives up after the bound", () => {
+		expect(afterInfrastructureFailure(1)).toEqual({ action: "retry", delayMs: 5_000 });
+		expect(afterInfrastructureFailure(2)).toEqual({ action: "retry", delayMs: 10_000 });
+		expect(afterInfrastructureFailure(8)).toEqual({ action: "retry", delayMs: INFRASTRUCTURE_RETRY.maxDelayMs });
+		const last = afterInfrastructureFailure(INFRASTRUCTURE_RETRY.maxFailures);
+		expect(last).toEqual({
+			action: "fail",
+			reason: `gave up after ${INFRASTRUCTURE_RETRY.maxFailures} tries to prepare the call; nothing was sent`,
+		});
+	});
+
+	it("bounds the total wait to about two hours", () => {
+		let total = 0;
+		for (let n = 1; n < INFRASTRUCTURE_RETRY.maxFailures; n++) {
+			const next = afterInfrastructureFailure(n);
+			if (next.action === "retry") total += next.delayMs;
+		}
+		expect(total).toBeGreaterThan(60 * 60_000);
+		expect(total).toBeLessThan(3 * 60 * 60_000);
 	});
 });

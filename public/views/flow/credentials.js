@@ -1,4 +1,5 @@
-// Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key).
+// Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key),
+// or change a Petstore credential's base URL or key (a new base URL needs the key again).
 import { api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
 
@@ -68,6 +69,82 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		h("div", { class: "row" }, save, h("button", { type: "button", onclick: () => openForm(false) }, "Cancel")),
 	);
 	const create = h("button", { type: "button", onclick: () => openForm(true) }, "Create new credentials");
+	const edit = isWebhook ? null : editForm();
+
+	// Which field a change of another one requires again (catalogue: baseUrl.changeRequires = "apiKey").
+	function editForm() {
+		const defs = component.credentialFields ?? [];
+		const urlField = defs.find((f) => f.changeRequires);
+		const keyField = defs.find((f) => f.name === urlField?.changeRequires);
+		if (!urlField || !keyField) return null;
+		const url = h("input", { id: `${prefix}-edit-${urlField.name}`, autocomplete: "off" });
+		const key = h("input", { id: `${prefix}-edit-${keyField.name}`, type: "password", autocomplete: "new-password" });
+		const keyHint = h("p", { class: "hint" });
+		const editAlert = alertBox();
+		let editing = null;
+		const keyNeeded = () => url.value.trim() !== (editing?.details?.baseUrl ?? "");
+		const showNeed = () => {
+			key.required = keyNeeded();
+			keyHint.textContent = key.required
+				? `Required: a new ${urlField.label} needs the ${keyField.label} again, so the stored key is never sent to an address you did not confirm with it.`
+				: `Leave empty to keep the stored ${keyField.label}.`;
+		};
+		url.addEventListener("input", showNeed);
+		const title = h("h3", { id: `${prefix}-edit-title`, tabindex: -1 });
+		// In the page only while open, so its fields never share a label with the create form's.
+		const slot = h("div");
+		const close = () => slot.replaceChildren();
+		const form = h(
+			"form",
+			{ class: "card stack", "aria-labelledby": title.id, onsubmit: submitEdit },
+			title,
+			h("div", { class: "field" }, h("label", { for: url.id }, urlField.label), url, h("p", { class: "hint" }, urlField.hint ?? "")),
+			h("div", { class: "field" }, h("label", { for: key.id }, keyField.label), key, keyHint),
+			editAlert.el,
+			h(
+				"div",
+				{ class: "row" },
+				h("button", { class: "primary" }, "Save changes"),
+				h(
+					"button",
+					{
+						type: "button",
+						onclick: () => close(),
+					},
+					"Cancel",
+				),
+			),
+		);
+		async function submitEdit(event) {
+			event.preventDefault();
+			editAlert.show(null);
+			const body = {};
+			if (keyNeeded()) body[urlField.name] = url.value.trim();
+			if (key.value.trim()) body[keyField.name] = key.value.trim();
+			if (!Object.keys(body).length) return close();
+			try {
+				await api(`/credentials/${editing.id}`, { method: "PATCH", body, signal });
+				close();
+				announce(`Saved changes to “${editing.name}”.`);
+				await load(editing.id);
+			} catch (error) {
+				if (!isAbort(error)) editAlert.show(error.status === 422 ? `Not saved: ${error.message}` : error);
+			}
+		}
+		return {
+			el: slot,
+			open(credential) {
+				editing = credential;
+				title.textContent = `Change “${credential.name}”`;
+				url.value = credential.details?.baseUrl ?? "";
+				key.value = "";
+				showNeed();
+				editAlert.show(null);
+				slot.replaceChildren(form);
+				title.focus();
+			},
+		};
+	}
 
 	function showFields() {
 		const defs = isWebhook ? (types.find((t) => t.type === typeSelect.value)?.fields ?? []) : (component.credentialFields ?? []);
@@ -103,6 +180,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 								{ class: "choice" },
 								h("input", { type: "radio", name: prefix, id, value: c.id, checked: c.id === selected, onchange: () => choose(c.id) }),
 								h("label", { for: id }, h("span", null, c.name), h("span", { class: "muted" }, describe(c, types))),
+								edit ? h("button", { type: "button", onclick: () => edit.open(c), "aria-label": `Change ${c.name}` }, "Change…") : null,
 							);
 						}),
 					)
@@ -173,6 +251,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		h("h2", { tabindex: -1 }, `Credentials for ${component.title}`),
 		alert.el,
 		list,
+		edit?.el,
 		h("div", { class: "row" }, create),
 		form,
 		h("div", { class: "row" }, next),

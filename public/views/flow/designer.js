@@ -205,6 +205,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 			prefix: key,
 			defaultName: isTrigger ? "Webhook" : (action?.title ?? "Action"),
 			finished: !!step.name,
+			settings: isTrigger ? (byId[step.component]?.triggerSettings ?? []) : [],
 			async onFinish() {
 				await save();
 				announce(`Step “${step.name}” finished.`);

@@ -1,8 +1,16 @@
-// Step summary: name the step, leave a note, Finish step.
+// Step summary: name the step, leave a note, set the step's switches (from the catalogue), Finish step.
 import { alertBox, h } from "../../lib/dom.js";
 
-export function summaryStage({ step, prefix, defaultName, finished, onFinish }) {
+export function summaryStage({ step, prefix, defaultName, finished, settings = [], onFinish }) {
 	const alert = alertBox();
+	const switches = settings.map((setting) => ({
+		setting,
+		box: h("input", {
+			type: "checkbox",
+			id: `${prefix}-setting-${setting.name}`,
+			checked: (step[setting.name] ?? setting.default) === true,
+		}),
+	}));
 	const name = h("input", { id: `${prefix}-step-name`, autocomplete: "off", value: step.name ?? defaultName });
 	const note = h("textarea", { id: `${prefix}-step-note`, rows: 3, value: step.note ?? "" });
 	const submit = async (event) => {
@@ -12,6 +20,10 @@ export function summaryStage({ step, prefix, defaultName, finished, onFinish }) 
 		const text = note.value.trim();
 		if (text) step.note = text;
 		else delete step.note;
+		for (const { setting, box } of switches) {
+			if (box.checked !== setting.default) step[setting.name] = box.checked;
+			else delete step[setting.name];
+		}
 		try {
 			await onFinish();
 		} catch (error) {
@@ -30,6 +42,9 @@ export function summaryStage({ step, prefix, defaultName, finished, onFinish }) 
 			h("label", { for: note.id }, "Note"),
 			note,
 			h("p", { class: "hint" }, "For whoever maintains this flow next."),
+		),
+		...switches.map(({ setting, box }) =>
+			h("div", { class: "field" }, h("label", { for: box.id }, box, ` ${setting.label}`), h("p", { class: "hint" }, setting.hint)),
 		),
 		alert.el,
 		h("div", { class: "row" }, h("button", { class: "primary" }, "Finish step")),
