@@ -48,12 +48,10 @@ export interface RoutedExecution<T extends Routable> {
 export async function routeExecutions<T extends Routable>(env: Env, flowId: string, items: readonly T[]): Promise<RoutedExecution<T>[]> {
 	const routed: RoutedExecution<T>[] = [];
 	for (const item of items) {
-		const definition = await cachedFlowVersion(env.DB, flowId, item.version);
-		const plan = deliveryPlan(definition);
-		const expression = resolveDelivery(definition?.delivery).key;
+		const plan = resolveDelivery((await cachedFlowVersion(env.DB, flowId, item.version))?.delivery);
 		let key: string | null = null;
-		if (plan.ordering === "key" && expression !== null && item.message !== undefined) {
-			const computed = await computeDeliveryKey(expression, item.message);
+		if (plan.ordering === "key" && plan.key !== null && item.message !== undefined) {
+			const computed = await computeDeliveryKey(plan.key, item.message);
 			key = computed.key;
 			if (computed.error) log("warn", "execution.no_key", { flowId, executionId: item.id, error: computed.error });
 		}
