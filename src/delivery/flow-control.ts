@@ -50,8 +50,10 @@ import type { FlowCounters, RetryRequest } from "./flow-object";
  *   holdUntil).
  * - Destination rate limit: `delivery.rateLimit {requests, perSeconds}` is a sliding window over
  *   call starts kept in the main object (rate-window.ts): at most `requests` calls start in any
- *   `perSeconds` window, across all shards; shards ask the main object for tokens before they start
- *   calls (one RPC per batch of starts, only when a rate limit is set).
+ *   `perSeconds` window, across all shards (grants are kept in at most 1,000 buckets per window,
+ *   counted at their bucket's end, so a long window errs by up to 1/1,000 of itself towards fewer
+ *   calls); shards ask the main object for tokens before they start calls (one RPC per batch of
+ *   starts, only when a rate limit is set).
  * - Pause: running calls finish; nothing new starts; hooks are still accepted and queue up.
  *   Resume starts every lane again from its head, in order.
  * - The local Petstore (dev/petstore/server.ts) has `POST /__control/latency {"ms":50}` (every pet

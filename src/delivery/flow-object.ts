@@ -10,7 +10,7 @@ import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } f
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
-import { type Grant, grantTokens, type RateLimit } from "./rate-window";
+import { decideGrant, grantBucket, type RateLimit } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
 import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
@@ -149,7 +149,7 @@ export class FlowObject extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 			CREATE TABLE IF NOT EXISTS shards (name TEXT PRIMARY KEY);
 			CREATE TABLE IF NOT EXISTS sender_ids (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, at INTEGER NOT NULL);
-			CREATE TABLE IF NOT EXISTS rate_grants (at INTEGER NOT NULL, count INTEGER NOT NULL);
+			CREATE TABLE IF NOT EXISTS rate_window (at INTEGER PRIMARY KEY, count INTEGER NOT NULL);
 			${RunLogOutbox.schema}
 			${SampleRequests.schema}
 		`);
@@ -614,16 +614,18 @@ export class FlowObject extends DurableObject<Env> {
 	/** Main object: tokens for `want` calls under the flow's rate limit (rate-window.ts). */
 	async acquireTokens(want: number, limit: RateLimit): Promise<{ granted: number; retryAt: number | null }> {
 		const now = Date.now();
-		const previous = this.#sql
-			.exec<{ at: number; count: number }>("SELECT at, count FROM rate_grants")
-			.toArray()
-			.map((g) => ({ at: Number(g.at), count: Number(g.count) }) satisfies Grant);
-		const result = grantTokens(previous, now, want, limit);
-		this.ctx.storage.transactionSync(() => {
-			this.#sql.exec("DELETE FROM rate_grants");
-			for (const g of result.grants) this.#sql.exec("INSERT INTO rate_grants (at, count) VALUES (?, ?)", g.at, g.count);
-		});
-		return { granted: result.granted, retryAt: result.retryAt };
+		this.#sql.exec("DELETE FROM rate_window WHERE at <= ?", now - limit.perSeconds * 1000);
+		const window = this.#sql
+			.exec<{ used: number | null; oldest: number | null }>("SELECT sum(count) AS used, min(at) AS oldest FROM rate_window")
+			.one();
+		const decision = decideGrant(Number(window.used ?? 0), window.oldest === null ? null : Number(window.oldest), now, want, limit);
+		if (decision.granted > 0)
+			this.#sql.exec(
+				"INSERT INTO rate_window (at, count) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET count = count + excluded.count",
+				grantBucket(now, limit),
+				decision.granted,
+			);
+		return decision;
 	}
 
 	/** Main object: one object of the flow got a 429/503; every other one slows down too. */

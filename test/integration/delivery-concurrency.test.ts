@@ -108,7 +108,7 @@ describe('ordering "none"', () => {
 		expect(shardsWithWork.filter(Boolean).length).toBeGreaterThan(1);
 
 		// The window passes (its grants are forgotten): three more, no more.
-		await runInDurableObject(stub(flow.flowId), (_: FlowObject, state) => state.storage.sql.exec("DELETE FROM rate_grants"));
+		await runInDurableObject(stub(flow.flowId), (_: FlowObject, state) => state.storage.sql.exec("DELETE FROM rate_window"));
 		await runAlarms(flow);
 		await waitForCounters(flow.flowId, { succeeded: 6, queued: 2, inFlight: 0 });
 		await runAlarms(flow);

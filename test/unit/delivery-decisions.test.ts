@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ActionOutcome } from "../../src/components/types";
 import { capacity, describeSlowDown, freshPace, MAX_FLOW_HOLD_MS, slowDown, speedUp } from "../../src/delivery/backpressure";
 import { decideAfterAttempt } from "../../src/delivery/next-step";
-import { grantTokens } from "../../src/delivery/rate-window";
+import { decideGrant, grantBucket, grantTokens } from "../../src/delivery/rate-window";
 import { DEFAULT_RETRY_POLICY } from "../../src/delivery/retry-policy";
 import { laneFor, MAX_SHARDS, NO_KEY_LANE, routeFor, shardCount, shardName, stableHash } from "../../src/delivery/shards";
 
@@ -116,6 +116,25 @@ describe("rate window", () => {
 		}
 		for (const start of log) expect(log.filter((at) => at >= start && at < start + 1000).length).toBeLessThanOrEqual(5);
 		expect(log.length).toBeGreaterThanOrEqual(25);
+	});
+});
+
+describe("rate window storage", () => {
+	it("decides from the window's total and its oldest grant", () => {
+		const limit = { requests: 10, perSeconds: 60 };
+		expect(decideGrant(4, NOW - 1000, NOW, 5, limit)).toEqual({ granted: 5, retryAt: null });
+		expect(decideGrant(8, NOW - 1000, NOW, 5, limit)).toEqual({ granted: 2, retryAt: NOW - 1000 + 60_000 });
+		expect(decideGrant(0, null, NOW, 20, limit)).toEqual({ granted: 10, retryAt: NOW + 60_000 });
+	});
+
+	it("stamps a grant with the end of its bucket: exact for 1 s windows, at most 1,000 buckets for an hour", () => {
+		expect(grantBucket(NOW + 1, { requests: 5, perSeconds: 1 })).toBe(NOW + 1);
+		const hour = { requests: 5, perSeconds: 3600 };
+		const stamp = grantBucket(NOW + 1, hour);
+		expect(stamp).toBeGreaterThanOrEqual(NOW + 1);
+		expect(stamp - (NOW + 1)).toBeLessThan(3600);
+		const buckets = new Set(Array.from({ length: 3600 }, (_, s) => grantBucket(NOW + s * 1000, hour)));
+		expect(buckets.size).toBeLessThanOrEqual(1001);
 	});
 });
 
