@@ -684,6 +684,7 @@ export class FlowObject extends DurableObject<Env> {
 	/** Starts what may start, waits for a call to finish or the next due time, repeats. */
 	async #loop(): Promise<void> {
 		const deadline = Date.now() + LOOP_BUDGET_MS;
+		const flowId = this.#flowId();
 		await this.ctx.storage.setAlarm(deadline - LOOP_BUDGET_MS + WATCHDOG_MS);
 		let wakeAt: number | null = null;
 		for (;;) {
@@ -703,9 +704,7 @@ export class FlowObject extends DurableObject<Env> {
 			const backlog = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
 			// Not awaited: the next starts must not wait for D1; flushes are chained in order.
 			if (this.#outbox.pending() && this.#outbox.flushDue(Date.now(), backlog))
-				void this.#outbox
-					.flush()
-					.catch((error: unknown) => log("warn", "runlog.deferred", { flowId: this.#flowId(), error: (error as Error).message }));
+				void this.#outbox.flush().catch((error: unknown) => log("warn", "runlog.deferred", { flowId, error: (error as Error).message }));
 		}
 		const flushed = await this.#outbox.flush();
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
@@ -754,15 +753,15 @@ export class FlowObject extends DurableObject<Env> {
 			rateWakeAt = retryAt;
 		}
 		const generation = this.#generation;
+		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
+		const flowId = this.#flowId();
 		for (const row of rows) {
 			// Marked started in storage: whatever arrives late for this lane now queues behind it, also after a restart.
 			if (this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", row.seq).rowsWritten === 0) continue;
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every call signals when it is done.
 			void this.#attempt(row, generation)
-				.catch((error: unknown) =>
-					log("error", "execution.unhandled", { flowId: this.#flowId(), executionId: row.id, error: (error as Error).message }),
-				)
+				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: (error as Error).message }))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this call's entry is gone already.
 					if (generation === this.#generation) this.#running.delete(row.seq);
