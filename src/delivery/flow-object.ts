@@ -53,8 +53,12 @@ const INTERRUPTED =
 const OUTBOX_RETRY_MS = 5_000;
 /** One alarm runs the loop this long, then hands over to the next alarm (running calls carry on). */
 const LOOP_BUDGET_MS = 30_000;
-/** Set when a loop starts: if the object dies mid-loop, this alarm restarts delivery of what was under way. */
-const WATCHDOG_MS = LOOP_BUDGET_MS + 30_000;
+/**
+ * While a loop runs, an alarm stays armed this far ahead (re-armed every WATCHDOG_REARM_MS): if the
+ * object dies mid-loop, it restarts delivery of what was under way within this long.
+ */
+const WATCHDOG_MS = 10_000;
+const WATCHDOG_REARM_MS = 5_000;
 
 export interface FlowCounters {
 	received: number;
@@ -672,7 +676,11 @@ export class FlowObject extends DurableObject<Env> {
 
 	override async alarm(): Promise<void> {
 		// One delivery loop at a time; a running loop picks up whatever this alarm was for.
-		if (this.#looping) return this.#kick(Date.now());
+		if (this.#looping) {
+			// This was the watchdog (or an early kick): the loop is alive, so keep one armed and let it look again.
+			await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+			return this.#signal();
+		}
 		this.#looping = true;
 		try {
 			await this.#loop();
@@ -685,18 +693,24 @@ export class FlowObject extends DurableObject<Env> {
 	async #loop(): Promise<void> {
 		const deadline = Date.now() + LOOP_BUDGET_MS;
 		const flowId = this.#flowId();
-		await this.ctx.storage.setAlarm(deadline - LOOP_BUDGET_MS + WATCHDOG_MS);
+		let armedAt = Date.now();
+		await this.ctx.storage.setAlarm(armedAt + WATCHDOG_MS);
 		let wakeAt: number | null = null;
 		for (;;) {
 			this.#kicked = false;
 			wakeAt = await this.#startDue();
 			if (this.#running.size === 0 || Date.now() > deadline) break;
-			// Until a call finishes, a kick arrives, or the next due time; at once if that already happened.
+			if (Date.now() - armedAt >= WATCHDOG_REARM_MS) {
+				armedAt = Date.now();
+				await this.ctx.storage.setAlarm(armedAt + WATCHDOG_MS);
+			}
+			// Until a call finishes, a kick arrives, the next due time or the next re-arm; at once if a kick already came.
 			if (!this.#kicked) {
+				const until = Math.min(wakeAt ?? Number.POSITIVE_INFINITY, armedAt + WATCHDOG_REARM_MS);
 				let timer: ReturnType<typeof setTimeout> | undefined;
 				await new Promise<void>((resolve) => {
 					this.#wake = resolve;
-					if (wakeAt !== null) timer = setTimeout(resolve, Math.max(0, wakeAt - Date.now()));
+					timer = setTimeout(resolve, Math.max(0, until - Date.now()));
 				});
 				if (timer !== undefined) clearTimeout(timer);
 				this.#wake = null;
