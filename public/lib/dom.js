@@ -25,10 +25,13 @@ const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", tim
 export const fmtTime = (iso) => (iso ? dateFormat.format(new Date(iso)) : "—");
 export const fmtMs = (ms) => (ms == null ? "—" : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 export const fmtCount = (n) => (n ?? 0).toLocaleString();
+// How long the oldest queued execution has waited: the flow's delivery lag ("—" when nothing waits).
+export const fmtLag = (oldestQueuedAt, now = Date.now()) => (oldestQueuedAt == null ? "—" : fmtMs(Math.max(0, now - oldestQueuedAt)));
 
 const STATUS_LABELS = {
 	draft: "Draft",
 	running: "Running",
+	paused: "Paused",
 	stopped: "Stopped",
 	queued: "Queued",
 	retrying: "Retrying",

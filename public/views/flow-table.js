@@ -1,14 +1,17 @@
 // The flows table shared by the flows list and the dashboard: status, version and counters.
 import { api } from "../lib/api.js";
-import { flowBadge, fmtCount, h, poll, syncRows, td } from "../lib/dom.js";
+import { flowBadge, fmtCount, fmtLag, h, poll, syncRows, td } from "../lib/dom.js";
 
 export const COUNTERS = [
 	["received", "Received"],
 	["succeeded", "Succeeded"],
 	["failed", "Failed"],
 	["inFlight", "In flight"],
+	["queued", "Queued"],
 	["authFailures", "Auth failures"],
 ];
+// Next to the counters: how long the oldest queued execution has been waiting.
+export const LAG_LABEL = "Lag";
 
 export function flowTable(caption, linkTo) {
 	const tbody = h("tbody");
@@ -26,6 +29,7 @@ export function flowTable(caption, linkTo) {
 				h("th", { scope: "col" }, "Status"),
 				h("th", { scope: "col" }, "Version"),
 				COUNTERS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
+				h("th", { scope: "col", class: "num" }, LAG_LABEL),
 			),
 		),
 		tbody,
@@ -39,6 +43,7 @@ export function flowTable(caption, linkTo) {
 				td("Status", flowBadge(flow)),
 				td("Version", flow.version == null ? "Not published" : `v${flow.version}`),
 				COUNTERS.map(([key, label]) => h("td", { "data-label": label, class: "num" }, fmtCount(flow.counters?.[key]))),
+				h("td", { "data-label": LAG_LABEL, class: "num" }, fmtLag(flow.counters?.oldestQueuedAt)),
 			),
 		);
 	return { el: h("div", { class: "table-wrap" }, table), update };
@@ -48,8 +53,8 @@ export function flowTable(caption, linkTo) {
 export function pollFlows(table, empty, signal, onError, onFlows = () => {}) {
 	return poll(
 		async () => {
-			const { flows } = await api("/flows", { signal });
-			onFlows(flows);
+			const { flows, totals } = await api("/flows", { signal });
+			onFlows(flows, totals);
 			table.update(flows);
 			table.el.hidden = !flows.length;
 			empty.hidden = !!flows.length;

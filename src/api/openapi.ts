@@ -1,14 +1,15 @@
 import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
-import { createPetMappingSchema, draftSchema } from "../flows/definition";
+import { flowStatuses } from "../db/schema";
+import { createPetMappingSchema, deliveryDraftSchema, draftSchema } from "../flows/definition";
 import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
 import { alertTargetSchema } from "./alert-targets";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
 import { flowNameSchema } from "./flows";
 import { replaySchema } from "./jobs";
-import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 import { statsQuery } from "./stats";
 
 /**
@@ -21,6 +22,35 @@ const errorSchema = z.object({
 	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
 });
 
+const countersSchema = z.object({
+	received: z.number().int().describe("Executions accepted"),
+	succeeded: z.number().int(),
+	failed: z.number().int(),
+	inFlight: z.number().int().describe("Being delivered right now (a call to the Petstore in progress)"),
+	authFailures: z.number().int().describe("Hook requests refused with 401"),
+	handshakes: z.number().int().describe("Providers' handshakes (Slack, Zoom, Meta) answered without an execution"),
+	queued: z.number().int().describe("Accepted, not yet finished (waiting, paused, retrying or being delivered)"),
+	oldestQueuedAt: z.number().int().nullable().describe("Acceptance time (epoch ms) of the oldest queued execution; null when none"),
+});
+const flowCountersSchema = countersSchema.extend({
+	paused: z.boolean().describe("The flow's objects hold its deliveries (Pause)"),
+});
+
+const flowSchema = z.object({
+	id: z.string(),
+	name: z.string(),
+	status: z.enum(flowStatuses).describe("paused: accepts hooks, holds deliveries until resumed; stopped: accepts none"),
+	version: z.number().int().nullable(),
+	hookUrl: z.string(),
+	draft: draftSchema.nullable(),
+	counters: flowCountersSchema,
+	createdAt: z.string(),
+	updatedAt: z.string(),
+});
+
+const flowAnswer = z.object({ flow: flowSchema });
+const flowList = z.object({ flows: z.array(flowSchema), totals: countersSchema });
+
 const schemas = z.registry<{ id: string }>();
 for (const [id, schema] of Object.entries({
 	Error: errorSchema,
@@ -28,6 +58,13 @@ for (const [id, schema] of Object.entries({
 	UpdateCredential: updateSchema,
 	FlowName: flowNameSchema,
 	FlowDraft: draftSchema,
+	FlowDelivery: deliveryDraftSchema,
+	FlowCounters: flowCountersSchema,
+	TotalCounters: countersSchema,
+	Flow: flowSchema,
+	FlowAnswer: flowAnswer,
+	FlowList: flowList,
+	DeliveryKeyPreview: deliveryKeyPreviewSchema,
 	CreatePetMapping: createPetMappingSchema,
 	StepSample: stepSampleSchema,
 	MappingPreview: mappingPreviewSchema,
@@ -52,6 +89,8 @@ interface Operation {
 	ok: [status: 200 | 201 | 202 | 204, description: string];
 	/** The success answer's media type when it is not JSON. */
 	mediaType?: string;
+	/** The answer's schema when it is documented (a registered component). */
+	response?: ZodType;
 }
 
 const operations: readonly Operation[] = [
@@ -89,10 +128,43 @@ const operations: readonly Operation[] = [
 		summary: "Delete (409 while a running flow uses it)",
 		ok: [204, "Deleted"],
 	},
-	{ method: "get", path: "/api/flows", tag: "flows", summary: "List flows with counters", ok: [200, "{flows}"] },
-	{ method: "post", path: "/api/flows", tag: "flows", summary: "Create a flow", body: flowNameSchema, ok: [201, "{flow}"] },
-	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"] },
-	{ method: "patch", path: "/api/flows/:id", tag: "flows", summary: "Rename a flow", body: flowNameSchema, ok: [200, "{flow}"] },
+	{
+		method: "get",
+		path: "/api/flow-settings",
+		tag: "flows",
+		summary: "Limits and defaults of a flow's settings: delivery orderings, concurrency, the two rate limits",
+		ok: [
+			200,
+			"{delivery: {orderings, defaultOrdering, concurrency, rateLimit, reorderWindowMs, maxShards, maxFlowHoldMs}, hookRateLimit, acceptingStatuses}",
+		],
+	},
+	{
+		method: "get",
+		path: "/api/flows",
+		tag: "flows",
+		summary: "List flows with counters, and the totals over all flows",
+		ok: [200, "{flows, totals}"],
+		response: flowList,
+	},
+	{
+		method: "post",
+		path: "/api/flows",
+		tag: "flows",
+		summary: "Create a flow",
+		body: flowNameSchema,
+		ok: [201, "{flow}"],
+		response: flowAnswer,
+	},
+	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"], response: flowAnswer },
+	{
+		method: "patch",
+		path: "/api/flows/:id",
+		tag: "flows",
+		summary: "Rename a flow",
+		body: flowNameSchema,
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
 	{ method: "delete", path: "/api/flows/:id", tag: "flows", summary: "Stop and delete a flow", ok: [204, "Deleted"] },
 	{
 		method: "put",
@@ -103,8 +175,38 @@ const operations: readonly Operation[] = [
 		ok: [200, "{flow}"],
 	},
 	{ method: "post", path: "/api/flows/:id/publish", tag: "flows", summary: "Publish the draft as a new version", ok: [200, "{version}"] },
-	{ method: "post", path: "/api/flows/:id/start", tag: "flows", summary: "Start (409 before the first publish)", ok: [200, "{flow}"] },
-	{ method: "post", path: "/api/flows/:id/stop", tag: "flows", summary: "Stop", ok: [200, "{flow}"] },
+	{
+		method: "post",
+		path: "/api/flows/:id/start",
+		tag: "flows",
+		summary: "Start (409 before the first publish); on a paused flow, the same as Resume",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/stop",
+		tag: "flows",
+		summary: "Stop: the hook answers 404, accepted executions are still delivered (409 while paused: resume first)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/pause",
+		tag: "flows",
+		summary: "Pause: the hook keeps accepting (200), deliveries are held (409 unless running or paused)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/resume",
+		tag: "flows",
+		summary: "Resume a paused flow: held deliveries continue in order (409 unless paused or running)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
 	{
 		method: "get",
 		path: "/api/flows/:id/executions",
@@ -150,6 +252,14 @@ const operations: readonly Operation[] = [
 		summary: "Preview a mapping on a sample",
 		body: mappingPreviewSchema,
 		ok: [200, "{request, errors}"],
+	},
+	{
+		method: "post",
+		path: "/api/mappings/delivery-key",
+		tag: "samples",
+		summary: 'Preview the delivery key of a sample (key null: the "no key" lane, with the error when the expression failed)',
+		body: deliveryKeyPreviewSchema,
+		ok: [200, "{key, error}"],
 	},
 	{ method: "get", path: "/api/executions/:id", tag: "executions", summary: "An execution with its attempts", ok: [200, "{execution}"] },
 	{ method: "post", path: "/api/executions/:id/retry", tag: "executions", summary: "Retry a failed execution", ok: [200, "{execution}"] },
@@ -284,7 +394,10 @@ function toOperation(operation: Operation): JsonSchema {
 					? { description }
 					: operation.mediaType
 						? { description, content: { [operation.mediaType]: { schema: { type: "string" } } } }
-						: { description, content: { "application/json": { schema: { type: "object" } } } },
+						: {
+								description,
+								content: { "application/json": { schema: operation.response ? ref(operation.response) : { type: "object" } } },
+							},
 			default: error,
 		},
 	};

@@ -41,7 +41,11 @@ export interface CredentialDetails {
 	notificationUrl?: string;
 }
 
-export const flowStatuses = ["draft", "running", "stopped"] as const;
+/** paused: accepts hooks like running, but holds its deliveries until resumed (stopped: accepts none, delivers what it has). */
+export const flowStatuses = ["draft", "running", "paused", "stopped"] as const;
+export type FlowStatus = (typeof flowStatuses)[number];
+/** The statuses in which /hook accepts requests. */
+export const acceptingStatuses: readonly FlowStatus[] = ["running", "paused"];
 
 export const flows = sqliteTable("flows", {
 	id: text("id").primaryKey(),

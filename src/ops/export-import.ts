@@ -6,6 +6,7 @@ import { webhookAuthTypes } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentialComponents, credentials, flowStatuses, flows, flowVersions } from "../db/schema";
+import { pauseFlow } from "../delivery/flow-control";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { compileExpression, MappingError } from "../mapping/evaluate";
 
@@ -42,7 +43,7 @@ export const importQuerySchema = z.object({
 	publish: z
 		.enum(["true", "false"])
 		.default("false")
-		.describe("true: publish each flow's live version and keep its running or stopped state"),
+		.describe("true: publish each flow's live version and keep its running, paused or stopped state"),
 });
 
 type ExportedCredential = z.infer<typeof exportedCredentialSchema>;
@@ -101,6 +102,13 @@ function mappingProblem(definition: FlowDefinition): string | null {
 			if (error instanceof MappingError) return `the mapping for ${field} is not valid JSONata: ${error.message}`;
 			throw error;
 		}
+	}
+	const key = definition.delivery?.key;
+	try {
+		if (key) compileExpression(key);
+	} catch (error) {
+		if (error instanceof MappingError) return `the delivery key is not valid JSONata: ${error.message}`;
+		throw error;
 	}
 	return null;
 }
@@ -164,8 +172,8 @@ export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 				if (problem) warnings.add(`Flow "${flow.name}" was imported as a draft only: ${problem}`);
 				else live = mapped.definition as FlowDefinition;
 			}
-			// A published import keeps the source's running or stopped state; everything else starts as a draft.
-			const status = live ? (flow.status === "running" ? "running" : "stopped") : "draft";
+			// A published import keeps the source's running, paused or stopped state; everything else starts as a draft.
+			const status = live ? (flow.status === "running" || flow.status === "paused" ? flow.status : "stopped") : "draft";
 			const id = randomBase64Url(16);
 			statements.push(db.insert(flows).values({ id, name: flow.name, status, draft, liveVersion: live ? 1 : null }));
 			if (live) statements.push(db.insert(flowVersions).values({ flowId: id, version: 1, definition: live }));
@@ -173,5 +181,7 @@ export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 		}
 		// One batch, one transaction: an import creates all of its flows or none.
 		if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+		// A paused source holds its deliveries here too (the objects keep that state, not D1).
+		for (const flow of created) if (flow.status === "paused") await pauseFlow(c.env, flow.id);
 		return c.json({ flows: created, warnings: [...warnings] }, 201);
 	});
