@@ -435,7 +435,17 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0, queued: 0, oldestQueuedAt: null, paused: false },
+			counters: {
+				received: 0,
+				succeeded: 0,
+				failed: 0,
+				inFlight: 0,
+				authFailures: 0,
+				handshakes: 0,
+				queued: 0,
+				oldestQueuedAt: null,
+				paused: false,
+			},
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
