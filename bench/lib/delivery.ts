@@ -47,7 +47,16 @@ export interface DeliveryOptions {
 	onLoadDone?: (round: Round) => void;
 	/** Registers the runtime's disposal with the caller's cleanup. */
 	onStarted?: (dispose: () => Promise<void>) => void;
+	/** The flow's `delivery`: KEY_FLOW for `npm run bench`; absent (ordering "flow") where builds before issue 11 take part. */
+	delivery?: typeof KEY_FLOW;
 }
+
+/**
+ * `npm run bench` drains a flow ordered per key (issue 11): the key is the `x-shop-id` header,
+ * which the load cycles through 64 values, so the executions spread over keys as a shop's would.
+ */
+export const KEY_FLOW = { ordering: "key", key: '_headers."x-shop-id"', concurrency: 32 } as const;
+const KEYS = 64;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -59,7 +68,7 @@ export async function measureDelivery(o: DeliveryOptions): Promise<DeliveryResul
 	try {
 		await applyMigrations(rt.mf, o.migrationsDir);
 		const origin = await rt.url("hookflow");
-		const flowId = await createHmacFlow(origin, "bench delivery");
+		const flowId = await createHmacFlow(origin, "bench delivery", { delivery: o.delivery });
 		const warm = await sendOneHook(origin, flowId);
 		if (warm.status !== 200) throw new Error(`the signed hook answered ${warm.status}: ${await warm.text()}`);
 		// The warm-up execution is delivered before the load starts.
@@ -69,6 +78,7 @@ export async function measureDelivery(o: DeliveryOptions): Promise<DeliveryResul
 			path: `/hook/${flowId}`,
 			body: BODY,
 			headers: { "content-type": "application/json", "x-hookflow-signature": SIGNATURE },
+			cycle: o.delivery ? { header: "x-shop-id", prefix: "shop-", count: KEYS } : undefined,
 		});
 		const load = await loadRound(rt.pid, "pipeline", origin, script, o.loadSeconds, o.load);
 		const loadEnded = Date.now();
@@ -85,7 +95,10 @@ export async function measureDelivery(o: DeliveryOptions): Promise<DeliveryResul
 		while (Date.now() < o.drainDeadline) {
 			counters = await flowCounters(origin, flowId);
 			const done =
-				counters.inFlight === 0 && counters.succeeded + counters.failed === counters.received && counters.received >= load.wrk.accepted + 1;
+				!counters.queued &&
+				counters.inFlight === 0 &&
+				counters.succeeded + counters.failed === counters.received &&
+				counters.received >= load.wrk.accepted + 1;
 			if (!done) settledAt = null;
 			else if (settledAt === null || counters.received !== settled?.received) {
 				settledAt = Date.now();

@@ -18,7 +18,9 @@ export const BODY = (() => {
 	if (Buffer.byteLength(body) !== 60) throw new Error("body must be 60 bytes");
 	return body;
 })();
-export const SIGNATURE = `sha256=${createHmac("sha256", HMAC_SECRET).update(BODY).digest("hex")}`;
+/** The x-hookflow-signature header of `body` under the bench's HMAC credential. */
+export const signatureOf = (body: string) => `sha256=${createHmac("sha256", HMAC_SECRET).update(body).digest("hex")}`;
+export const SIGNATURE = signatureOf(BODY);
 
 /** The parts of wrangler.toml the benchmark's workers are built from (wrangler's own parser reads it). */
 export interface WranglerConfig {
@@ -116,7 +118,7 @@ export async function applyMigrations(mf: Miniflare, migrationsDir: string, work
 	}
 }
 
-async function api<T>(origin: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(origin: string, method: string, path: string, body?: unknown): Promise<T> {
 	const response = await fetch(`${origin}/api${path}`, {
 		method,
 		headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
@@ -133,10 +135,19 @@ export interface FlowCounters {
 	succeeded: number;
 	failed: number;
 	inFlight: number;
+	/** Accepted and not finished yet (issue 11). */
+	queued: number;
+}
+
+export interface FlowOptions {
+	/** The definition's `delivery` (ordering, key, concurrency, rateLimit); absent: ordering "flow". */
+	delivery?: Record<string, unknown>;
+	/** Create a Pet's mapping; the tutorial's by default. */
+	mapping?: Record<string, string>;
 }
 
 /** Creates, publishes and starts an HMAC flow delivering to the local Petstore; returns its id. */
-export async function createHmacFlow(origin: string, name: string): Promise<string> {
+export async function createHmacFlow(origin: string, name: string, options: FlowOptions = {}): Promise<string> {
 	const { credential: hook } = await api<{ credential: { id: string } }>(origin, "POST", "/credentials", {
 		component: "webhook",
 		name: `${name} HMAC`,
@@ -150,7 +161,15 @@ export async function createHmacFlow(origin: string, name: string): Promise<stri
 	const { flow } = await api<{ flow: { id: string } }>(origin, "POST", "/flows", { name });
 	await api(origin, "PUT", `/flows/${flow.id}/draft`, {
 		trigger: { component: "webhook", credentialId: hook.id },
-		steps: [{ component: "petstore", action: "createPet", credentialId: pets.id, mapping: { name: "petname", status: "petstatus" } }],
+		steps: [
+			{
+				component: "petstore",
+				action: "createPet",
+				credentialId: pets.id,
+				mapping: options.mapping ?? { name: "petname", status: "petstatus" },
+			},
+		],
+		...(options.delivery ? { delivery: options.delivery } : {}),
 	});
 	await api(origin, "POST", `/flows/${flow.id}/publish`);
 	await api(origin, "POST", `/flows/${flow.id}/start`);

@@ -28,6 +28,8 @@ export interface WrkScript {
 	path: string;
 	body?: string;
 	headers: Record<string, string>;
+	/** A header whose value cycles through `<prefix>0` … `<prefix>(count-1)`, request by request (a key per entity). */
+	cycle?: { header: string; prefix: string; count: number };
 }
 
 const MARKER = "BENCH_JSON ";
@@ -41,13 +43,23 @@ export function wrkVersion(): string | null {
 
 const luaString = (s: string) => JSON.stringify(s); // ASCII JSON strings are valid Lua string literals
 
-/** Writes a wrk Lua script that sends one fixed request and prints its summary as one JSON line. */
+/** Writes a wrk Lua script that sends one fixed request (bar the cycling header) and prints its summary as one JSON line. */
 export function writeWrkScript(file: string, script: WrkScript): string {
 	const lines = [
 		`wrk.method = ${luaString(script.method)}`,
 		`wrk.path = ${luaString(script.path)}`,
 		script.body === undefined ? "" : `wrk.body = ${luaString(script.body)}`,
 		...Object.entries(script.headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`),
+		...(script.cycle
+			? [
+					"local n = 0",
+					"function request()",
+					`  n = (n + 1) % ${script.cycle.count}`,
+					`  wrk.headers[${luaString(script.cycle.header)}] = ${luaString(script.cycle.prefix)} .. n`,
+					"  return wrk.format()",
+					"end",
+				]
+			: []),
 		"function done(summary, latency, requests)",
 		"  local e = summary.errors",
 		`  io.write(string.format('${MARKER}{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d}\\n',`,

@@ -5,12 +5,15 @@
  * that is fine for a dev and test double.
  *
  * /v2/*          the Petstore subset Hookflow uses, behind the `api-key` header.
- * /__control/*   test hooks (no key): request log, fault injection, reset. Local use only.
+ * /__control/*   test hooks (no key): request log (with the pet POSTs each one overlapped), fault
+ *                injection (optionally aimed at one pet name), a latency for every pet POST, reset.
+ *                Local use only.
  * /elsewhere/*   answers 302 to the same path under /v2/leaked/ on another origin (localhost
  *                instead of 127.0.0.1): a base URL that redirects. A client that follows it shows
  *                up in the request log as /v2/leaked/….
- * /t/<tenant>/…  all of the above under a prefix, with their own pets, request log and faults: each
- *                test file gets a tenant of its own, so files can run in parallel against one server.
+ * /t/<tenant>/…  all of the above under a prefix, with their own pets, request log, faults and
+ *                latency: each test file gets a tenant of its own, so files can run in parallel
+ *                against one server.
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -44,6 +47,8 @@ export type RequestRecord = {
 	body: unknown;
 	idempotencyKey: string | null;
 	responseStatus: number | null;
+	/** POST /v2/pet only: the idempotency keys of the other pet POSTs under way when this one arrived. */
+	concurrentWith?: (string | null)[];
 };
 
 // One queued fault, consumed by the next POST /v2/pet. Waits delayMs + hangMs (abort-safe),
@@ -53,7 +58,9 @@ export type RequestRecord = {
 // bodyBytes handles the call normally but pads the answer to about that many bytes (an
 // oversized answer: Hookflow must record its head and move on). redirect answers 302 to
 // /v2/leaked/pet on another origin instead of handling the call.
+// forName: the fault waits for the first POST whose body's name is this (other POSTs pass it by).
 type Fault = {
+	forName?: string;
 	redirect?: boolean;
 	bodyBytes?: number;
 	status?: number;
@@ -63,7 +70,7 @@ type Fault = {
 	afterCreate?: boolean;
 };
 
-/** One tenant's world: its pets, request log and queued faults. */
+/** One tenant's world: its pets, request log, queued faults and latency. */
 type Tenant = {
 	pets: Map<number, Pet>;
 	petsByIdempotencyKey: Map<string, number>;
@@ -73,6 +80,9 @@ type Tenant = {
 	nextSeq: number;
 	petPostsInFlight: number;
 	maxConcurrent: number;
+	/** Every pet POST waits this long before it is handled (POST /__control/latency): a slow destination. */
+	latencyMs: number;
+	postsUnderWay: Set<RequestRecord>;
 };
 
 const newTenant = (): Tenant => ({
@@ -84,13 +94,15 @@ const newTenant = (): Tenant => ({
 	nextSeq: 1,
 	petPostsInFlight: 0,
 	maxConcurrent: 0,
+	latencyMs: 0,
+	postsUnderWay: new Set(),
 });
 
 /** `/t/<tenant>/<rest>`: a tenant name of letters, digits, `-` and `_`. */
 const TENANT_PREFIX = /^\/t\/([\w-]{1,64})(\/.*)?$/;
 
 const STATUSES = ["available", "pending", "sold"];
-const FAULT_KEYS = ["status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes", "redirect"];
+const FAULT_KEYS = ["forName", "status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes", "redirect"];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
@@ -161,13 +173,18 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		if (isPetPost) {
 			tenant.petPostsInFlight++;
 			tenant.maxConcurrent = Math.max(tenant.maxConcurrent, tenant.petPostsInFlight);
+			record.concurrentWith = [...tenant.postsUnderWay].map((other) => other.idempotencyKey);
+			tenant.postsUnderWay.add(record);
 		}
 		// "close" fires on completion and on client disconnect alike; only the former has a status.
 		const requestGone = new AbortController();
 		res.on("close", () => {
 			record.endedAt = new Date().toISOString();
 			if (res.writableFinished) record.responseStatus = res.statusCode;
-			if (isPetPost) tenant.petPostsInFlight--;
+			if (isPetPost) {
+				tenant.petPostsInFlight--;
+				tenant.postsUnderWay.delete(record);
+			}
 			requestGone.abort();
 		});
 
@@ -175,7 +192,10 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		record.body = parseLoose(rawBody);
 
 		if (isPetPost) {
-			const fault = tenant.faults.shift();
+			const name = (record.body as { name?: unknown } | null)?.name;
+			const index = tenant.faults.findIndex((f) => f.forName === undefined || f.forName === name);
+			const fault = index === -1 ? undefined : tenant.faults.splice(index, 1)[0];
+			if (tenant.latencyMs > 0 && !(await wait(tenant.latencyMs, AbortSignal.any([requestGone.signal, lifetime.signal])))) return;
 			if (fault) {
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
@@ -186,7 +206,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 					const pet = createPet(tenant, req, rawBody);
 					return sendJson(res, 200, { ...pet, padding: "x".repeat(fault.bodyBytes) });
 				}
-				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).length === 1;
+				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).every((key) => key === "delayMs" || key === "forName");
 				if (!delayOnly) {
 					if (fault.afterCreate && authorized(req)) createPet(tenant, req, rawBody);
 					if (fault.retryAfter !== undefined) {
@@ -265,15 +285,26 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 		if (call === "POST /__control/reset") {
 			// Calls still hanging from before the reset are genuinely in flight; sequence numbers go on.
-			const { nextSeq, petPostsInFlight } = tenant;
-			Object.assign(tenant, newTenant(), { nextSeq, petPostsInFlight, maxConcurrent: petPostsInFlight });
+			const { nextSeq, petPostsInFlight, postsUnderWay } = tenant;
+			Object.assign(tenant, newTenant(), { nextSeq, petPostsInFlight, postsUnderWay, maxConcurrent: petPostsInFlight });
 			return sendJson(res, 200, { ok: true });
+		}
+		if (call === "POST /__control/latency") {
+			return readBody(req).then((raw) => {
+				const body = parseJson(raw) as { ms?: unknown };
+				if (!Number.isSafeInteger(body?.ms) || (body.ms as number) < 0) throw new HttpError(400, "Expected {ms: <whole milliseconds ≥ 0>}");
+				tenant.latencyMs = body.ms as number;
+				sendJson(res, 200, { latencyMs: tenant.latencyMs });
+			});
 		}
 		if (call === "POST /__control/faults") {
 			return readBody(req).then((raw) => {
 				const body = parseJson(raw) as { responses?: unknown };
 				if (!Array.isArray(body?.responses) || !body.responses.every(isFault)) {
-					throw new HttpError(400, "Expected {responses:[{status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?, redirect?}]}");
+					throw new HttpError(
+						400,
+						"Expected {responses:[{forName?, status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?, redirect?}]}",
+					);
 				}
 				tenant.faults.push(...body.responses);
 				sendJson(res, 200, { queued: tenant.faults.length });
@@ -375,6 +406,7 @@ function isFault(value: unknown): value is Fault {
 	const optional = (key: string, check: (v: unknown) => boolean) => fault[key] === undefined || check(fault[key]);
 	const ms = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 	return (
+		optional("forName", (v) => typeof v === "string") &&
 		optional("status", (v) => Number.isInteger(v) && (v as number) >= 200 && (v as number) <= 599) &&
 		optional("retryAfter", (v) => typeof v === "string") &&
 		optional("hangMs", ms) &&

@@ -59,11 +59,14 @@ export const fmtTime = (iso) => (iso ? dateFormat.format(new Date(iso)) : "—")
 export const fmtMs = (ms) => (ms == null ? "—" : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 /** @param {number | null | undefined} n */
 export const fmtCount = (n) => (n ?? 0).toLocaleString();
+// How long the oldest queued execution has waited: the flow's delivery lag ("—" when nothing waits).
+export const fmtLag = (oldestQueuedAt, now = Date.now()) => (oldestQueuedAt == null ? "—" : fmtMs(Math.max(0, now - oldestQueuedAt)));
 
 /** @type {Record<string, string>} */
 const STATUS_LABELS = {
 	draft: "Draft",
 	running: "Running",
+	paused: "Paused",
 	stopped: "Stopped",
 	queued: "Queued",
 	retrying: "Retrying",

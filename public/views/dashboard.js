@@ -1,20 +1,23 @@
 // Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
-import { alertBox, fmtCount, h } from "../lib/dom.js";
+import { alertBox, fmtCount, fmtLag, h } from "../lib/dom.js";
 import { alertTargets } from "./alerts.js";
 import { statsCharts } from "./charts.js";
-import { COUNTERS, flowTable, pollFlows } from "./flow-table.js";
+import { COUNTERS, flowTable, LAG_LABEL, pollFlows } from "./flow-table.js";
 
 // `extra`: counters shown beside the usual ones (the run log adds providers' handshakes answered).
 export function counterTiles(label, extra = []) {
 	const shown = [...COUNTERS, ...extra];
 	const values = Object.fromEntries(shown.map(([key]) => [key, h("span", { class: "tile-value" }, "0")]));
+	const lag = h("span", { class: "tile-value" }, "—");
 	const el = h(
 		"dl",
 		{ class: `tiles`, "aria-label": label },
 		shown.map(([key, title]) => h("div", { class: `tile tile-${key}` }, h("dt", null, title), h("dd", null, values[key]))),
+		h("div", { class: "tile tile-lag" }, h("dt", null, LAG_LABEL), h("dd", null, lag)),
 	);
 	const update = (counters) => {
 		for (const [key] of shown) values[key].textContent = fmtCount(counters?.[key]);
+		lag.textContent = fmtLag(counters?.oldestQueuedAt);
 	};
 	return { el, update };
 }
@@ -45,9 +48,6 @@ export async function dashboardView(main, { signal }) {
 	);
 	charts.start(alert.show);
 	alerts.load().catch(alert.show);
-	await pollFlows(table, empty, signal, alert.show, (flows) => {
-		const sum = {};
-		for (const flow of flows) for (const [key] of COUNTERS) sum[key] = (sum[key] ?? 0) + (flow.counters?.[key] ?? 0);
-		totals.update(sum);
-	});
+	// The API adds the totals up, the oldest queued execution included.
+	await pollFlows(table, empty, signal, alert.show, (_flows, sum) => totals.update(sum));
 }

@@ -1,17 +1,20 @@
 // The flows table shared by the flows list and the dashboard: status, version and counters.
 import { api } from "../lib/api.js";
-import { flowBadge, fmtCount, h, poll, syncRows, td } from "../lib/dom.js";
+import { flowBadge, fmtCount, fmtLag, h, poll, syncRows, td } from "../lib/dom.js";
 
 /** @typedef {import("../../src/api/responses.ts").FlowView} FlowView */
 
-/** @type {[keyof FlowView["counters"], string][]} */
+/** The counts shown per flow and in total. @type {[Exclude<keyof FlowView["counters"], "paused" | "oldestQueuedAt">, string][]} */
 export const COUNTERS = [
 	["received", "Received"],
 	["succeeded", "Succeeded"],
 	["failed", "Failed"],
 	["inFlight", "In flight"],
+	["queued", "Queued"],
 	["authFailures", "Auth failures"],
 ];
+// Next to the counters: how long the oldest queued execution has been waiting.
+export const LAG_LABEL = "Lag";
 
 export function flowTable(caption, linkTo) {
 	const tbody = h("tbody");
@@ -29,6 +32,7 @@ export function flowTable(caption, linkTo) {
 				h("th", { scope: "col" }, "Status"),
 				h("th", { scope: "col" }, "Version"),
 				COUNTERS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
+				h("th", { scope: "col", class: "num" }, LAG_LABEL),
 			),
 		),
 		tbody,
@@ -42,6 +46,7 @@ export function flowTable(caption, linkTo) {
 				td("Status", flowBadge(flow)),
 				td("Version", flow.version == null ? "Not published" : `v${flow.version}`),
 				COUNTERS.map(([key, label]) => h("td", { "data-label": label, class: "num" }, fmtCount(flow.counters?.[key]))),
+				h("td", { "data-label": LAG_LABEL, class: "num" }, fmtLag(flow.counters?.oldestQueuedAt)),
 			),
 		);
 	return { el: h("div", { class: "table-wrap" }, table), update };
@@ -53,14 +58,14 @@ export function flowTable(caption, linkTo) {
  * @param {HTMLElement} empty
  * @param {AbortSignal} signal
  * @param {(error: unknown) => void} onError
- * @param {(flows: FlowView[]) => void} [onFlows]
+ * @param {(flows: FlowView[], totals: import("../../src/api/responses.ts").TotalCounters) => void} [onFlows]
  */
 export function pollFlows(table, empty, signal, onError, onFlows = () => {}) {
 	return poll(
 		async () => {
-			/** @type {{ flows: FlowView[] }} */
-			const { flows } = await api("/flows", { signal });
-			onFlows(flows);
+			/** @type {import("../../src/api/responses.ts").FlowList} */
+			const { flows, totals } = await api("/flows", { signal });
+			onFlows(flows, totals);
 			table.update(flows);
 			table.el.hidden = !flows.length;
 			empty.hidden = !!flows.length;

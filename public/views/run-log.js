@@ -23,6 +23,13 @@ export async function runLogView(main, { signal, params: [flowId], query }) {
 	});
 	const replay = bulkReplay(flowId, search.filters, signal, () => refresh());
 	const alerts = alertTargets(flowId, signal);
+	const paused = h(
+		"p",
+		{ class: "notice", hidden: true },
+		"Paused: hooks are still accepted and wait here, in order. ",
+		h("a", { href: `#/flows/${flowId}` }, "Resume in the designer"),
+		".",
+	);
 	const tbody = h("tbody");
 	const empty = h("p", { class: "empty", hidden: true }, "No executions yet.");
 	const newer = h("button", { type: "button", onclick: () => turn(-1) }, "Newer");
@@ -44,6 +51,7 @@ export async function runLogView(main, { signal, params: [flowId], query }) {
 		title.textContent = `Run log: ${flow.name}`;
 		search.setStatuses(statuses);
 		counters.update(flow.counters);
+		paused.hidden = flow.status !== "paused";
 		next = nextCursor;
 		syncRows(tbody, executions, row);
 		empty.hidden = executions.length > 0;
@@ -112,6 +120,7 @@ export async function runLogView(main, { signal, params: [flowId], query }) {
 		),
 		h("div", { class: "page-head" }, title),
 		alert.el,
+		paused,
 		counters.el,
 		charts.el,
 		h("h2", null, "Executions"),

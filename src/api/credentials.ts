@@ -1,4 +1,4 @@
-import { and, eq, or, sql } from "drizzle-orm";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
 import { BASE_URL_CHANGE_REQUIRES_KEY, petstoreCredentialSchema } from "../components/petstore";
@@ -10,7 +10,7 @@ import { randomBase64Url } from "../crypto/encoding";
 import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
-import { type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
+import { acceptingStatuses, type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
 import { nameSchema } from "../flows/names";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { ApiError, firstOrNotFound, valid } from "./errors";
@@ -91,7 +91,7 @@ async function invalidateFlowCredential(env: Env, credentialId: string): Promise
 	if (failed > 0) throw new ApiError(503, `The credential was saved, but ${failed} flow(s) could not be told yet; send the change again`);
 }
 
-/** Ids of running flows whose live version uses the credential. */
+/** Ids of running or paused flows (both accept hooks and deliver) whose live version uses the credential. */
 async function runningFlowsUsing(env: Env, credentialId: string): Promise<string[]> {
 	const rows = await getDb(env.DB)
 		.select({ id: flows.id })
@@ -99,7 +99,7 @@ async function runningFlowsUsing(env: Env, credentialId: string): Promise<string
 		.innerJoin(flowVersions, and(eq(flowVersions.flowId, flows.id), eq(flowVersions.version, flows.liveVersion)))
 		.where(
 			and(
-				eq(flows.status, "running"),
+				inArray(flows.status, [...acceptingStatuses]),
 				or(
 					sql`json_extract(${flowVersions.definition}, '$.trigger.credentialId') = ${credentialId}`,
 					sql`json_extract(${flowVersions.definition}, '$.steps[0].credentialId') = ${credentialId}`,
@@ -186,7 +186,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		const current = await findCredential(c.env, c.req.param("id"));
 		const users = await runningFlowsUsing(c.env, current.id);
 		if (users.length > 0)
-			throw new ApiError(409, `Credential ${current.id} is used by running flow ${users.join(", ")}; stop the flow first`);
+			throw new ApiError(409, `Credential ${current.id} is used by running or paused flow ${users.join(", ")}; stop the flow first`);
 		await getDb(c.env.DB).delete(credentials).where(eq(credentials.id, current.id));
 		invalidateIngressConfig();
 		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);

@@ -5,6 +5,7 @@ import { fromBase64, toBase64Url, utf8 } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { runLogConditions } from "../db/queries/run-log-search";
 import { attempts, type ExecutionRow, executionStatuses, executions, replays } from "../db/schema";
+import { retryExecutions } from "../delivery/flow-control";
 import { retryRequestFor } from "../ops/replay-jobs";
 import { ApiError, notFound, valid } from "./errors";
 import { findFlow } from "./flows";
@@ -144,7 +145,7 @@ export const flowExecutionsRoutes = new Hono<{ Bindings: Env }>()
 			.where(and(eq(executions.flowId, flow.id), eq(executions.status, "failed"), isNotNull(executions.input)))
 			.orderBy(asc(executions.receivedAt), asc(executions.id))
 			.limit(RETRY_ALL_LIMIT);
-		const retried = failed.length > 0 ? await c.env.FLOW.getByName(flow.id).retry(flow.id, failed.map(retryRequestFor)) : [];
+		const retried = failed.length > 0 ? await retryExecutions(c.env, flow.id, failed.map(retryRequestFor)) : [];
 		return c.json({ retried: retried.length });
 	});
 
@@ -154,6 +155,6 @@ export const executionsRoutes = new Hono<{ Bindings: Env }>()
 		const row = await findExecution(c.env, c.req.param("id"));
 		if (row.status !== "failed") throw new ApiError(409, `Only failed executions can be retried; this one is ${row.status}`);
 		if (row.input === null) throw new ApiError(409, "This execution's payload was purged by the retention policy, so it cannot be retried");
-		await c.env.FLOW.getByName(row.flowId).retry(row.flowId, [retryRequestFor(row)]);
+		await retryExecutions(c.env, row.flowId, [retryRequestFor(row)]);
 		return c.json({ execution: await toDetails(c.env, await findExecution(c.env, row.id)) });
 	});

@@ -11,6 +11,7 @@ import { webhookAuthTypes } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentialComponents, credentials, flowStatuses, flows, flowVersions } from "../db/schema";
+import { pauseFlow } from "../delivery/flow-control";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";
@@ -43,7 +44,7 @@ export const importQuerySchema = z.object({
 	publish: z
 		.enum(["true", "false"])
 		.default("false")
-		.describe("true: publish each flow's live version and keep its running or stopped state"),
+		.describe("true: publish each flow's live version and keep its running, paused or stopped state"),
 });
 
 type ExportedCredential = z.infer<typeof exportedCredentialSchema>;
@@ -153,8 +154,8 @@ export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 				if (checked.ok) live = checked.definition;
 				else warnings.add(`Flow "${flow.name}" was imported as a draft only: ${checked.problem}`);
 			}
-			// A published import keeps the source's running or stopped state; everything else starts as a draft.
-			const status = live ? (flow.status === "running" ? "running" : "stopped") : "draft";
+			// A published import keeps the source's running, paused or stopped state; everything else starts as a draft.
+			const status = live ? (flow.status === "running" || flow.status === "paused" ? flow.status : "stopped") : "draft";
 			const id = randomBase64Url(16);
 			statements.push(db.insert(flows).values({ id, name: flow.name, status, draft, liveVersion: live ? 1 : null }));
 			if (live) statements.push(db.insert(flowVersions).values({ flowId: id, version: 1, definition: live }));
@@ -162,5 +163,7 @@ export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 		}
 		// One batch, one transaction: an import creates all of its flows or none.
 		if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+		// A paused source holds its deliveries here too (the objects keep that state, not D1).
+		for (const flow of created) if (flow.status === "paused") await pauseFlow(c.env, flow.id);
 		return c.json({ flows: created, warnings: [...warnings] }, 201);
 	});

@@ -1,11 +1,13 @@
 import { and, desc, eq, inArray, max } from "drizzle-orm";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as z from "zod";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
+import { destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
 import type { FlowCounters } from "../flows/counters";
 import { draftSchema, type FlowDefinition } from "../flows/definition";
+import { type FlowAction, transition } from "../flows/lifecycle";
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";
 import { invalidateIngressConfig } from "../hook/config-cache";
@@ -14,7 +16,37 @@ import type { FlowView } from "./responses";
 
 export const flowNameSchema = z.object({ name: nameSchema }).strict();
 
-const NO_COUNTERS: FlowCounters = { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 };
+const NO_COUNTERS: FlowCounters = {
+	received: 0,
+	succeeded: 0,
+	failed: 0,
+	inFlight: 0,
+	authFailures: 0,
+	handshakes: 0,
+	queued: 0,
+	oldestQueuedAt: null,
+	paused: false,
+};
+
+export type TotalCounters = Omit<FlowCounters, "paused">;
+
+/** The counters of every flow added up; the oldest queued execution of them all. */
+export function totalCounters(all: readonly FlowCounters[]): TotalCounters {
+	const { paused: _, ...total } = NO_COUNTERS;
+	for (const c of all) {
+		total.received += c.received;
+		total.succeeded += c.succeeded;
+		total.failed += c.failed;
+		total.inFlight += c.inFlight;
+		total.authFailures += c.authFailures;
+		total.handshakes += c.handshakes;
+		total.queued += c.queued;
+		if (c.oldestQueuedAt !== null && (total.oldestQueuedAt === null || c.oldestQueuedAt < total.oldestQueuedAt)) {
+			total.oldestQueuedAt = c.oldestQueuedAt;
+		}
+	}
+	return total;
+}
 
 export function hookUrl(requestUrl: string, flowId: string): string {
 	return `${new URL(requestUrl).origin}/hook/${flowId}`;
@@ -27,10 +59,8 @@ export async function findFlow(env: Env, id: string): Promise<FlowRow> {
 }
 
 async function toFlowView(env: Env, requestUrl: string, row: FlowRow): Promise<FlowView> {
-	// The flow object owns the counters; a never-used flow's object answers zeros.
-	const counters = await env.FLOW.getByName(row.id)
-		.counters()
-		.catch(() => NO_COUNTERS);
+	// The flow objects own the counters; a never-used flow's object answers zeros.
+	const counters = await flowCounters(env, row.id).catch(() => NO_COUNTERS);
 	return {
 		id: row.id,
 		name: row.name,
@@ -77,24 +107,39 @@ async function publishableDefinition(env: Env, draft: unknown): Promise<FlowDefi
 	return checked.definition;
 }
 
-async function setStatus(env: Env, row: FlowRow, status: "running" | "stopped") {
-	if (row.liveVersion === null) throw new ApiError(409, "Flow has no published version");
-	if (status === "running") {
+/** Start, Stop, Pause, Resume: the flow objects hold or release deliveries first, then D1 says so. */
+async function applyAction(env: Env, row: FlowRow, action: FlowAction): Promise<FlowRow> {
+	const next = transition(row.status, row.liveVersion !== null, action);
+	if (!next.ok) throw new ApiError(409, next.message);
+	if (action === "start" || action === "resume") {
 		const [live] = await getDb(env.DB)
 			.select({ definition: flowVersions.definition })
 			.from(flowVersions)
-			.where(and(eq(flowVersions.flowId, row.id), eq(flowVersions.version, row.liveVersion)));
+			.where(and(eq(flowVersions.flowId, row.id), eq(flowVersions.version, row.liveVersion as number)));
 		await checkCredentialsExist(env, live?.definition as FlowDefinition, 409, `Version ${row.liveVersion} of this flow`);
 	}
-	const [updated] = await getDb(env.DB).update(flows).set({ status, updatedAt: Date.now() }).where(eq(flows.id, row.id)).returning();
+	// Objects first: if D1 then fails, the call is repeated and both operations are idempotent.
+	if (next.deliveries === "pause") await pauseFlow(env, row.id);
+	if (next.deliveries === "resume") await resumeFlow(env, row.id);
+	const [updated] = await getDb(env.DB)
+		.update(flows)
+		.set({ status: next.status, updatedAt: Date.now() })
+		.where(eq(flows.id, row.id))
+		.returning();
 	invalidateIngressConfig(row.id);
 	return updated as FlowRow;
 }
 
+const actionRoute = (action: FlowAction) => async (c: Context<{ Bindings: Env }>) => {
+	const row = await applyAction(c.env, await findFlow(c.env, c.req.param("id") as string), action);
+	return c.json({ flow: await toFlowView(c.env, c.req.url, row) });
+};
+
 export const flowsRoutes = new Hono<{ Bindings: Env }>()
 	.get("/", async (c) => {
 		const rows = await getDb(c.env.DB).select().from(flows).orderBy(desc(flows.createdAt));
-		return c.json({ flows: await Promise.all(rows.map((row) => toFlowView(c.env, c.req.url, row))) });
+		const views = await Promise.all(rows.map((row) => toFlowView(c.env, c.req.url, row)));
+		return c.json({ flows: views, totals: totalCounters(views.map((v) => v.counters)) });
 	})
 	.post("/", valid("json", flowNameSchema), async (c) => {
 		// 128 random bits: a No Auth hook URL is itself the secret.
@@ -140,20 +185,16 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 		invalidateIngressConfig(row.id);
 		return c.json({ version });
 	})
-	.post("/:id/start", async (c) => {
-		const row = await setStatus(c.env, await findFlow(c.env, c.req.param("id")), "running");
-		return c.json({ flow: await toFlowView(c.env, c.req.url, row) });
-	})
-	.post("/:id/stop", async (c) => {
-		const row = await setStatus(c.env, await findFlow(c.env, c.req.param("id")), "stopped");
-		return c.json({ flow: await toFlowView(c.env, c.req.url, row) });
-	})
+	.post("/:id/start", actionRoute("start"))
+	.post("/:id/stop", actionRoute("stop"))
+	.post("/:id/pause", actionRoute("pause"))
+	.post("/:id/resume", actionRoute("resume"))
 	.delete("/:id", async (c) => {
 		const row = await findFlow(c.env, c.req.param("id"));
 		const db = getDb(c.env.DB);
 		await db.update(flows).set({ status: "stopped" }).where(eq(flows.id, row.id));
 		invalidateIngressConfig(row.id);
-		await c.env.FLOW.getByName(row.id).destroy();
+		await destroyFlow(c.env, row.id);
 		await db.batch([db.delete(executions).where(eq(executions.flowId, row.id)), db.delete(flows).where(eq(flows.id, row.id))]);
 		return c.body(null, 204);
 	});

@@ -7,6 +7,7 @@ import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
 import { executionsRoutes, flowExecutionsRoutes } from "./executions";
 import { exportImportRoutes } from "./export-import";
+import { flowSettingsRoutes } from "./flow-settings";
 import { flowsRoutes } from "./flows";
 import { flowReplayRoutes, jobsRoutes } from "./jobs";
 import { metricsRoutes } from "./metrics";
@@ -33,6 +34,7 @@ export const api = new Hono<{ Bindings: Env }>()
 	.route("/alert-targets", alertTargetsRoutes)
 	.route("/components", componentsRoutes)
 	.route("/credentials", credentialsRoutes)
+	.route("/flow-settings", flowSettingsRoutes)
 	.route("/flows", flowsRoutes)
 	.route("/flows", flowExecutionsRoutes)
 	.route("/flows", flowSamplesRoutes)

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
-import { createPetMappingSchema, draftSchema } from "../flows/definition";
+import { createPetMappingSchema, deliveryDraftSchema, draftSchema } from "../flows/definition";
 import { alertTargetSchema } from "./alert-targets";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
@@ -15,9 +15,11 @@ import {
 	executionSummarySchema,
 	executionsPageSchema,
 	flowCountersSchema,
+	flowListSchema,
 	flowSchema,
+	totalCountersSchema,
 } from "./responses";
-import { mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 import { statsQuery } from "./stats";
 
 /**
@@ -26,14 +28,11 @@ import { statsQuery } from "./stats";
  * below is checked against the Hono app's routes by test/integration/ops.test.ts.
  */
 
-/** The answers that wrap a resource, named so the document can point at them. */
-const answers = {
-	flow: z.object({ flow: flowSchema }),
-	flows: z.object({ flows: z.array(flowSchema) }),
-	credential: z.object({ credential: credentialSchema }),
-	credentials: z.object({ credentials: z.array(credentialSchema) }),
-	execution: z.object({ execution: executionSchema }),
-};
+/** The answers that wrap a resource, named so the document can point at them (their parts are api/responses.ts). */
+const flowAnswer = z.object({ flow: flowSchema });
+const credentialAnswer = z.object({ credential: credentialSchema });
+const credentialList = z.object({ credentials: z.array(credentialSchema) });
+const executionAnswer = z.object({ execution: executionSchema });
 
 const schemas = z.registry<{ id: string }>();
 for (const [id, schema] of Object.entries({
@@ -42,23 +41,26 @@ for (const [id, schema] of Object.entries({
 	UpdateCredential: updateSchema,
 	FlowName: flowNameSchema,
 	FlowDraft: draftSchema,
+	FlowDelivery: deliveryDraftSchema,
+	FlowCounters: flowCountersSchema,
+	TotalCounters: totalCountersSchema,
+	Flow: flowSchema,
+	FlowAnswer: flowAnswer,
+	FlowList: flowListSchema,
+	Credential: credentialSchema,
+	CredentialAnswer: credentialAnswer,
+	CredentialList: credentialList,
+	ExecutionSummary: executionSummarySchema,
+	Execution: executionSchema,
+	ExecutionAnswer: executionAnswer,
+	ExecutionsPage: executionsPageSchema,
+	DeliveryKeyPreview: deliveryKeyPreviewSchema,
 	CreatePetMapping: createPetMappingSchema,
 	StepSample: stepSampleSchema,
 	MappingPreview: mappingPreviewSchema,
 	ExportDocument: exportDocumentSchema,
 	AlertTarget: alertTargetSchema,
 	Replay: replaySchema,
-	Flow: flowSchema,
-	FlowCounters: flowCountersSchema,
-	Credential: credentialSchema,
-	ExecutionSummary: executionSummarySchema,
-	Execution: executionSchema,
-	ExecutionsPage: executionsPageSchema,
-	FlowAnswer: answers.flow,
-	FlowsAnswer: answers.flows,
-	CredentialAnswer: answers.credential,
-	CredentialsAnswer: answers.credentials,
-	ExecutionAnswer: answers.execution,
 })) {
 	schemas.add(schema, { id });
 }
@@ -75,10 +77,10 @@ interface Operation {
 	body?: ZodType;
 	/** The success status and what it answers; errors share the Error schema. */
 	ok: [status: 200 | 201 | 202 | 204, description: string];
-	/** The success answer's schema, when it is one of the registered ones. */
-	returns?: ZodType;
 	/** The success answer's media type when it is not JSON. */
 	mediaType?: string;
+	/** The answer's schema when it is documented (a registered component). */
+	response?: ZodType;
 }
 
 const operations: readonly Operation[] = [
@@ -90,7 +92,7 @@ const operations: readonly Operation[] = [
 		summary: "List credentials (no secrets)",
 		query: credentialsQuery,
 		ok: [200, "{credentials}"],
-		returns: answers.credentials,
+		response: credentialList,
 	},
 	{
 		method: "post",
@@ -99,7 +101,7 @@ const operations: readonly Operation[] = [
 		summary: "Create a credential; a Petstore key is verified first (422 when refused)",
 		body: createSchema,
 		ok: [201, "{credential}"],
-		returns: answers.credential,
+		response: credentialAnswer,
 	},
 	{
 		method: "get",
@@ -107,7 +109,7 @@ const operations: readonly Operation[] = [
 		tag: "credentials",
 		summary: "Read a credential",
 		ok: [200, "{credential}"],
-		returns: answers.credential,
+		response: credentialAnswer,
 	},
 	{
 		method: "patch",
@@ -117,7 +119,7 @@ const operations: readonly Operation[] = [
 			"Rename or rotate; the previous secret stays valid for previousValidForSeconds. A new Petstore baseUrl needs apiKey in the same request; flow objects using it forget their cached copy at once",
 		body: updateSchema,
 		ok: [200, "{credential}"],
-		returns: answers.credential,
+		response: credentialAnswer,
 	},
 	{
 		method: "delete",
@@ -126,7 +128,24 @@ const operations: readonly Operation[] = [
 		summary: "Delete (409 while a running flow uses it)",
 		ok: [204, "Deleted"],
 	},
-	{ method: "get", path: "/api/flows", tag: "flows", summary: "List flows with counters", ok: [200, "{flows}"], returns: answers.flows },
+	{
+		method: "get",
+		path: "/api/flow-settings",
+		tag: "flows",
+		summary: "Limits and defaults of a flow's settings: delivery orderings, concurrency, the two rate limits",
+		ok: [
+			200,
+			"{delivery: {orderings, defaultOrdering, concurrency, rateLimit, reorderWindowMs, maxShards, maxFlowHoldMs}, hookRateLimit, acceptingStatuses}",
+		],
+	},
+	{
+		method: "get",
+		path: "/api/flows",
+		tag: "flows",
+		summary: "List flows with counters, and the totals over all flows",
+		ok: [200, "{flows, totals}"],
+		response: flowListSchema,
+	},
 	{
 		method: "post",
 		path: "/api/flows",
@@ -134,9 +153,9 @@ const operations: readonly Operation[] = [
 		summary: "Create a flow",
 		body: flowNameSchema,
 		ok: [201, "{flow}"],
-		returns: answers.flow,
+		response: flowAnswer,
 	},
-	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"], returns: answers.flow },
+	{ method: "get", path: "/api/flows/:id", tag: "flows", summary: "Read a flow", ok: [200, "{flow}"], response: flowAnswer },
 	{
 		method: "patch",
 		path: "/api/flows/:id",
@@ -144,7 +163,7 @@ const operations: readonly Operation[] = [
 		summary: "Rename a flow",
 		body: flowNameSchema,
 		ok: [200, "{flow}"],
-		returns: answers.flow,
+		response: flowAnswer,
 	},
 	{ method: "delete", path: "/api/flows/:id", tag: "flows", summary: "Stop and delete a flow", ok: [204, "Deleted"] },
 	{
@@ -154,18 +173,40 @@ const operations: readonly Operation[] = [
 		summary: "Save the draft definition",
 		body: draftSchema,
 		ok: [200, "{flow}"],
-		returns: answers.flow,
 	},
 	{ method: "post", path: "/api/flows/:id/publish", tag: "flows", summary: "Publish the draft as a new version", ok: [200, "{version}"] },
 	{
 		method: "post",
 		path: "/api/flows/:id/start",
 		tag: "flows",
-		summary: "Start (409 before the first publish)",
+		summary: "Start (409 before the first publish); on a paused flow, the same as Resume",
 		ok: [200, "{flow}"],
-		returns: answers.flow,
+		response: flowAnswer,
 	},
-	{ method: "post", path: "/api/flows/:id/stop", tag: "flows", summary: "Stop", ok: [200, "{flow}"], returns: answers.flow },
+	{
+		method: "post",
+		path: "/api/flows/:id/stop",
+		tag: "flows",
+		summary: "Stop: the hook answers 404, accepted executions are still delivered (409 while paused: resume first)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/pause",
+		tag: "flows",
+		summary: "Pause: the hook keeps accepting (200), deliveries are held (409 unless running or paused)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/resume",
+		tag: "flows",
+		summary: "Resume a paused flow: held deliveries continue in order (409 unless paused or running)",
+		ok: [200, "{flow}"],
+		response: flowAnswer,
+	},
 	{
 		method: "get",
 		path: "/api/flows/:id/executions",
@@ -173,7 +214,7 @@ const operations: readonly Operation[] = [
 		summary: "Run log search, newest first: time range (epoch ms), status, version, id, field = value, text",
 		query: listQuery,
 		ok: [200, "{executions, nextCursor, statuses}"],
-		returns: executionsPageSchema,
+		response: executionsPageSchema,
 	},
 	{
 		method: "post",
@@ -214,12 +255,20 @@ const operations: readonly Operation[] = [
 		ok: [200, "{request, errors}"],
 	},
 	{
+		method: "post",
+		path: "/api/mappings/delivery-key",
+		tag: "samples",
+		summary: 'Preview the delivery key of a sample (key null: the "no key" lane, with the error when the expression failed)',
+		body: deliveryKeyPreviewSchema,
+		ok: [200, "{key, error}"],
+	},
+	{
 		method: "get",
 		path: "/api/executions/:id",
 		tag: "executions",
 		summary: "An execution with its attempts",
 		ok: [200, "{execution}"],
-		returns: answers.execution,
+		response: executionAnswer,
 	},
 	{
 		method: "post",
@@ -227,7 +276,7 @@ const operations: readonly Operation[] = [
 		tag: "executions",
 		summary: "Retry a failed execution",
 		ok: [200, "{execution}"],
-		returns: answers.execution,
+		response: executionAnswer,
 	},
 	{
 		method: "get",
@@ -324,7 +373,7 @@ function componentSchemas(): Record<string, JsonSchema> {
 
 function ref(schema: ZodType): JsonSchema {
 	const id = schemas.get(schema)?.id;
-	if (!id) throw new Error("openapi: request bodies and answers must be registered components");
+	if (!id) throw new Error("openapi: request bodies must be registered components");
 	return { $ref: `#/components/schemas/${id}` };
 }
 
@@ -360,7 +409,10 @@ function toOperation(operation: Operation): JsonSchema {
 					? { description }
 					: operation.mediaType
 						? { description, content: { [operation.mediaType]: { schema: { type: "string" } } } }
-						: { description, content: { "application/json": { schema: operation.returns ? ref(operation.returns) : { type: "object" } } } },
+						: {
+								description,
+								content: { "application/json": { schema: operation.response ? ref(operation.response) : { type: "object" } } },
+							},
 			default: error,
 		},
 	};

@@ -11,7 +11,7 @@ import * as z from "zod";
 import type {} from "../components/types";
 import type {} from "../db/queries/run-log-search";
 import { credentialComponents, credentialDetailsSchema, executionStatuses, flowStatuses } from "../db/schema";
-import { flowCountersSchema } from "../flows/counters";
+import { flowCountersSchema, totalCountersSchema } from "../flows/counters";
 import { draftSchema } from "../flows/definition";
 import type {} from "../flows/message";
 
@@ -24,7 +24,7 @@ export const errorSchema = z.object({
 export const flowSchema = z.object({
 	id: z.string(),
 	name: z.string(),
-	status: z.enum(flowStatuses),
+	status: z.enum(flowStatuses).describe("paused: accepts hooks, holds deliveries until resumed; stopped: accepts none"),
 	/** The live version; null before the first publish. */
 	version: z.number().int().nullable(),
 	hookUrl: z.string(),
@@ -95,8 +95,12 @@ export const executionsPageSchema = z.object({
 	statuses: z.array(z.enum(executionStatuses)).readonly(),
 });
 
-export { flowCountersSchema };
-export type FlowCounters = z.output<typeof flowCountersSchema>;
+/** GET /api/flows: every flow, and the counters added up over them. */
+export const flowListSchema = z.object({ flows: z.array(flowSchema), totals: totalCountersSchema });
+
+export type { FlowCounters, TotalCounters } from "../flows/counters";
+export { flowCountersSchema, totalCountersSchema };
+export type FlowList = z.output<typeof flowListSchema>;
 export type FlowView = z.output<typeof flowSchema>;
 export type CredentialView = z.output<typeof credentialSchema>;
 export type ExecutionSummary = z.output<typeof executionSummarySchema>;

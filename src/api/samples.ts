@@ -5,8 +5,9 @@ import { randomHexId } from "../crypto/encoding";
 import { signSampleToken } from "../crypto/sample-token";
 import { loadPetstoreCredential } from "../db/queries/flows";
 import { createPetMappingSchema, type Draft } from "../flows/definition";
+import { computeDeliveryKey } from "../flows/delivery-key";
 import { runStep } from "../flows/run-step";
-import { applyMapping } from "../mapping/evaluate";
+import { applyMapping, MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
 import { ApiError, valid } from "./errors";
 import { findFlow } from "./flows";
 
@@ -19,6 +20,12 @@ export const stepSampleSchema = z
 	.object({ sample: sample.optional(), mapping: createPetMappingSchema.optional(), credentialId: z.string().optional() })
 	.strict();
 export const mappingPreviewSchema = z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict();
+export const deliveryKeyPreviewSchema = z
+	.object({
+		sample: sample.default({}),
+		key: z.string().max(MAX_EXPRESSION_LENGTH, `Expressions are limited to ${MAX_EXPRESSION_LENGTH} characters`),
+	})
+	.strict();
 
 async function preview(mapping: Record<string, string>, message: unknown) {
 	const mapped = await applyMapping(mapping, message);
@@ -61,7 +68,14 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 		});
 	});
 
-export const mappingsRoutes = new Hono<{ Bindings: Env }>().post("/preview", valid("json", mappingPreviewSchema), async (c) => {
-	const { sample: input, mapping } = c.req.valid("json");
-	return c.json(await preview(mapping as Record<string, string>, input));
-});
+export const mappingsRoutes = new Hono<{ Bindings: Env }>()
+	.post("/preview", valid("json", mappingPreviewSchema), async (c) => {
+		const { sample: input, mapping } = c.req.valid("json");
+		return c.json(await preview(mapping as Record<string, string>, input));
+	})
+	// The Delivery section's live preview: the ordering key this sample would get (null: the "no key" lane).
+	.post("/delivery-key", valid("json", deliveryKeyPreviewSchema), async (c) => {
+		const { sample: input, key } = c.req.valid("json");
+		if (key.trim() === "") return c.json({ key: null, error: "The key expression is empty" });
+		return c.json(await computeDeliveryKey(key, input));
+	});

@@ -52,7 +52,11 @@ export const credentialDetailsSchema = z.object({
 });
 export type CredentialDetails = z.infer<typeof credentialDetailsSchema>;
 
-export const flowStatuses = ["draft", "running", "stopped"] as const;
+/** paused: accepts hooks like running, but holds its deliveries until resumed (stopped: accepts none, delivers what it has). */
+export const flowStatuses = ["draft", "running", "paused", "stopped"] as const;
+export type FlowStatus = (typeof flowStatuses)[number];
+/** The statuses in which /hook accepts requests. */
+export const acceptingStatuses: readonly FlowStatus[] = ["running", "paused"];
 
 export const flows = sqliteTable("flows", {
 	id: text("id").primaryKey(),

@@ -31,9 +31,108 @@ export const retryPolicySchema = z
 	.partial()
 	.strict();
 
+/**
+ * How a flow delivers its executions (issue 11). Every limit and default is defined here once and
+ * served to the designer by GET /api/flow-settings.
+ */
+export const DELIVERY_ORDERINGS = [
+	{
+		id: "flow",
+		title: "Flow order",
+		guarantees: "Every execution in the order the hooks were accepted, one at a time.",
+		costs: "Throughput is one over the Petstore's round trip; a retrying execution holds up all the others.",
+	},
+	{
+		id: "key",
+		title: "Order per key",
+		guarantees:
+			"Executions with the same key in acceptance order, one at a time per key; different keys in parallel up to the concurrency.",
+		costs:
+			"A key computed per execution; a retrying execution holds up its own key only. Executions whose key fails or is empty share one lane.",
+	},
+	{
+		id: "none",
+		title: "No order",
+		guarantees: "Up to the concurrency in parallel, each still exactly once.",
+		costs: "No order at all, not even between two executions of one entity.",
+	},
+] as const;
+export type DeliveryOrdering = (typeof DELIVERY_ORDERINGS)[number]["id"];
+export const DEFAULT_ORDERING: DeliveryOrdering = "flow";
+export const CONCURRENCY_LIMITS = { min: 1, max: 100, default: 10 } as const;
+export const RATE_LIMIT_LIMITS = { requests: { min: 1, max: 1_000_000 }, perSeconds: { min: 1, max: 3600 } } as const;
+/** What the designer fills in when a destination rate limit is switched on (none is the default). */
+export const SUGGESTED_DELIVERY_RATE_LIMIT = { requests: 10, perSeconds: 1 } as const;
+
+const orderingIds = DELIVERY_ORDERINGS.map((o) => o.id) as [DeliveryOrdering, ...DeliveryOrdering[]];
+
 export const rateLimitSchema = z
-	.object({ requests: z.number().int().min(1).max(1_000_000), perSeconds: z.number().int().min(1).max(3600) })
+	.object({
+		requests: z.number().int().min(RATE_LIMIT_LIMITS.requests.min).max(RATE_LIMIT_LIMITS.requests.max),
+		perSeconds: z.number().int().min(RATE_LIMIT_LIMITS.perSeconds.min).max(RATE_LIMIT_LIMITS.perSeconds.max),
+	})
 	.strict();
+
+const deliveryShape = {
+	ordering: z
+		.enum(orderingIds, { error: `Ordering is one of ${orderingIds.join(", ")}` })
+		.describe(`flow (default): one at a time in acceptance order; key: in order per key, keys in parallel; none: parallel, no order`)
+		.optional(),
+	key: expression
+		.trim()
+		.min(1, 'The key expression is empty: write one, e.g. petname or _headers."x-shop-id"')
+		.describe('JSONata over the message, for ordering "key"; failing or empty: the one "no key" lane')
+		.optional(),
+	concurrency: z
+		.number()
+		.int("Concurrency is a whole number")
+		.min(CONCURRENCY_LIMITS.min, `Concurrency is at least ${CONCURRENCY_LIMITS.min}`)
+		.max(CONCURRENCY_LIMITS.max, `Concurrency is at most ${CONCURRENCY_LIMITS.max}`)
+		.describe(`Executions in flight at once for "key" and "none" (default ${CONCURRENCY_LIMITS.default}); "flow" is always 1`)
+		.optional(),
+	/** Calls to the Petstore, not hook requests (that is the definition's own `rateLimit`). */
+	rateLimit: rateLimitSchema
+		.describe("Destination rate limit: at most `requests` calls to the Petstore start per `perSeconds`, across the flow's shards")
+		.optional(),
+};
+
+/** A draft may hold a key-ordered delivery without its key yet; publishing may not. */
+export const deliveryDraftSchema = z.object(deliveryShape).strict();
+
+export const deliverySchema = deliveryDraftSchema.superRefine((delivery, ctx) => {
+	const ordering = delivery.ordering ?? DEFAULT_ORDERING;
+	if (ordering === "key" && !delivery.key) {
+		ctx.addIssue({ code: "custom", path: ["key"], message: 'Ordering "key" needs a key expression, e.g. petname or _headers."x-shop-id"' });
+	}
+	if (ordering !== "key" && delivery.key !== undefined) {
+		ctx.addIssue({ code: "custom", path: ["key"], message: `A key applies only to ordering "key", not "${ordering}": remove it` });
+	}
+	if (ordering === "flow" && delivery.concurrency !== undefined && delivery.concurrency !== 1) {
+		ctx.addIssue({
+			code: "custom",
+			path: ["concurrency"],
+			message: 'Ordering "flow" delivers one execution at a time: choose ordering "key" or "none" for a concurrency above 1',
+		});
+	}
+});
+
+export type DeliverySettings = z.infer<typeof deliveryDraftSchema>;
+
+/** The delivery a version runs with, defaults filled in (versions published before issue 11 have none). */
+export function resolveDelivery(delivery: DeliverySettings | undefined): {
+	ordering: DeliveryOrdering;
+	key: string | null;
+	concurrency: number;
+	rateLimit: { requests: number; perSeconds: number } | null;
+} {
+	const ordering = delivery?.ordering ?? DEFAULT_ORDERING;
+	return {
+		ordering,
+		key: ordering === "key" ? (delivery?.key ?? null) : null,
+		concurrency: ordering === "flow" ? 1 : (delivery?.concurrency ?? CONCURRENCY_LIMITS.default),
+		rateLimit: delivery?.rateLimit ?? null,
+	};
+}
 
 const triggerShape = {
 	component: z.literal("webhook"),
@@ -50,6 +149,7 @@ const stepShape = {
 	name: text(MAX_NAME_LENGTH).optional(),
 	note: text(2000).optional(),
 };
+/** `rateLimit` bounds hook requests at the ingress; `delivery.rateLimit` bounds calls to the Petstore. */
 const extrasShape = { retryPolicy: retryPolicySchema.optional(), rateLimit: rateLimitSchema.optional() };
 
 export const draftSchema = z
@@ -59,6 +159,7 @@ export const draftSchema = z
 			.array(z.object({ ...stepShape, credentialId: z.string().nullish(), mapping: createPetMappingSchema.default({}) }).strict())
 			.max(1),
 		...extrasShape,
+		delivery: deliveryDraftSchema.optional(),
 	})
 	.strict();
 
@@ -68,6 +169,7 @@ export const publishableSchema = z.object({
 		.array(z.object({ ...stepShape, credentialId: z.string({ error: "Choose a Petstore credential" }) }))
 		.length(1, "A flow needs exactly one action step"),
 	...extrasShape,
+	delivery: deliverySchema.optional(),
 });
 
 export type Draft = z.infer<typeof draftSchema>;

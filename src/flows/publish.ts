@@ -1,7 +1,8 @@
 /**
  * @module
  * What a draft needs before it can become a version, decided in one place for publishing and for
- * importing a published flow: the publishable shape, and every mapping expression compiles. Whether
+ * importing a published flow: the publishable shape, every mapping expression and the delivery
+ * key compile. Whether
  * its credentials exist is for the caller, which has the database.
  */
 import { compileExpression, MappingError } from "../mapping/evaluate";
@@ -31,6 +32,19 @@ export function checkPublishable(draft: unknown): PublishCheck {
 				const message = `Mapping for ${field} is not valid JSONata: ${error.message}`;
 				return { ok: false, problem: message, issues: [{ path: `steps.${index}.mapping.${field}`, message }] };
 			}
+		}
+	}
+	const key = parsed.data.delivery?.key;
+	if (key) {
+		try {
+			compileExpression(key);
+		} catch (error) {
+			if (!(error instanceof MappingError)) throw error;
+			return {
+				ok: false,
+				problem: `The delivery key is not valid JSONata: ${error.message}`,
+				issues: [{ path: "delivery.key", message: error.message }],
+			};
 		}
 	}
 	return { ok: true, definition: parsed.data };

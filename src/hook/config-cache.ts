@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
-import { credentials, flows, flowVersions } from "../db/schema";
+import { acceptingStatuses, credentials, flows, flowVersions } from "../db/schema";
 import type { FlowDefinition } from "../flows/definition";
 import { createWebhookVerifier } from "./auth/create-verifier";
 import type { Verifier } from "./auth/types";
@@ -14,7 +14,8 @@ import type { Verifier } from "./auth/types";
  */
 
 export interface IngressConfig {
-	running: boolean;
+	/** Running or paused: a paused flow keeps accepting hooks and only holds its deliveries. */
+	accepting: boolean;
 	version: number | null;
 	authType: WebhookAuthType | null;
 	verifier: Verifier | null;
@@ -23,8 +24,8 @@ export interface IngressConfig {
 	keepClientIpHeaders: boolean;
 }
 
-const NOT_RUNNING: IngressConfig = {
-	running: false,
+const NOT_ACCEPTING: IngressConfig = {
+	accepting: false,
 	version: null,
 	authType: null,
 	verifier: null,
@@ -65,12 +66,13 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		.leftJoin(credentials, sql`${credentials.id} = json_extract(${flowVersions.definition}, '$.trigger.credentialId')`)
 		.where(eq(flows.id, flowId))
 		.limit(1);
-	if (row?.status !== "running" || row.version === null || !row.credential || row.credential.component !== "webhook") return NOT_RUNNING;
+	if (!row || !acceptingStatuses.includes(row.status) || row.version === null || !row.credential || row.credential.component !== "webhook")
+		return NOT_ACCEPTING;
 	const type = row.credential.type as WebhookAuthType;
 	const secrets = await unsealSecrets<WebhookSecret>(row.credential, env, nowMs);
 	const definition = row.definition as FlowDefinition;
 	return {
-		running: true,
+		accepting: true,
 		version: row.version,
 		authType: type,
 		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),

@@ -140,7 +140,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 		log("error", "hook.config_failed", { flowId, error: (error as Error).message });
 		return hookError(503, "Hookflow cannot read the flow configuration right now; retry shortly", { "retry-after": "5" });
 	}
-	if (!config.running || !config.verifier || config.version === null)
+	if (!config.accepting || !config.verifier || config.version === null)
 		return hookError(404, `Flow ${flowId} either does not exist or is inactive`);
 	seen.authType = config.authType;
 	if (request.method === "HEAD") return new Response(null, { status: 200 });

@@ -11,7 +11,8 @@ import { randomHexId } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { type RunLogFilters, runLogConditions } from "../db/queries/run-log-search";
 import { type ExecutionRow, executions, flows, type JobMode, type JobRow, jobs, replays } from "../db/schema";
-import type { RetryRequest } from "../delivery/flow-object";
+import { acceptExecutions } from "../delivery/consumer";
+import { type RetryRequest, retryExecutions } from "../delivery/flow-control";
 import type { ExecutionMessage } from "../delivery/messages";
 import { scopedId } from "../flows/execution-ids";
 import { errorMessage, log } from "../log";
@@ -98,7 +99,6 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 		.orderBy(asc(executions.receivedAt), asc(executions.id))
 		.limit(REPLAY_CHUNK);
 	const usable = rows.filter((row) => row.input !== null);
-	const flow = env.FLOW.getByName(job.flowId);
 	let stamp = Math.max(Date.now(), (cursor?.stamp ?? 0) + 1);
 	if (usable.length > 0 && job.mode === "replay") {
 		const [live] = await db.select({ version: flows.liveVersion }).from(flows).where(eq(flows.id, job.flowId)).limit(1);
@@ -115,9 +115,9 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 			.insert(replays)
 			.values(items.map((item, i) => ({ executionId: item.id, replayOf: usable[i]?.id ?? "", jobId: job.id })))
 			.onConflictDoNothing();
-		await flow.accept(job.flowId, items);
+		await acceptExecutions(env, job.flowId, items);
 	} else if (usable.length > 0) {
-		await flow.retry(job.flowId, usable.filter((row) => row.status === "failed").map(retryRequestFor));
+		await retryExecutions(env, job.flowId, usable.filter((row) => row.status === "failed").map(retryRequestFor));
 	}
 	const last = rows.at(-1);
 	const more = rows.length === REPLAY_CHUNK;

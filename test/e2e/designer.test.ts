@@ -286,7 +286,18 @@ describe("designer walkthrough", () => {
 		await expect.poll(() => tile("Succeeded").textContent(), { timeout: 60_000, interval: 500 }).toBe("3");
 		expect(await tile("Received").textContent()).toBe("3");
 		const row = page.getByRole("row", { name: /Pets from the shop/ });
-		expect(await row.getByRole("cell").allTextContents()).toEqual(["Pets from the shop", "Running", "v1", "3", "3", "0", "0", "0"]);
+		expect(await row.getByRole("cell").allTextContents()).toEqual([
+			"Pets from the shop",
+			"Running",
+			"v1",
+			"3",
+			"3",
+			"0",
+			"0",
+			"0",
+			"0",
+			"—",
+		]);
 		await screenshot("dashboard");
 	});
 

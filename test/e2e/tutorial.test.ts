@@ -77,7 +77,17 @@ describe("npm start + the tutorial's curl line", () => {
 		const log = await api("GET", `/api/flows/${flow.id}/executions`);
 		expect(log.executions[0]).toMatchObject({ id: reply.requestId, status: "succeeded" });
 		const after = await api("GET", `/api/flows/${flow.id}`);
-		expect(after.flow.counters).toEqual({ received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 });
+		expect(after.flow.counters).toEqual({
+			received: 1,
+			succeeded: 1,
+			failed: 0,
+			inFlight: 0,
+			authFailures: 0,
+			handshakes: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
+		});
 	});
 
 	// Only the real asset router (wrangler dev) can show this: the bare path must reach the Worker, not the SPA fallback.

@@ -438,7 +438,17 @@ describe("flows", () => {
 			version: null,
 			hookUrl: `${ORIGIN}/hook/${flow.id}`,
 			draft: null,
-			counters: { received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 },
+			counters: {
+				received: 0,
+				succeeded: 0,
+				failed: 0,
+				inFlight: 0,
+				authFailures: 0,
+				handshakes: 0,
+				queued: 0,
+				oldestQueuedAt: null,
+				paused: false,
+			},
 			createdAt: expect.stringMatching(ISO),
 			updatedAt: expect.stringMatching(ISO),
 		});
@@ -540,6 +550,9 @@ describe("flows", () => {
 			inFlight: 0,
 			authFailures: 0,
 			handshakes: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
 		});
 	});
 
@@ -771,6 +784,9 @@ describe("executions", () => {
 			inFlight: 0,
 			authFailures: 0,
 			handshakes: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
 		});
 
 		const { flow: other } = await api("POST", "/api/flows", { name: "Nothing failed" });

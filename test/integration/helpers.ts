@@ -67,7 +67,17 @@ export async function putDraft(flow: RunningFlow, mapping: Record<string, string
 }
 
 /** A flow's counters after exactly one execution that succeeded. */
-export const ONE_SUCCEEDED = { received: 1, succeeded: 1, failed: 0, inFlight: 0, authFailures: 0, handshakes: 0 };
+export const ONE_SUCCEEDED = {
+	received: 1,
+	succeeded: 1,
+	failed: 0,
+	inFlight: 0,
+	authFailures: 0,
+	handshakes: 0,
+	queued: 0,
+	oldestQueuedAt: null,
+	paused: false,
+};
 
 export async function waitForExecution(executionId: string, status: string, timeoutMs = 15_000) {
 	return eventually(

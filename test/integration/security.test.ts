@@ -273,7 +273,17 @@ describe("failed authentications", () => {
 			const { flow } = await api("GET", `/api/flows/${flowId}`);
 			return flow.counters.authFailures === 4 && flow.counters;
 		});
-		expect(counters).toEqual({ received: 0, succeeded: 0, failed: 0, inFlight: 0, authFailures: 4, handshakes: 0 });
+		expect(counters).toEqual({
+			received: 0,
+			succeeded: 0,
+			failed: 0,
+			inFlight: 0,
+			authFailures: 4,
+			handshakes: 0,
+			queued: 0,
+			oldestQueuedAt: null,
+			paused: false,
+		});
 	});
 
 	it("are counted across isolates by the AUTH_FAILURES rate-limiting binding, which is called only on a failure and blocks that client alone", async () => {

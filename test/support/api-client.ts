@@ -13,7 +13,7 @@ export interface ApiTarget {
 	timeoutMs?: number;
 }
 
-import type { CredentialView, ExecutionsPage, ExecutionView, FlowView } from "../../src/api/responses";
+import type { CredentialView, ExecutionsPage, ExecutionView, FlowList, FlowView } from "../../src/api/responses";
 
 /** A JSON response whose shape the test states by the fields it reads. */
 export type Json = Record<string, any>;
@@ -29,7 +29,7 @@ type Typed<M extends string, P extends string> = M extends "GET"
 	? P extends `/api/flows/${string}/executions${string}`
 		? ExecutionsPage
 		: P extends "/api/flows"
-			? { flows: FlowView[] }
+			? FlowList
 			: P extends "/api/credentials" | `/api/credentials?${string}`
 				? { credentials: CredentialView[] }
 				:

@@ -4,6 +4,7 @@ import { api } from "../../lib/api.js";
 import { alertBox, announce, flowBadge, h } from "../../lib/dom.js";
 import { componentChooser } from "./component-chooser.js";
 import { credentialsStage } from "./credentials.js";
+import { deliverySection } from "./delivery.js";
 import { hookPanel } from "./hook-url.js";
 import { mappingStage } from "./mapping.js";
 import { retrieveStage } from "./retrieve-sample.js";
@@ -16,7 +17,11 @@ const STAGES = {
 };
 
 export async function designerView(main, { signal, params: [flowId] }) {
-	const [loaded, { components }] = await Promise.all([api(`/flows/${flowId}`, { signal }), api("/components", { signal })]);
+	const [loaded, { components }, settings] = await Promise.all([
+		api(`/flows/${flowId}`, { signal }),
+		api("/components", { signal }),
+		api("/flow-settings", { signal }),
+	]);
 	let flow = loaded.flow;
 	const byId = Object.fromEntries(components.map((c) => [c.id, c]));
 	const draft = { trigger: null, steps: [], ...structuredClone(flow.draft ?? {}) };
@@ -35,10 +40,13 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	const publishBtn = h("button", { type: "button", class: "primary", onclick: publish }, "Publish Draft");
 	const startBtn = h("button", { type: "button", onclick: () => toggle("start") }, "Start");
 	const stopBtn = h("button", { type: "button", onclick: () => toggle("stop") }, "Stop");
+	const pauseBtn = h("button", { type: "button", onclick: () => toggle("pause") }, "Pause");
+	const resumeBtn = h("button", { type: "button", class: "primary", onclick: () => toggle("resume") }, "Resume");
 	const deleteBtn = h("button", { type: "button", class: "danger", onclick: remove }, "Delete flow");
 	const hook = h("div");
 	const stepsNav = h("nav", { class: "steps", "aria-label": "Flow steps" });
 	const panel = h("section", { class: "card panel", "aria-label": "Step configuration" });
+	const delivery = h("div");
 	const credentialCache = new Map();
 	let stageCtrl;
 
@@ -54,7 +62,8 @@ export async function designerView(main, { signal, params: [flowId] }) {
 			.catch(() => {})
 			.then(() => {
 				if (!draft.trigger?.credentialId) return null;
-				const body = { trigger: draft.trigger, steps: draft.steps.filter((s) => s.credentialId) };
+				// Everything the draft holds (delivery, rate limit, retry policy), unfinished steps left out.
+				const body = { ...draft, steps: draft.steps.filter((s) => s.credentialId) };
 				return api(`/flows/${flowId}/draft`, { method: "PUT", body, signal });
 			});
 		saving = run.then((result) => {
@@ -67,17 +76,28 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	function renderHead() {
 		meta.replaceChildren(flowBadge(flow), flow.version == null ? "Not published yet" : `Published version ${flow.version}`);
 		publishBtn.disabled = !complete();
-		startBtn.hidden = flow.status === "running";
+		startBtn.hidden = flow.status === "running" || flow.status === "paused";
 		startBtn.disabled = flow.version == null;
 		stopBtn.hidden = flow.status !== "running";
+		pauseBtn.hidden = flow.status !== "running";
+		resumeBtn.hidden = flow.status !== "paused";
 		hint.textContent = !complete()
 			? "Finish both steps, then Publish Draft."
 			: flow.version == null
 				? "Publish Draft creates version 1; then Start."
 				: flow.status === "running"
-					? "Running. Publishing again switches new executions to the new version."
-					: "";
+					? "Running. Publishing again switches new executions to the new version. Pause holds deliveries and keeps accepting hooks."
+					: flow.status === "paused"
+						? "Paused: the hook URL still accepts requests; their deliveries wait, in order, until Resume."
+						: "";
 		renderHook();
+		renderDelivery();
+	}
+
+	// The Delivery section appears once the draft can be saved (it has a trigger credential).
+	function renderDelivery() {
+		if (delivery.firstChild || !draft.trigger?.credentialId) return;
+		delivery.append(deliverySection({ draft, settings, signal, save }));
 	}
 
 	async function renderHook() {
@@ -93,7 +113,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 			);
 		}
 		const credential = id ? await credentialCache.get(id) : null;
-		hook.replaceChildren(hookPanel({ flow, credential, sample: draft.trigger?.sample }));
+		hook.replaceChildren(hookPanel({ flow, credential, sample: draft.trigger?.sample, accepting: settings.acceptingStatuses }));
 	}
 
 	function renderSteps() {
@@ -240,9 +260,16 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		flowAlert.show(null);
 		try {
 			flow = (await api(`/flows/${flowId}/${verb}`, { method: "POST", signal })).flow;
-			announce(verb === "start" ? "The flow is running." : "The flow is stopped.");
+			announce(
+				{
+					start: "The flow is running.",
+					stop: "The flow is stopped.",
+					pause: "The flow is paused: hooks are accepted, deliveries wait.",
+					resume: "The flow is running again.",
+				}[verb],
+			);
 			renderHead();
-			(verb === "start" ? stopBtn : startBtn).focus();
+			({ start: stopBtn, stop: startBtn, pause: resumeBtn, resume: pauseBtn })[verb].focus();
 		} catch (error) {
 			flowAlert.show(error);
 		}
@@ -269,6 +296,8 @@ export async function designerView(main, { signal, params: [flowId] }) {
 				{ class: "row wrap actions" },
 				publishBtn,
 				startBtn,
+				pauseBtn,
+				resumeBtn,
 				stopBtn,
 				h("a", { class: "button", href: `#/dashboard/${flowId}` }, "Dashboard"),
 				deleteBtn,
@@ -278,6 +307,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		flowAlert.el,
 		hook,
 		h("div", { class: "designer" }, stepsNav, panel),
+		delivery,
 	);
 	renderHead();
 	renderPanel(false);

@@ -2,8 +2,8 @@
 import { hookTryIt } from "../../lib/curl.js";
 import { copyField, h } from "../../lib/dom.js";
 
-export function hookPanel({ flow, credential, sample }) {
-	const running = flow.status === "running";
+export function hookPanel({ flow, credential, sample, accepting }) {
+	const running = accepting.includes(flow.status);
 	const tryIt = hookTryIt(flow.hookUrl, credential, sample);
 	return h(
 		"section",
@@ -13,7 +13,9 @@ export function hookPanel({ flow, credential, sample }) {
 			"p",
 			{ class: "muted" },
 			running
-				? "Every request to this URL becomes an execution of the published version."
+				? flow.status === "paused"
+					? "Paused: every request to this URL is still accepted; its execution is delivered after Resume."
+					: "Every request to this URL becomes an execution of the published version."
 				: "Start the flow to accept requests; until then the URL answers 404.",
 		),
 		copyField("Hook URL", flow.hookUrl),

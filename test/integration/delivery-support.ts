@@ -1,0 +1,143 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { FlowObject } from "../../src/delivery/flow-object";
+import { laneFor, type Ordering, routeFor, shardCount, shardName } from "../../src/delivery/shards";
+import worker from "../../src/index";
+import { api, controlUrl, createRunningFlow, eventually, hook } from "./helpers";
+
+/** Shared by the delivery-*.test.ts files: flows with delivery settings, the Petstore's view of them, their objects. */
+
+export interface Delivery {
+	ordering: Ordering;
+	key?: string;
+	concurrency?: number;
+	rateLimit?: { requests: number; perSeconds: number };
+}
+
+export interface DeliveryFlow {
+	flowId: string;
+	delivery: Delivery;
+	petstoreCredentialId: string;
+}
+
+/** The tutorial flow (no auth, name ← petname, status ← petstatus) with these delivery settings. */
+export async function createDeliveryFlow(delivery: Delivery, extras: Record<string, unknown> = {}): Promise<DeliveryFlow> {
+	const { flowId, petstoreCredentialId } = await createRunningFlow({ type: "none" }, { delivery, ...extras });
+	return { flowId, delivery, petstoreCredentialId };
+}
+
+const plan = (delivery: Delivery) => ({
+	ordering: delivery.ordering,
+	concurrency: delivery.ordering === "flow" ? 1 : (delivery.concurrency ?? 10),
+	rateLimit: delivery.rateLimit ?? null,
+});
+
+/** Every object that can hold the flow's executions: the main object and its shards. */
+export function objectNames(flow: DeliveryFlow): string[] {
+	const count = shardCount(plan(flow.delivery));
+	return [...new Set([flow.flowId, ...Array.from({ length: count }, (_, i) => shardName(flow.flowId, count, i))])];
+}
+
+/** The object that delivers executions of `key` (ordering "key", key expression `owner`). */
+export function objectOfKey(flow: DeliveryFlow, key: string): string {
+	return routeFor(flow.flowId, plan(flow.delivery), laneFor("key", key, "")).object;
+}
+
+export const stub = (name: string) => env.FLOW.getByName(name);
+
+/** A pet for `owner`: the key expression of the key-ordered flows here is `owner`. */
+export const pet = (name: string, owner: string) => ({ petname: name, petstatus: "available", owner });
+
+export async function send(flowId: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+	const response = await hook(flowId, { headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+	expect(response.status).toBe(200);
+	return ((await response.json()) as { requestId: string }).requestId;
+}
+
+async function control(path: string, body: unknown): Promise<void> {
+	const response = await fetch(controlUrl(path), {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify(body),
+	});
+	expect(response.status).toBe(200);
+}
+
+export const injectFaults = (responses: unknown[]) => control("faults", { responses });
+export const setLatency = (ms: number) => control("latency", { ms });
+
+export interface PetPost {
+	body: { name: string };
+	/** Which name of the Petstore the call used. */
+	host: string;
+	idempotencyKey: string;
+	responseStatus: number | null;
+	concurrentWith: string[];
+}
+
+export async function petPosts(): Promise<{ posts: PetPost[]; maxConcurrent: number }> {
+	const { requests, maxConcurrent } = (await (await fetch(controlUrl("requests"))).json()) as {
+		requests: Array<PetPost & { method: string; path: string }>;
+		maxConcurrent: number;
+	};
+	return { posts: requests.filter((r) => r.method === "POST" && r.path === "/v2/pet"), maxConcurrent };
+}
+
+export async function petsCreated(): Promise<Array<{ name: string }>> {
+	return (await (await fetch(controlUrl("pets"))).json()) as Array<{ name: string }>;
+}
+
+/** Pet names per owner in the order their calls reached the Petstore; names are "<owner>-<n>". */
+export function namesByOwner(posts: readonly PetPost[]): Map<string, string[]> {
+	const byOwner = new Map<string, string[]>();
+	for (const post of posts) {
+		const owner = post.body.name.split("-")[0] as string;
+		byOwner.set(owner, [...(byOwner.get(owner) ?? []), post.body.name]);
+	}
+	return byOwner;
+}
+
+export const counters = async (flowId: string) => (await api("GET", `/api/flows/${flowId}`)).flow.counters;
+
+export async function waitForCounters(flowId: string, expected: Record<string, unknown>, timeoutMs = 20_000) {
+	return eventually(
+		`counters ${JSON.stringify(expected)}`,
+		async () => {
+			const current = await counters(flowId);
+			return Object.entries(expected).every(([k, v]) => Reflect.get(current, k) === v) ? current : undefined;
+		},
+		timeoutMs,
+	);
+}
+
+/** Every object of the flow: pending retries and holds come due now, then its alarm runs. */
+export async function fastForward(flow: DeliveryFlow): Promise<void> {
+	for (const name of objectNames(flow)) {
+		await runInDurableObject(stub(name), (_: FlowObject, state) => {
+			state.storage.sql.exec("UPDATE inbox SET next_attempt_at = 0");
+			state.storage.sql.exec("DELETE FROM meta WHERE key = 'pace'");
+		});
+		await runDurableObjectAlarm(stub(name));
+	}
+}
+
+/** Runs every object's pending alarm now, as if its time had come. */
+export async function runAlarms(flow: DeliveryFlow): Promise<void> {
+	for (const name of objectNames(flow)) await runDurableObjectAlarm(stub(name));
+}
+
+let nextId = 1;
+/** A queue message as the ingress would have sent it, accepted at `receivedAt`. */
+export function queueMessage(flowId: string, receivedAt: number, body: Record<string, unknown>) {
+	const id = (nextId++).toString(16).padStart(32, "0");
+	return { id: `msg-${id}`, timestamp: new Date(receivedAt), attempts: 1, body: { id, flowId, version: 1, receivedAt, message: body } };
+}
+
+/** The queue handler on one batch, in this isolate (a batch cannot cross an RPC boundary). */
+export async function consume(messages: ReturnType<typeof queueMessage>[]) {
+	const batch = createMessageBatch("hookflow-executions", messages);
+	const ctx = createExecutionContext();
+	await (worker as ExportedHandler<Env>).queue?.(batch, env, ctx);
+	return getQueueResult(batch, ctx);
+}
