@@ -16,6 +16,10 @@ const STAGES = {
 	action: ["Component", "Credentials", "Mapping", "Retrieve sample", "Summary"],
 };
 
+/**
+ * @param {HTMLElement} main
+ * @param {import("../../app.js").ViewContext} context
+ */
 export async function designerView(main, { signal, params: [flowId] }) {
 	const [loaded, { components }, settings] = await Promise.all([
 		api(`/flows/${flowId}`, { signal }),
@@ -211,7 +215,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 				announce(`Step “${step.name}” finished.`);
 				if (isTrigger) return go("action", pos.action.stage);
 				renderPanel(false);
-				(publishBtn.disabled ? panel.querySelector("h2") : publishBtn).focus();
+				(publishBtn.disabled ? panel.querySelector("h2") : publishBtn)?.focus();
 			},
 		});
 	}
