@@ -1,4 +1,7 @@
-// The flows table shared by the flows list and the dashboard: status, version and counters.
+/**
+ * @module
+ * The flows table shared by the flows list and the dashboard: status, version and counters.
+ */
 import { api } from "../lib/api.js";
 import { flowBadge, fmtCount, fmtLag, h, poll, syncRows, td } from "../lib/dom.js";
 

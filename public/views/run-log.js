@@ -1,5 +1,8 @@
-// Run log of one flow: live counters, charts, executions newest first, search (kept in the URL),
-// cursor paging, bulk replay and the flow's alert targets.
+/**
+ * @module
+ * Run log of one flow: live counters, charts, executions newest first, search (kept in the URL),
+ * cursor paging, bulk replay and the flow's alert targets.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, badge, fmtMs, fmtTime, h, poll, syncRows, td } from "../lib/dom.js";
 import { alertTargets } from "./alerts.js";

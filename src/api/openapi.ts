@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
+ * zod 4's z.toJSONSchema (JSON Schema 2020-12, the dialect OpenAPI 3.1 uses); the route table
+ * below is checked against the Hono app's routes by test/integration/ops.test.ts.
+ */
 import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
@@ -21,12 +27,6 @@ import {
 } from "./responses";
 import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
 import { statsQuery } from "./stats";
-
-/**
- * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
- * zod 4's z.toJSONSchema (JSON Schema 2020-12, the dialect OpenAPI 3.1 uses); the route table
- * below is checked against the Hono app's routes by test/integration/ops.test.ts.
- */
 
 /** The answers that wrap a resource, named so the document can point at them (their parts are api/responses.ts). */
 const flowAnswer = z.object({ flow: flowSchema });

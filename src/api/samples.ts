@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Samples: the one-time sample URL, the mapping preview and "Retrieve sample".
+ */
 import { Hono } from "hono";
 import * as z from "zod";
 import { buildCreatePetBody } from "../components/petstore/create-pet";
@@ -10,8 +14,6 @@ import { runStep } from "../flows/run-step";
 import { applyMapping, MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
 import { ApiError, valid } from "./errors";
 import { findFlow } from "./flows";
-
-/** Samples: the one-time sample URL, the mapping preview and "Retrieve sample". */
 
 const MAX_WAIT_SECONDS = 25;
 const sample = z.record(z.string(), z.unknown());

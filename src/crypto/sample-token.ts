@@ -1,6 +1,5 @@
 /**
  * @module
- * @module
  * The designer's one-time sample URL carries `<token>.<mac>`: the flow object's random token and
  * an HMAC-SHA256 of (flow id, token) under a key derived from CREDENTIALS_KEY with HKDF. The
  * sample ingress checks the format and the MAC before it touches a Durable Object, so a stranger

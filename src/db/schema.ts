@@ -1,8 +1,10 @@
+/**
+ * @module
+ * The single source of truth for D1. Migrations in migrations/ are generated from this file.
+ */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
-
-/** The single source of truth for D1. Migrations in migrations/ are generated from this file. */
 
 const timestamps = {
 	createdAt: integer("created_at", { mode: "number" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * Routes executions to their flow object and lane: reads each version's delivery settings
+ * (versions are immutable, so an isolate caches them) and computes ordering keys with JSONata
+ * over the message, under the mapping sandbox. Runs in the queue consumer, off the hook path.
+ */
 import { loadFlowVersion } from "../db/queries/flows";
 import { type FlowDefinition, resolveDelivery } from "../flows/definition";
 import { computeDeliveryKey } from "../flows/delivery-key";
@@ -5,12 +11,6 @@ import type { Message } from "../flows/message";
 import { log } from "../log";
 import type { RateLimit } from "./rate-window";
 import { type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
-
-/**
- * Routes executions to their flow object and lane: reads each version's delivery settings
- * (versions are immutable, so an isolate caches them) and computes ordering keys with JSONata
- * over the message, under the mapping sandbox. Runs in the queue consumer, off the hook path.
- */
 
 const MAX_CACHED_VERSIONS = 1000;
 const versions = new Map<string, Promise<FlowDefinition | null>>();

@@ -1,11 +1,11 @@
-import * as z from "zod";
-import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
-import { MAX_NAME_LENGTH } from "./names";
-
 /**
+ * @module
  * A flow definition: the draft being edited and, once published, an immutable version.
  * Drafts may be incomplete while the designer builds them; publishing requires the full shape.
  */
+import * as z from "zod";
+import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
+import { MAX_NAME_LENGTH } from "./names";
 
 const expression = z.string().max(MAX_EXPRESSION_LENGTH, `Expressions are limited to ${MAX_EXPRESSION_LENGTH} characters`);
 const text = (max: number) => z.string().max(max);

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The ingress answers from the isolate: each flow's config (status, live version, verifier with
+ * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
+ * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
+ */
 import { eq, sql } from "drizzle-orm";
 import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
 import { getDb } from "../db/client";
@@ -6,12 +12,6 @@ import { acceptingStatuses, credentials, flows, flowVersions } from "../db/schem
 import type { FlowDefinition } from "../flows/definition";
 import { createWebhookVerifier } from "./auth/create-verifier";
 import type { Verifier } from "./auth/types";
-
-/**
- * The ingress answers from the isolate: each flow's config (status, live version, verifier with
- * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
- * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
- */
 
 export interface IngressConfig {
 	/** Running or paused: a paused flow keeps accepting hooks and only holds its deliveries. */

@@ -1,17 +1,19 @@
+/**
+ * @module
+ * `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200.
+ */
 import type { Context } from "hono";
 import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/stats";
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
 import { stagingKey } from "../flows/execution-ids";
-import { log } from "../log";
+import { errorMessage, log } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
 import { buildMessage } from "./message";
 import { executionIdFor } from "./request-id";
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
-
-/** `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200. */
 
 const ALLOWED_METHODS = ["GET", "HEAD", "POST"];
 const authFailures = new WindowCounter();
@@ -110,7 +112,7 @@ async function recordAuthFailure(env: Env, flowId: string, clientKey: string): P
 		while (count < AUTH_FAILURE_LIMIT) count = authFailures.add(clientKey, Date.now(), AUTH_FAILURE_WINDOW_MS);
 	}
 	for (const outcome of [counted, limited, charted]) {
-		if (outcome.status === "rejected") log("warn", "hook.auth_failure_unrecorded", { flowId, error: (outcome.reason as Error).message });
+		if (outcome.status === "rejected") log("warn", "hook.auth_failure_unrecorded", { flowId, error: errorMessage(outcome.reason) });
 	}
 }
 
@@ -137,7 +139,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 	try {
 		config = await getIngressConfig(c.env, flowId, nowMs);
 	} catch (error) {
-		log("error", "hook.config_failed", { flowId, error: (error as Error).message });
+		log("error", "hook.config_failed", { flowId, error: errorMessage(error) });
 		return hookError(503, "Hookflow cannot read the flow configuration right now; retry shortly", { "retry-after": "5" });
 	}
 	if (!config.accepting || !config.verifier || config.version === null)
@@ -211,7 +213,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 		}
 		await c.env.EXECUTIONS.send(envelope, { contentType: "json" });
 	} catch (error) {
-		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: (error as Error).message });
+		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: errorMessage(error) });
 		return hookError(503, "Hookflow could not store the request; nothing was accepted, retry shortly", { "retry-after": "5" });
 	}
 	return Response.json({ requestId: id, message: "thank you" }, { headers: { "x-request-id": id } });

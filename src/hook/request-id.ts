@@ -1,6 +1,5 @@
 /**
  * @module
- * @module
  * The execution id a hook request gets, and how dedupe is bound to content.
  *
  * A sender names a delivery with a header its retries repeat. Only Standard Webhooks signs that

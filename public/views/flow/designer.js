@@ -1,5 +1,8 @@
-// Flow designer: the trigger and action steps as a guided sequence of stages, then Publish
-// Draft, Start/Stop and the hook URL. The draft is saved through PUT /draft as it takes shape.
+/**
+ * @module
+ * Flow designer: the trigger and action steps as a guided sequence of stages, then Publish
+ * Draft, Start/Stop and the hook URL. The draft is saved through PUT /draft as it takes shape.
+ */
 import { api } from "../../lib/api.js";
 import { alertBox, announce, flowBadge, h } from "../../lib/dom.js";
 import { componentChooser } from "./component-chooser.js";
