@@ -7,7 +7,7 @@ import { runLogConditions } from "../db/queries/run-log-search";
 import { attempts, type ExecutionRow, executionStatuses, executions, replays } from "../db/schema";
 import { retryExecutions } from "../delivery/flow-control";
 import { retryRequestFor } from "../ops/replay-jobs";
-import { ApiError, notFound, valid } from "./errors";
+import { ApiError, firstOrNotFound, valid } from "./errors";
 import { findFlow } from "./flows";
 import type { ExecutionSummary, ExecutionsPage, ExecutionView } from "./responses";
 
@@ -31,10 +31,8 @@ function toSummary(row: ExecutionRow, replayOf: string | null = null): Execution
 	};
 }
 
-async function findExecution(env: Env, id: string): Promise<ExecutionRow> {
-	const [row] = await getDb(env.DB).select().from(executions).where(eq(executions.id, id)).limit(1);
-	if (!row) throw notFound("Execution", id);
-	return row;
+function findExecution(env: Env, id: string): Promise<ExecutionRow> {
+	return firstOrNotFound(getDb(env.DB).select().from(executions).where(eq(executions.id, id)).limit(1), "Execution", id);
 }
 
 async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
