@@ -8,26 +8,9 @@ import { api } from "../lib/api.js";
 import { h } from "../lib/dom.js";
 
 /**
- * The parts of a JSON Schema (2020-12, as zod's toJSONSchema writes it) this page shows.
- * @typedef {{
- *   $ref?: string, type?: string | string[], description?: string, properties?: Record<string, JsonSchema>,
- *   required?: string[], items?: JsonSchema, anyOf?: JsonSchema[], oneOf?: JsonSchema[], allOf?: JsonSchema[],
- *   enum?: unknown[], const?: unknown, default?: unknown, additionalProperties?: boolean | JsonSchema,
- *   minimum?: number, maximum?: number, minLength?: number, maxLength?: number, minItems?: number, maxItems?: number,
- *   pattern?: string, format?: string
- * }} JsonSchema
- */
-/**
- * @typedef {{ name: string, in: string, required?: boolean, schema?: JsonSchema }} Parameter
- * @typedef {{ description?: string, content?: Record<string, { schema?: JsonSchema }> }} ApiResponse
- * @typedef {{
- *   tags?: string[], summary?: string, operationId?: string, parameters?: Parameter[],
- *   requestBody?: { content?: Record<string, { schema?: JsonSchema }> }, responses?: Record<string, ApiResponse>
- * }} Operation
- * @typedef {{
- *   openapi: string, info: { title: string, version: string, description?: string }, servers?: { url: string }[],
- *   paths: Record<string, Record<string, Operation>>, components?: { schemas?: Record<string, JsonSchema> }
- * }} OpenApiDocument
+ * @typedef {import("../../src/api/openapi-document.ts").JsonSchema} JsonSchema
+ * @typedef {import("../../src/api/openapi-document.ts").Operation} Operation
+ * @typedef {import("../../src/api/openapi-document.ts").OpenApiDocument} OpenApiDocument
  */
 
 const METHODS = ["get", "post", "put", "patch", "delete"];
