@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { type Petstore, type RequestRecord as PetstoreRequest, startPetstore } from "../../dev/petstore/server.ts";
 import { eventually as waitFor } from "../support/eventually";
-import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "./support/stack";
+import { removeSnapshot, type Stack, snapshotRepo, startOnAFreePort, startStack } from "./support/stack";
 
 /**
  * The delivery guarantees under faults, end to end: two flows take hooks while the Petstore
@@ -202,8 +202,9 @@ beforeAll(async () => {
 	petstore = await startPetstore();
 	stateDir = mkdtempSync(join(tmpdir(), "hookflow-faults-"));
 	snapshot = snapshotRepo();
-	port = await freePort();
-	stack = await launch();
+	// The first start picks the port; the restart later must come back on the same one.
+	stack = await startOnAFreePort({ root: snapshot, stateDir, env: { HOOKFLOW_PETSTORE_URL: petstore?.url ?? "" }, readyTimeoutMs: 60_000 });
+	port = Number(new URL(stack.origin).port);
 	expect(stack.output()).toContain(`Petstore     ${petstore.url}`);
 }, 70_000);
 

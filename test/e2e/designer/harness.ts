@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
-import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "../support/stack.ts";
+import { removeSnapshot, type Stack, snapshotRepo, startOnAFreePort } from "../support/stack.ts";
 
 export type App = Stack;
 
@@ -18,7 +18,7 @@ export async function startApp(): Promise<App> {
 		rmSync(stateDir, { recursive: true, force: true });
 	};
 	try {
-		const stack = await startOnAFreePort(root, stateDir);
+		const stack = await startOnAFreePort({ root, stateDir });
 		return {
 			...stack,
 			stop: async () => {
@@ -29,21 +29,6 @@ export async function startApp(): Promise<App> {
 	} catch (error) {
 		cleanUp();
 		throw error;
-	}
-}
-
-/**
- * A free port is only free until someone binds it: with other test files (and other stacks on the
- * machine) starting at the same time, wrangler can lose the race for one of its ports. Try again
- * on another port then; any other failure is the test's.
- */
-async function startOnAFreePort(root: string, stateDir: string): Promise<Stack> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await startStack({ root, port: await freePort(), stateDir });
-		} catch (error) {
-			if (attempt === 3 || !String(error).includes("Address already in use")) throw error;
-		}
 	}
 }
 
