@@ -4,14 +4,14 @@
 // starting one (a test keeps one Petstore alive across restarts of the stack).
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { type Petstore, startPetstore } from "../dev/petstore/server.ts";
 import { ALERT_CRON } from "../src/ops/crons.ts";
+import { DEV_VARS_PATH, readDevVars } from "./lib/dev-vars.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const devVarsPath = `${root}.dev.vars`;
 // Run wrangler's own entry with this Node (24), whatever `node` is first on PATH.
 const wranglerJs = `${root}node_modules/wrangler/bin/wrangler.js`;
 const port = portFromEnv("PORT", 8787);
@@ -114,12 +114,12 @@ function ensureDevVars(): string {
 	].join("\n");
 	try {
 		// "wx" fails when the file exists, so a concurrent or earlier one is never replaced.
-		writeFileSync(devVarsPath, fresh, { flag: "wx", mode: 0o600 });
+		writeFileSync(DEV_VARS_PATH, fresh, { flag: "wx", mode: 0o600 });
 		console.log("hookflow: created .dev.vars with a fresh ADMIN_TOKEN and CREDENTIALS_KEY");
 	} catch (error) {
 		if ((error as { code?: string }).code !== "EEXIST") throw error;
 	}
-	const vars = parseDotenv(readFileSync(devVarsPath, "utf8"));
+	const vars = readDevVars();
 	for (const name of ["ADMIN_TOKEN", "CREDENTIALS_KEY"]) {
 		if (!vars.get(name)) {
 			console.error(`hookflow: .dev.vars has no ${name}. Add one, or delete the file to get fresh values.`);
@@ -127,18 +127,6 @@ function ensureDevVars(): string {
 		}
 	}
 	return vars.get("ADMIN_TOKEN") as string;
-}
-
-function parseDotenv(text: string): Map<string, string> {
-	const vars = new Map<string, string>();
-	for (const line of text.split(/\r?\n/)) {
-		const match = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*?)\s*$/.exec(line);
-		if (!match?.[1]) continue;
-		const value = match[2] ?? "";
-		const quoted = /^(["'])(.*)\1$/.exec(value);
-		vars.set(match[1], quoted ? (quoted[2] ?? "") : value);
-	}
-	return vars;
 }
 
 // Wrangler would fail on a taken port, and we must not mistake another server's /healthz for ours.

@@ -1,5 +1,10 @@
+/**
+ * @module
+ * The HTTP app: `/hook`, `/sample` and `/healthz` on the hot path; `/api` loaded on first use;
+ * everything else is the designer's static assets.
+ */
 import { type Context, Hono } from "hono";
-import { handleError, handleNotFound } from "./app-errors";
+import { handleError, handleNotFound } from "./api/errors";
 import { handleHook } from "./hook/ingress";
 import { handleSample } from "./hook/sample-ingress";
 

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * The Worker: `fetch` (hook, sample, health, admin API, designer), `queue` (executions and
+ * their dead letters), `scheduled` (retention), and the flow object class.
+ */
 import { app } from "./app";
 import { ALERT_CRON } from "./ops/crons";
 

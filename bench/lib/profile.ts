@@ -23,7 +23,7 @@ export interface CpuProfile {
 }
 
 /** A minimal Chrome DevTools Protocol client over the WebSocket built into Node ≥ 22. */
-export async function openInspector(url: string): Promise<{ send(method: string, params?: unknown): Promise<any>; close(): void }> {
+export async function openInspector(url: string): Promise<{ send(method: string, params?: unknown): Promise<unknown>; close(): void }> {
 	const ws = new WebSocket(url);
 	await new Promise<void>((resolve, reject) => {
 		ws.addEventListener("open", () => resolve(), { once: true });

@@ -1,14 +1,20 @@
-// A local Petstore-compatible API: the default action target for `npm start` and the tests,
-// so the whole walkthrough works offline. Everything lives in memory and is gone when the
-// process exits; that is fine for a dev and test double.
-//
-// /v2/*        the Petstore subset Hookflow uses, behind the `api-key` header.
-// /__control/* test hooks (no key): request log (with the pet POSTs each one overlapped), fault
-//              injection (optionally aimed at one pet name), a latency for every pet POST, reset.
-//              Local use only.
-// /elsewhere/* answers 302 to the same path under /v2/leaked/ on another origin (localhost
-// instead of 127.0.0.1): a base URL that redirects. A client that follows it shows up in the
-// request log as /v2/leaked/….
+/**
+ * @module
+ * A local Petstore-compatible API: the default action target for `npm start` and the tests, so the
+ * whole walkthrough works offline. Everything lives in memory and is gone when the process exits;
+ * that is fine for a dev and test double.
+ *
+ * /v2/*          the Petstore subset Hookflow uses, behind the `api-key` header.
+ * /__control/*   test hooks (no key): request log (with the pet POSTs each one overlapped), fault
+ *                injection (optionally aimed at one pet name), a latency for every pet POST, reset.
+ *                Local use only.
+ * /elsewhere/*   answers 302 to the same path under /v2/leaked/ on another origin (localhost
+ *                instead of 127.0.0.1): a base URL that redirects. A client that follows it shows
+ *                up in the request log as /v2/leaked/….
+ * /t/<tenant>/…  all of the above under a prefix, with their own pets, request log, faults and
+ *                latency: each test file gets a tenant of its own, so files can run in parallel
+ *                against one server.
+ */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
@@ -64,6 +70,37 @@ type Fault = {
 	afterCreate?: boolean;
 };
 
+/** One tenant's world: its pets, request log, queued faults and latency. */
+type Tenant = {
+	pets: Map<number, Pet>;
+	petsByIdempotencyKey: Map<string, number>;
+	requests: RequestRecord[];
+	faults: Fault[];
+	nextPetId: number;
+	nextSeq: number;
+	petPostsInFlight: number;
+	maxConcurrent: number;
+	/** Every pet POST waits this long before it is handled (POST /__control/latency): a slow destination. */
+	latencyMs: number;
+	postsUnderWay: Set<RequestRecord>;
+};
+
+const newTenant = (): Tenant => ({
+	pets: new Map(),
+	petsByIdempotencyKey: new Map(),
+	requests: [],
+	faults: [],
+	nextPetId: 1,
+	nextSeq: 1,
+	petPostsInFlight: 0,
+	maxConcurrent: 0,
+	latencyMs: 0,
+	postsUnderWay: new Set(),
+});
+
+/** `/t/<tenant>/<rest>`: a tenant name of letters, digits, `-` and `_`. */
+const TENANT_PREFIX = /^\/t\/([\w-]{1,64})(\/.*)?$/;
+
 const STATUSES = ["available", "pending", "sold"];
 const FAULT_KEYS = ["forName", "status", "retryAfter", "hangMs", "delayMs", "afterCreate", "bodyBytes", "redirect"];
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -82,17 +119,13 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 	// Aborted on close() so hanging fault responses stop waiting.
 	const lifetime = new AbortController();
 
-	let pets = new Map<number, Pet>();
-	let petsByIdempotencyKey = new Map<string, number>();
-	let requests: RequestRecord[] = [];
-	let faults: Fault[] = [];
-	let nextPetId = 1;
-	let nextSeq = 1;
-	let petPostsInFlight = 0;
-	let maxConcurrent = 0;
-	// Every pet POST waits this long before it is handled (POST /__control/latency): a slow destination.
-	let latencyMs = 0;
-	const postsUnderWay = new Set<RequestRecord>();
+	// The unprefixed API is the tenant "".
+	const tenants = new Map<string, Tenant>();
+	const tenantOf = (name: string) => {
+		const tenant = tenants.get(name) ?? newTenant();
+		tenants.set(name, tenant);
+		return tenant;
+	};
 
 	const server = createServer((req, res) => {
 		handle(req, res).catch((error: unknown) => {
@@ -109,11 +142,16 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const url = new URL(req.url ?? "/", "http://petstore.local");
 		const method = req.method ?? "GET";
+		const prefixed = TENANT_PREFIX.exec(url.pathname);
+		const tenant = tenantOf(prefixed?.[1] ?? "");
+		// Where this tenant's API lives on this server: "" or /t/<tenant>.
+		const root = prefixed ? `/t/${prefixed[1]}` : "";
+		if (prefixed) url.pathname = prefixed[2] ?? "/";
 		if (url.pathname.startsWith("/__control/")) {
-			return control(req, res, url, method);
+			return control(tenant, req, res, url, method);
 		}
 		if (url.pathname.startsWith("/elsewhere/")) {
-			return redirectElsewhere(res, url.pathname.slice("/elsewhere".length) + url.search);
+			return redirectElsewhere(res, root, url.pathname.slice("/elsewhere".length) + url.search);
 		}
 		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
 			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
@@ -121,7 +159,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 
 		const isPetPost = method === "POST" && url.pathname === "/v2/pet";
 		const record: RequestRecord = {
-			seq: nextSeq++,
+			seq: tenant.nextSeq++,
 			method,
 			host: header(req, "host"),
 			path: url.pathname + url.search,
@@ -131,12 +169,12 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			idempotencyKey: header(req, "idempotency-key"),
 			responseStatus: null,
 		};
-		requests.push(record);
+		tenant.requests.push(record);
 		if (isPetPost) {
-			petPostsInFlight++;
-			maxConcurrent = Math.max(maxConcurrent, petPostsInFlight);
-			record.concurrentWith = [...postsUnderWay].map((other) => other.idempotencyKey);
-			postsUnderWay.add(record);
+			tenant.petPostsInFlight++;
+			tenant.maxConcurrent = Math.max(tenant.maxConcurrent, tenant.petPostsInFlight);
+			record.concurrentWith = [...tenant.postsUnderWay].map((other) => other.idempotencyKey);
+			tenant.postsUnderWay.add(record);
 		}
 		// "close" fires on completion and on client disconnect alike; only the former has a status.
 		const requestGone = new AbortController();
@@ -144,8 +182,8 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			record.endedAt = new Date().toISOString();
 			if (res.writableFinished) record.responseStatus = res.statusCode;
 			if (isPetPost) {
-				petPostsInFlight--;
-				postsUnderWay.delete(record);
+				tenant.petPostsInFlight--;
+				tenant.postsUnderWay.delete(record);
 			}
 			requestGone.abort();
 		});
@@ -155,22 +193,22 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 
 		if (isPetPost) {
 			const name = (record.body as { name?: unknown } | null)?.name;
-			const index = faults.findIndex((f) => f.forName === undefined || f.forName === name);
-			const fault = index === -1 ? undefined : faults.splice(index, 1)[0];
-			if (latencyMs > 0 && !(await wait(latencyMs, AbortSignal.any([requestGone.signal, lifetime.signal])))) return;
+			const index = tenant.faults.findIndex((f) => f.forName === undefined || f.forName === name);
+			const fault = index === -1 ? undefined : tenant.faults.splice(index, 1)[0];
+			if (tenant.latencyMs > 0 && !(await wait(tenant.latencyMs, AbortSignal.any([requestGone.signal, lifetime.signal])))) return;
 			if (fault) {
 				const signal = AbortSignal.any([requestGone.signal, lifetime.signal]);
 				const waitMs = (fault.delayMs ?? 0) + (fault.hangMs ?? 0);
 				if (waitMs > 0 && !(await wait(waitMs, signal))) return;
-				if (fault.redirect) return redirectElsewhere(res, "/pet");
+				if (fault.redirect) return redirectElsewhere(res, root, "/pet");
 				if (fault.bodyBytes !== undefined) {
 					if (!authorized(req)) return sendError(res, 401, "Invalid API key");
-					const pet = createPet(req, rawBody);
+					const pet = createPet(tenant, req, rawBody);
 					return sendJson(res, 200, { ...pet, padding: "x".repeat(fault.bodyBytes) });
 				}
 				const delayOnly = fault.delayMs !== undefined && Object.keys(fault).every((key) => key === "delayMs" || key === "forName");
 				if (!delayOnly) {
-					if (fault.afterCreate && authorized(req)) createPet(req, rawBody);
+					if (fault.afterCreate && authorized(req)) createPet(tenant, req, rawBody);
 					if (fault.retryAfter !== undefined) {
 						res.setHeader("retry-after", fault.retryAfter);
 					}
@@ -180,10 +218,11 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 
 		if (!authorized(req)) return sendError(res, 401, "Invalid API key");
-		return route(req, res, url, method, rawBody);
+		return route(tenant, req, res, url, method, rawBody);
 	}
 
-	function route(req: IncomingMessage, res: ServerResponse, url: URL, method: string, rawBody: string) {
+	function route(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string, rawBody: string) {
+		const { pets } = tenant;
 		const path = url.pathname;
 		if (path === "/v2/user/me") {
 			if (method !== "GET") return sendError(res, 405, "Method not allowed");
@@ -192,7 +231,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 		if (path === "/v2/pet") {
 			if (method !== "POST") return sendError(res, 405, "Method not allowed");
-			return sendJson(res, 200, createPet(req, rawBody));
+			return sendJson(res, 200, createPet(tenant, req, rawBody));
 		}
 		if (path === "/v2/pet/findByStatus") {
 			if (method !== "GET") return sendError(res, 405, "Method not allowed");
@@ -218,50 +257,44 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		return sendError(res, 404, `No route for ${method} ${path}`);
 	}
 
-	function createPet(req: IncomingMessage, rawBody: string): Pet {
+	function createPet(tenant: Tenant, req: IncomingMessage, rawBody: string): Pet {
 		const key = header(req, "idempotency-key");
-		const knownId = key === null ? undefined : petsByIdempotencyKey.get(key);
-		const known = knownId === undefined ? undefined : pets.get(knownId);
+		const knownId = key === null ? undefined : tenant.petsByIdempotencyKey.get(key);
+		const known = knownId === undefined ? undefined : tenant.pets.get(knownId);
 		if (known) return known;
 
 		if (!/^application\/(.+\+)?json\b/i.test(header(req, "content-type") ?? "")) {
 			throw new HttpError(415, "Content-Type must be application/json");
 		}
 		const pet = validatePet(parseJson(rawBody));
-		if (pet.id === undefined) pet.id = nextPetId;
-		nextPetId = Math.max(nextPetId, pet.id + 1);
-		const stored = pet as Pet;
+		const stored: Pet = { ...pet, id: pet.id ?? tenant.nextPetId };
+		tenant.nextPetId = Math.max(tenant.nextPetId, stored.id + 1);
 		// Like the real Petstore, posting an existing id replaces that pet.
-		pets.set(stored.id, stored);
-		if (key !== null) petsByIdempotencyKey.set(key, stored.id);
+		tenant.pets.set(stored.id, stored);
+		if (key !== null) tenant.petsByIdempotencyKey.set(key, stored.id);
 		return stored;
 	}
 
-	function control(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> | void {
+	function control(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> | void {
 		const call = `${method} ${url.pathname}`;
 		if (call === "GET /__control/requests") {
-			return sendJson(res, 200, { requests, maxConcurrent });
+			return sendJson(res, 200, { requests: tenant.requests, maxConcurrent: tenant.maxConcurrent });
 		}
 		if (call === "GET /__control/pets") {
-			return sendJson(res, 200, [...pets.values()]);
+			return sendJson(res, 200, [...tenant.pets.values()]);
 		}
 		if (call === "POST /__control/reset") {
-			pets = new Map();
-			petsByIdempotencyKey = new Map();
-			requests = [];
-			faults = [];
-			latencyMs = 0;
-			nextPetId = 1;
-			// Calls still hanging from before the reset are genuinely in flight.
-			maxConcurrent = petPostsInFlight;
+			// Calls still hanging from before the reset are genuinely in flight; sequence numbers go on.
+			const { nextSeq, petPostsInFlight, postsUnderWay } = tenant;
+			Object.assign(tenant, newTenant(), { nextSeq, petPostsInFlight, postsUnderWay, maxConcurrent: petPostsInFlight });
 			return sendJson(res, 200, { ok: true });
 		}
 		if (call === "POST /__control/latency") {
 			return readBody(req).then((raw) => {
 				const body = parseJson(raw) as { ms?: unknown };
 				if (!Number.isSafeInteger(body?.ms) || (body.ms as number) < 0) throw new HttpError(400, "Expected {ms: <whole milliseconds ≥ 0>}");
-				latencyMs = body.ms as number;
-				sendJson(res, 200, { latencyMs });
+				tenant.latencyMs = body.ms as number;
+				sendJson(res, 200, { latencyMs: tenant.latencyMs });
 			});
 		}
 		if (call === "POST /__control/faults") {
@@ -273,16 +306,16 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 						"Expected {responses:[{forName?, status?, retryAfter?, hangMs?, delayMs?, afterCreate?, bodyBytes?, redirect?}]}",
 					);
 				}
-				faults.push(...body.responses);
-				sendJson(res, 200, { queued: faults.length });
+				tenant.faults.push(...body.responses);
+				sendJson(res, 200, { queued: tenant.faults.length });
 			});
 		}
 		return sendError(res, 404, `No route for ${call}`);
 	}
 
-	function redirectElsewhere(res: ServerResponse, path: string): void {
+	function redirectElsewhere(res: ServerResponse, root: string, path: string): void {
 		const port = (server.address() as { port: number }).port;
-		res.writeHead(302, { location: `http://localhost:${port}/v2/leaked${path}`, "content-length": 0 });
+		res.writeHead(302, { location: `http://localhost:${port}${root}/v2/leaked${path}`, "content-length": 0 });
 		res.end();
 	}
 

@@ -1,36 +1,49 @@
-// The admin token and the one fetch wrapper every view uses.
+/**
+ * @module
+ * The admin token and the one fetch wrapper every view uses.
+ */
+import { byId } from "./dom.js";
+
 const KEY = "hookflow-token";
 
-class ApiError extends Error {
+/** An admin API error: the status and the API's own message (`{"error":{"message"}}`). */
+export class ApiError extends Error {
+	/**
+	 * @param {number} status
+	 * @param {{ message?: string } | undefined} error
+	 */
 	constructor(status, error) {
 		super(error?.message ?? `The server answered ${status}.`);
 		this.status = status;
 	}
 }
 
-// `npm start` prints /#token=…; the fragment never reaches the server, and we drop it from the
-// address bar so it does not linger in history, bookmarks or screen shares.
+/**
+ * `npm start` prints /#token=…; the fragment never reaches the server, and we drop it from the
+ * address bar so it does not linger in history, bookmarks or screen shares.
+ */
 export function takeTokenFromUrl() {
-	const match = /^#token=([^&]+)/.exec(location.hash);
-	if (!match) return;
-	sessionStorage.setItem(KEY, decodeURIComponent(match[1]));
+	const token = /^#token=([^&]+)/.exec(location.hash)?.[1];
+	if (!token) return;
+	sessionStorage.setItem(KEY, decodeURIComponent(token));
 	history.replaceState(null, "", `${location.pathname}${location.search}#/flows`);
 }
 
-const dialog = document.getElementById("sign-in");
-const tokenInput = document.getElementById("sign-in-token");
-// One pending sign-in at a time, shared by every request that needs the token.
+const dialog = /** @type {HTMLDialogElement} */ (byId("sign-in"));
+const tokenInput = /** @type {HTMLInputElement} */ (byId("sign-in-token"));
+/** One pending sign-in at a time, shared by every request that needs the token. @type {Promise<void> | null} */
 let asking = null;
+/** @type {(() => void) | null} */
 let resolveAsking = null;
 
-document.getElementById("sign-in-form").addEventListener("submit", (event) => {
+byId("sign-in-form").addEventListener("submit", (event) => {
 	event.preventDefault();
 	sessionStorage.setItem(KEY, tokenInput.value.trim());
 	const resolve = resolveAsking;
 	asking = null;
 	resolveAsking = null;
 	dialog.close();
-	resolve();
+	resolve?.();
 });
 // Without a token nothing works: Escape must not dismiss the dialog, and if the browser closes
 // it anyway (a repeated Escape), it comes back.
@@ -39,10 +52,11 @@ dialog.addEventListener("close", () => {
 	if (asking) dialog.showModal();
 });
 
+/** @param {string} [reason] */
 function askToken(reason) {
 	asking ??= new Promise((resolve) => {
 		resolveAsking = resolve;
-		if (reason) document.getElementById("sign-in-reason").textContent = reason;
+		if (reason) byId("sign-in-reason").textContent = reason;
 		tokenInput.value = "";
 		dialog.showModal();
 		tokenInput.focus();
@@ -50,6 +64,14 @@ function askToken(reason) {
 	return asking;
 }
 
+/**
+ * Calls `/api{path}` with the admin token, asking for the token when there is none or it was
+ * refused. Resolves with the JSON answer (null for 204); rejects with an ApiError otherwise.
+ * The answer's type is the caller's to state (`@type` on the result), from the API's own types.
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
+ * @returns {Promise<any>}
+ */
 export async function api(path, { method = "GET", body, signal } = {}) {
 	for (;;) {
 		let token = sessionStorage.getItem(KEY);
@@ -57,6 +79,7 @@ export async function api(path, { method = "GET", body, signal } = {}) {
 			await askToken();
 			token = sessionStorage.getItem(KEY);
 		}
+		/** @type {Record<string, string>} */
 		const headers = { authorization: `Bearer ${token}` };
 		if (body !== undefined) headers["content-type"] = "application/json";
 		const res = await fetch(`/api${path}`, {

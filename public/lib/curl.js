@@ -1,5 +1,8 @@
-// Ready-to-paste shell lines for the hook URL. What to sign and how is the server's (the webhook
-// credential's `tryIt`); here only the URL and the sample body are filled in, shell-quoted.
+/**
+ * @module
+ * Ready-to-paste shell lines for the hook URL. What to sign and how is the server's (the webhook
+ * credential's `tryIt`); here only the URL and the sample body are filled in, shell-quoted.
+ */
 
 const quote = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
 

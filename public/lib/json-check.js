@@ -1,15 +1,24 @@
-// Parses a hand-written sample; when it is malformed, says what is wrong at which line and
-// column (JSON.parse messages differ between browsers and often omit the position).
+/**
+ * @module
+ * Parses a hand-written sample; when it is malformed, says what is wrong at which line and
+ * column (JSON.parse messages differ between browsers and often omit the position).
+ */
 
+/** @typedef {{ pos: number, what: string }} JsonProblem */
+
+/**
+ * @param {string} text
+ * @returns {{ value: Record<string, unknown>, error?: undefined } | { error: string, pos: number }}
+ */
 export function parseSample(text) {
 	if (!text.trim()) return { error: 'Enter a JSON object, for example {"petname": "Gromit"}.', pos: 0 };
 	let value;
 	try {
 		value = JSON.parse(text);
 	} catch (error) {
-		const found = locate(text) ?? { pos: text.length, what: error.message };
+		const found = locate(text) ?? { pos: text.length, what: error instanceof Error ? error.message : String(error) };
 		const before = text.slice(0, found.pos).split("\n");
-		return { error: `Line ${before.length}, column ${before.at(-1).length + 1}: ${found.what}`, pos: found.pos };
+		return { error: `Line ${before.length}, column ${(before.at(-1) ?? "").length + 1}: ${found.what}`, pos: found.pos };
 	}
 	if (value === null || typeof value !== "object" || Array.isArray(value)) {
 		return { error: 'The sample must be a JSON object, for example {"petname": "Gromit"}.', pos: 0 };
@@ -17,14 +26,22 @@ export function parseSample(text) {
 	return { value };
 }
 
-// A minimal JSON scanner that returns the first error as {pos, what}, or null when valid.
+/**
+ * A minimal JSON scanner that returns the first error as {pos, what}, or null when valid.
+ * @param {string} text
+ * @returns {JsonProblem | null}
+ */
 function locate(text) {
 	let i = 0;
-	const fail = (what) => {
-		throw { pos: i, what };
-	};
+	/**
+	 * @param {string} what
+	 * @returns {never}
+	 */
+	function fail(what) {
+		throw new JsonSyntaxProblem({ pos: i, what });
+	}
 	const space = () => {
-		while (" \t\n\r".includes(text[i]) && i < text.length) i++;
+		while (i < text.length && " \t\n\r".includes(text[i] ?? "")) i++;
 	};
 	const string = () => {
 		i++;
@@ -39,6 +56,10 @@ function locate(text) {
 			} else i++;
 		}
 	};
+	/**
+	 * @param {string} close
+	 * @param {() => void} item
+	 */
 	const list = (close, item) => {
 		i++;
 		space();
@@ -83,7 +104,15 @@ function locate(text) {
 		if (i < text.length) fail("Unexpected text after the end of the JSON value.");
 		return null;
 	} catch (error) {
-		if (error instanceof Error) throw error;
-		return error;
+		if (error instanceof JsonSyntaxProblem) return error.problem;
+		throw error;
+	}
+}
+
+/** What the scanner throws to stop at the first problem; anything else is a bug and goes on up. */
+class JsonSyntaxProblem {
+	/** @param {JsonProblem} problem */
+	constructor(problem) {
+		this.problem = problem;
 	}
 }

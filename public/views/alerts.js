@@ -1,5 +1,8 @@
-// Alert targets, global (dashboard) or of one flow (its run log): add, remove, send a test alert,
-// see the last delivery. Events, formats and default thresholds come from GET /api/alert-targets.
+/**
+ * @module
+ * Alert targets, global (dashboard) or of one flow (its run log): add, remove, send a test alert,
+ * see the last delivery. Events, formats and default thresholds come from GET /api/alert-targets.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, copyField, fmtTime, h, uid } from "../lib/dom.js";
 
@@ -21,6 +24,7 @@ export function alertTargets(flowId, signal) {
 	const created = h("div", { class: "notice ok stack", hidden: true, role: "status" });
 	const form = h("form", { class: "card stack", hidden: true, onsubmit: add });
 	const open = h("button", { type: "button", onclick: () => toggle(true) }, "Add alert target");
+	/** What GET /api/alert-targets serves besides the targets: the events and thresholds a target can choose. @type {{ events: string[], thresholds: Record<string, unknown> } | null} */
 	let catalogue = null;
 
 	function toggle(show) {
@@ -112,6 +116,8 @@ export function alertTargets(flowId, signal) {
 	async function add(event) {
 		event.preventDefault();
 		alert.show(null);
+		// The form exists only once the catalogue came.
+		if (!catalogue) return;
 		const fields = new FormData(form);
 		const body = {
 			url: fields.get("url"),

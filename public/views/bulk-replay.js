@@ -1,5 +1,8 @@
-// Bulk replay of the executions matching the run-log search: Retry failed or Replay, run as a
-// background job whose progress is polled until it ends; Cancel stops it.
+/**
+ * @module
+ * Bulk replay of the executions matching the run-log search: Retry failed or Replay, run as a
+ * background job whose progress is polled until it ends; Cancel stops it.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, h, poll } from "../lib/dom.js";
 
@@ -16,9 +19,12 @@ const NUMERIC = new Set(["from", "to", "version"]);
 export function bulkReplay(flowId, filters, signal, onProgress) {
 	const alert = alertBox();
 	const question = h("p");
+	/** @type {"retryFailed" | "replay" | null} */
 	let mode = null;
-	let job = null;
-	let stop = null;
+	/** The job being followed, as the API last answered it. @type {{ id: string, done: number, total: number, state: string, skipped?: number, error?: string | null }} */
+	let job = { id: "", done: 0, total: 0, state: "idle" };
+	/** @type {AbortController | undefined} */
+	let stop;
 	const confirmBox = h(
 		"div",
 		{ class: "stack", hidden: true },
@@ -35,14 +41,17 @@ export function bulkReplay(flowId, filters, signal, onProgress) {
 	const cancel = h("button", { type: "button", class: "small", onclick: cancelJob }, "Cancel replay");
 	const progress = h("div", { class: "progress job", hidden: true }, bar, count, cancel);
 	const result = h("p", { role: "status", hidden: true });
-	const buttons = Object.entries(MODES).map(([key, [label]]) => h("button", { type: "button", onclick: () => ask(key) }, label));
+	const buttons = /** @type {["retryFailed" | "replay", string[]][]} */ (Object.entries(MODES)).map(([key, [label]]) =>
+		h("button", { type: "button", onclick: () => ask(key) }, label),
+	);
 
+	/** @param {"retryFailed" | "replay" | null} chosen */
 	function ask(chosen) {
 		mode = chosen;
 		confirmBox.hidden = !chosen;
 		for (const button of buttons) button.disabled = !!chosen;
-		if (chosen) question.textContent = MODES[chosen][1];
-		(chosen ? confirmBox.querySelector("button") : buttons[0]).focus();
+		if (chosen) question.textContent = MODES[chosen][1] ?? "";
+		(chosen ? confirmBox.querySelector("button") : buttons[0])?.focus();
 	}
 
 	async function start() {
@@ -52,8 +61,8 @@ export function bulkReplay(flowId, filters, signal, onProgress) {
 		result.hidden = true;
 		try {
 			const { jobId } = await api(`/flows/${flowId}/replay`, { method: "POST", body, signal });
-			job = { id: jobId };
-			show({ done: 0, total: 0, state: "running" });
+			job = { id: jobId, done: 0, total: 0, state: "running" };
+			show(job);
 			progress.hidden = false;
 			cancel.hidden = false;
 			cancel.disabled = false;
@@ -77,6 +86,7 @@ export function bulkReplay(flowId, filters, signal, onProgress) {
 		}
 	}
 
+	/** @param {Partial<typeof job>} state */
 	function show(state) {
 		job = { ...job, ...state };
 		bar.max = Math.max(job.total, 1);
@@ -85,7 +95,7 @@ export function bulkReplay(flowId, filters, signal, onProgress) {
 	}
 
 	function finish() {
-		stop.abort();
+		stop?.abort();
 		const { done, total, state, skipped, error } = job;
 		const noun = mode === "retryFailed" ? "Retried" : "Replayed";
 		result.textContent =

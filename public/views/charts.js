@@ -1,17 +1,23 @@
-// Charts of one flow or all flows from GET /api/stats: executions, latency and backlog over the
-// last hour, 24 hours or 7 days. uPlot and its CSS load on the first chart only.
+/**
+ * @module
+ * Charts of one flow or all flows from GET /api/stats: executions, latency and backlog over the
+ * last hour, 24 hours or 7 days. uPlot and its CSS load on the first chart only.
+ */
 import { api } from "../lib/api.js";
 import { fmtCount, fmtMs, h, poll } from "../lib/dom.js";
 
 const UPLOT = "/vendor/uplot-1.6.32";
 const MINUTE = 60_000;
-// [label, span, step]: about a hundred points each.
+/** [label, span, step]: about a hundred points each. @type {[string, number, number][]} */
 const RANGES = [
 	["Last hour", 60 * MINUTE, MINUTE],
 	["24 hours", 1440 * MINUTE, 15 * MINUTE],
 	["7 days", 10080 * MINUTE, 60 * MINUTE],
 ];
-// [title, y-axis value format, series [key, label, colour variable], dots (a lone point has no line)]
+/**
+ * [title, y-axis value format, series [key, label, colour variable], dots (a lone point has no line)]
+ * @type {[title: string, format: (value: number | null | undefined) => string, lines: [key: string, label: string, colour: string][], dots?: boolean][]}
+ */
 const CHARTS = [
 	[
 		"Executions",
@@ -61,15 +67,17 @@ function summarize(title, s) {
 
 /** The charts section; `flowId` null charts every flow together. */
 export function statsCharts(flowId, signal) {
-	let range = RANGES[0];
+	let range = /** @type {[string, number, number]} */ (RANGES[0]);
+	/** The last GET /api/stats answer: `series` of number-or-null columns by key, `t` the times. @type {{ step: number, series: Record<string, (number | null)[]> } | null} */
 	let stats = null;
 	let charts = [];
-	const figures = CHARTS.map(([title]) => {
+	const figures = CHARTS.map((spec) => {
+		const [title] = spec;
 		const caption = h("figcaption", null, title);
 		// The canvas and its hover legend are for the eye; the caption and summary say the same in words.
 		const plot = h("div", { class: "plot", "aria-hidden": "true" });
 		const summary = h("p", { class: "muted chart-summary" });
-		return { caption, plot, summary, el: h("figure", { class: "chart card" }, caption, plot, summary) };
+		return { spec, caption, plot, summary, el: h("figure", { class: "chart card" }, caption, plot, summary) };
 	});
 	const rangeButtons = RANGES.map((r) =>
 		h("button", { type: "button", class: "small", "aria-pressed": String(r === range), onclick: () => choose(r) }, r[0]),
@@ -92,7 +100,7 @@ export function statsCharts(flowId, signal) {
 
 	async function load() {
 		const to = Date.now();
-		const query = new URLSearchParams({ from: to - range[1], to, step: range[2] });
+		const query = new URLSearchParams({ from: String(to - range[1]), to: String(to), step: String(range[2]) });
 		if (flowId) query.set("flowId", flowId);
 		stats = await api(`/stats?${query}`, { signal });
 		await draw();
@@ -104,7 +112,7 @@ export function statsCharts(flowId, signal) {
 		const { series, step } = stats;
 		const x = series.t;
 		for (const [i, figure] of figures.entries()) {
-			const [title, format, lines, dots] = CHARTS[i];
+			const [title, format, lines, dots] = figure.spec;
 			const data = [x, ...lines.map(([key]) => series[key])];
 			if (title === "Executions") figure.caption.textContent = `Executions per ${per(step)}`;
 			figure.summary.textContent = `${range[0]}: ${summarize(title, series)}`;
@@ -159,7 +167,7 @@ export function statsCharts(flowId, signal) {
 
 	// Narrower or wider: resize in place. A new colour scheme: redraw with its colours.
 	const resize = new ResizeObserver(() => {
-		for (const [i, chart] of charts.entries()) chart.setSize({ width: figures[i].plot.clientWidth, height: 160 });
+		for (const [i, chart] of charts.entries()) chart.setSize({ width: figures[i]?.plot.clientWidth ?? 0, height: 160 });
 	});
 	const scheme = matchMedia("(prefers-color-scheme: dark)");
 	scheme.addEventListener("change", rebuild, { signal });

@@ -1,4 +1,7 @@
-// Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
+/**
+ * @module
+ * Dashboard: counters per flow and in total, refreshed every ~2 s while the page is visible.
+ */
 import { alertBox, fmtCount, fmtLag, h } from "../lib/dom.js";
 import { alertTargets } from "./alerts.js";
 import { statsCharts } from "./charts.js";

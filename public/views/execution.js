@@ -1,19 +1,34 @@
-// Execution details: input, mapped request, response or error, every attempt; retry when failed.
+/**
+ * @module
+ * Execution details: input, mapped request, response or error, every attempt; retry when failed.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, badge, fmtMs, fmtTime, h, poll, pretty, td, uid } from "../lib/dom.js";
 
+/** @typedef {import("../../src/api/responses.ts").ExecutionView} ExecutionView */
+
+/**
+ * @param {string} title
+ * @param {...import("../lib/dom.js").Child} content
+ */
 function section(title, ...content) {
 	const id = uid("section");
 	return h("section", { class: "card stack", "aria-labelledby": id }, h("h2", { id }, title), ...content);
 }
+/** @param {unknown} value */
 const code = (value) => h("pre", { class: "code", tabindex: 0 }, typeof value === "string" ? value : pretty(value));
 
+/**
+ * @param {HTMLElement} main
+ * @param {{ signal: AbortSignal, params: string[] }} context
+ */
 export async function executionView(main, { signal, params: [id] }) {
 	const alert = alertBox();
 	const body = h("div", { class: "stack" });
 	let shown = "";
 
 	async function load() {
+		/** @type {{ execution: ExecutionView }} */
 		const { execution } = await api(`/executions/${id}`, { signal });
 		const json = JSON.stringify(execution);
 		// Re-render only on change so selection and scrolling in the code blocks survive polling.
@@ -23,6 +38,7 @@ export async function executionView(main, { signal, params: [id] }) {
 		}
 	}
 
+	/** @param {HTMLButtonElement} button */
 	async function retry(button) {
 		button.disabled = true;
 		try {
@@ -35,7 +51,9 @@ export async function executionView(main, { signal, params: [id] }) {
 		}
 	}
 
+	/** @param {ExecutionView} x */
 	function render(x) {
+		/** @type {[string, import("../lib/dom.js").Child][]} */
 		const facts = [
 			["Status", badge(x.status)],
 			["Flow version", `v${x.version}`],
@@ -55,7 +73,19 @@ export async function executionView(main, { signal, params: [id] }) {
 			),
 			x.error ? h("div", { class: "alert" }, h("p", null, h("strong", null, "Error: "), x.error)) : null,
 			x.status === "failed"
-				? h("div", { class: "row" }, h("button", { class: "primary", type: "button", onclick: (e) => retry(e.currentTarget) }, "Retry"))
+				? h(
+						"div",
+						{ class: "row" },
+						h(
+							"button",
+							{
+								class: "primary",
+								type: "button",
+								onclick: (/** @type {MouseEvent} */ e) => retry(/** @type {HTMLButtonElement} */ (e.currentTarget)),
+							},
+							"Retry",
+						),
+					)
 				: null,
 			section("Input message", code(x.input)),
 			section("Mapped request", x.request ? code(x.request) : h("p", { class: "muted" }, "The mapping produced no request.")),
@@ -98,7 +128,7 @@ export async function executionView(main, { signal, params: [id] }) {
 				x.attempts.length ? null : h("p", { class: "muted" }, "No attempt yet."),
 			),
 		];
-		body.replaceChildren(...parts.filter(Boolean));
+		body.replaceChildren(...parts.flatMap((part) => (part ? [part] : [])));
 	}
 
 	const back = h("a", { href: "#/dashboard" }, "Dashboard");

@@ -1,7 +1,13 @@
-// The flows table shared by the flows list and the dashboard: status, version and counters.
+/**
+ * @module
+ * The flows table shared by the flows list and the dashboard: status, version and counters.
+ */
 import { api } from "../lib/api.js";
 import { flowBadge, fmtCount, fmtLag, h, poll, syncRows, td } from "../lib/dom.js";
 
+/** @typedef {import("../../src/api/responses.ts").FlowView} FlowView */
+
+/** The counts shown per flow and in total. @type {[Exclude<keyof FlowView["counters"], "paused" | "oldestQueuedAt">, string][]} */
 export const COUNTERS = [
 	["received", "Received"],
 	["succeeded", "Succeeded"],
@@ -34,7 +40,7 @@ export function flowTable(caption, linkTo) {
 		),
 		tbody,
 	);
-	const update = (flows) =>
+	const update = (/** @type {FlowView[]} */ flows) =>
 		syncRows(tbody, flows, (flow) =>
 			h(
 				"tr",
@@ -49,10 +55,18 @@ export function flowTable(caption, linkTo) {
 	return { el: h("div", { class: "table-wrap" }, table), update };
 }
 
-/** Polls the flows every 2 s into `table`, showing `empty` instead while there are none. */
+/**
+ * Polls the flows every 2 s into `table`, showing `empty` instead while there are none.
+ * @param {ReturnType<typeof flowTable>} table
+ * @param {HTMLElement} empty
+ * @param {AbortSignal} signal
+ * @param {(error: unknown) => void} onError
+ * @param {(flows: FlowView[], totals: import("../../src/api/responses.ts").TotalCounters) => void} [onFlows]
+ */
 export function pollFlows(table, empty, signal, onError, onFlows = () => {}) {
 	return poll(
 		async () => {
+			/** @type {import("../../src/api/responses.ts").FlowList} */
 			const { flows, totals } = await api("/flows", { signal });
 			onFlows(flows, totals);
 			table.update(flows);

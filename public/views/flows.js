@@ -1,4 +1,7 @@
-// Flows list: every flow with its status, version and counters, and Add New Flow.
+/**
+ * @module
+ * Flows list: every flow with its status, version and counters, and Add New Flow.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, h } from "../lib/dom.js";
 import { flowTable, pollFlows } from "./flow-table.js";

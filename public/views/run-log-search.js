@@ -1,8 +1,12 @@
-// The run-log search form. Its filters are the executions list's query parameters, kept in the
-// page's URL (#/dashboard/<flow>?status=failed&field=petname&value=Gromit) so a view can be shared.
+/**
+ * @module
+ * The run-log search form. Its filters are the executions list's query parameters, kept in the
+ * page's URL (#/dashboard/<flow>?status=failed&field=petname&value=Gromit) so a view can be shared.
+ */
 import { h } from "../lib/dom.js";
 
 // Text boxes apply on Search (Enter); drop-downs and dates at once.
+/** @type {[key: string, label: string, type: string, placeholder: string][]} */
 const TEXT_FILTERS = [
 	["id", "Execution or request id", "text", ""],
 	["field", "Input field (path)", "text", "petname"],
@@ -10,6 +14,7 @@ const TEXT_FILTERS = [
 	["text", "Input contains", "search", ""],
 	["version", "Version", "number", ""],
 ];
+/** @type {[key: string, label: string][]} */
 const DATE_FILTERS = [
 	["from", "From"],
 	["to", "To"],

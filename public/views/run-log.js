@@ -1,5 +1,8 @@
-// Run log of one flow: live counters, charts, executions newest first, search (kept in the URL),
-// cursor paging, bulk replay and the flow's alert targets.
+/**
+ * @module
+ * Run log of one flow: live counters, charts, executions newest first, search (kept in the URL),
+ * cursor paging, bulk replay and the flow's alert targets.
+ */
 import { api } from "../lib/api.js";
 import { alertBox, announce, badge, fmtMs, fmtTime, h, poll, syncRows, td } from "../lib/dom.js";
 import { alertTargets } from "./alerts.js";
@@ -10,6 +13,10 @@ import { runLogSearch } from "./run-log-search.js";
 
 const PAGE_SIZE = 20;
 
+/**
+ * @param {HTMLElement} main
+ * @param {import("../app.js").ViewContext} context
+ */
 export async function runLogView(main, { signal, params: [flowId], query }) {
 	const alert = alertBox();
 	const title = h("h1", { tabindex: -1 }, "Run log");
@@ -36,14 +43,18 @@ export async function runLogView(main, { signal, params: [flowId], query }) {
 	const older = h("button", { type: "button", onclick: () => turn(1) }, "Older");
 	const pageInfo = h("span", { class: "muted" });
 	// cursors[i] fetches page i; page 0 has no cursor.
+	/** @type {(string | null)[]} */
 	let cursors = [null];
 	let page = 0;
+	/** @type {string | null} */
 	let next = null;
 
 	async function load() {
 		const query = search.filters();
-		query.set("limit", PAGE_SIZE);
-		if (cursors[page]) query.set("cursor", cursors[page]);
+		query.set("limit", String(PAGE_SIZE));
+		const cursor = cursors[page];
+		if (cursor) query.set("cursor", cursor);
+		/** @type {[{ flow: import("../../src/api/responses.ts").FlowView }, import("../../src/api/responses.ts").ExecutionsPage]} */
 		const [{ flow }, { executions, nextCursor, statuses }] = await Promise.all([
 			api(`/flows/${flowId}`, { signal }),
 			api(`/flows/${flowId}/executions?${query}`, { signal }),

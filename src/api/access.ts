@@ -1,13 +1,14 @@
-import { fromBase64 } from "../crypto/encoding";
-import { ApiError } from "./errors";
-
 /**
+ * @module
  * Cloudflare Access in front of /api: a request Access let through carries its signed JWT in
  * `cf-access-jwt-assertion`. When ACCESS_TEAM_DOMAIN and ACCESS_AUD are set, that JWT is accepted
  * instead of the bearer token if it is RS256-signed by one of the team's keys (from
  * `${ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`), issued by the team domain, meant for this
  * application (aud) and within its validity.
  */
+import { fromBase64 } from "../crypto/encoding";
+import { errorMessage } from "../log";
+import { ApiError } from "./errors";
 
 const CERTS_TTL_MS = 10 * 60_000;
 /** An unknown kid refetches the certs at most this often, so forged tokens cannot hammer the certs URL. */
@@ -59,7 +60,7 @@ async function signingKey(teamDomain: string, kid: string, nowMs: number): Promi
 	try {
 		return (await entry.keys).get(kid);
 	} catch (error) {
-		throw new ApiError(503, `Cannot read the Cloudflare Access signing keys: ${(error as Error).message}`);
+		throw new ApiError(503, `Cannot read the Cloudflare Access signing keys: ${errorMessage(error)}`);
 	}
 }
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Alert targets: where alerts go, in which format, for which flow and events. The signing secret is shown once.
+ */
 import { desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
@@ -9,8 +13,6 @@ import { DEFAULT_THRESHOLDS, summarize } from "../ops/alert-policy";
 import { deliverAlert, newWebhookId } from "../ops/alerts";
 import { ApiError, notFound, valid } from "./errors";
 import { findFlow } from "./flows";
-
-/** @module Alert targets: where alerts go, in which format, for which flow and events. The signing secret is shown once. */
 
 export const alertTargetSchema = z
 	.object({

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * `GET /api/components`: the component catalogue, as the components declare themselves.
+ */
 import { Hono } from "hono";
 import { catalogue } from "../components/registry";
 

@@ -9,24 +9,39 @@ import type { WebhookAuthType } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { sealJson } from "../crypto/seal";
 import { getDb } from "../db/client";
-import { toCredentialView, unsealSecrets } from "../db/queries/credentials";
+import { unsealSecrets } from "../db/queries/credentials";
 import { acceptingStatuses, type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
+import { nameSchema } from "../flows/names";
 import { invalidateIngressConfig } from "../hook/config-cache";
-import { ApiError, notFound, valid } from "./errors";
+import { ApiError, firstOrNotFound, valid } from "./errors";
+import type { CredentialView } from "./responses";
+
+/** The API's view of a credential: everything but the secrets. */
+function toCredentialView(row: CredentialRow): CredentialView {
+	return {
+		id: row.id,
+		component: row.component,
+		name: row.name,
+		type: row.type,
+		details: row.details,
+		previousSecretExpiresAt: row.previousExpiresAt ? new Date(row.previousExpiresAt).toISOString() : null,
+		createdAt: new Date(row.createdAt).toISOString(),
+		updatedAt: new Date(row.updatedAt).toISOString(),
+	};
+}
 
 export const credentialsQuery = z.object({ component: z.enum(credentialComponents).optional() });
 
 const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 60 * 60;
-const name = z.string().trim().min(1, "Name is required").max(200);
 
 export const createSchema = z.discriminatedUnion("component", [
-	z.object({ component: z.literal("webhook"), name, auth: webhookAuthSchema }).strict(),
-	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name }).strict(),
+	z.object({ component: z.literal("webhook"), name: nameSchema, auth: webhookAuthSchema }).strict(),
+	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name: nameSchema }).strict(),
 ]);
 
 export const updateSchema = z
 	.object({
-		name: name.optional(),
+		name: nameSchema.optional(),
 		auth: webhookAuthSchema.optional(),
 		apiKey: petstoreCredentialSchema.shape.apiKey.optional(),
 		baseUrl: petstoreCredentialSchema.shape.baseUrl,
@@ -42,7 +57,7 @@ export const updateSchema = z
 	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined, { message: BASE_URL_CHANGE_REQUIRES_KEY, path: ["apiKey"] });
 
 /** The API's view; a webhook credential adds how to send it a test request (components/webhook-try-it.ts). */
-function view(row: CredentialRow) {
+function view(row: CredentialRow): CredentialView {
 	const base = toCredentialView(row);
 	return row.component === "webhook" ? { ...base, tryIt: webhookTryIt(row.type as WebhookAuthType, row.details) } : base;
 }
@@ -52,10 +67,8 @@ async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: s
 	if (!verdict.ok) throw new ApiError(422, verdict.reason);
 }
 
-async function findCredential(env: Env, id: string): Promise<CredentialRow> {
-	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1);
-	if (!row) throw notFound("Credential", id);
-	return row;
+function findCredential(env: Env, id: string): Promise<CredentialRow> {
+	return firstOrNotFound(getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1), "Credential", id);
 }
 
 /** Ids of flows with a version whose step uses the credential (drafts never reach a flow object). */
@@ -125,8 +138,8 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 				sealedSecrets: await sealJson({ apiKey: body.apiKey }, c.env),
 			};
 		}
-		const [created] = await getDb(c.env.DB).insert(credentials).values(row).returning();
-		return c.json({ credential: view(created as CredentialRow) }, 201);
+		const created = await firstOrNotFound(getDb(c.env.DB).insert(credentials).values(row).returning(), "Credential", row.id);
+		return c.json({ credential: view(created) }, 201);
 	})
 	.get("/:id", async (c) => c.json({ credential: view(await findCredential(c.env, c.req.param("id"))) }))
 	.patch("/:id", valid("json", updateSchema), async (c) => {
@@ -160,10 +173,14 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 				changes.sealedSecrets = await sealJson({ apiKey }, c.env);
 			}
 		}
-		const [updated] = await getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning();
+		const updated = await firstOrNotFound(
+			getDb(c.env.DB).update(credentials).set(changes).where(eq(credentials.id, current.id)).returning(),
+			"Credential",
+			current.id,
+		);
 		invalidateIngressConfig();
 		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
-		return c.json({ credential: view(updated as CredentialRow) });
+		return c.json({ credential: view(updated) });
 	})
 	.delete("/:id", async (c) => {
 		const current = await findCredential(c.env, c.req.param("id"));

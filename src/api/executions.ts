@@ -7,20 +7,22 @@ import { runLogConditions } from "../db/queries/run-log-search";
 import { attempts, type ExecutionRow, executionStatuses, executions, replays } from "../db/schema";
 import { retryExecutions } from "../delivery/flow-control";
 import { retryRequestFor } from "../ops/replay-jobs";
-import { ApiError, notFound, valid } from "./errors";
+import { ApiError, firstOrNotFound, valid } from "./errors";
 import { findFlow } from "./flows";
+import type { ExecutionSummary, ExecutionsPage, ExecutionView } from "./responses";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 const RETRY_ALL_LIMIT = 1000;
 
-function toSummary(row: ExecutionRow, replayOf: string | null = null) {
+function toSummary(row: ExecutionRow, replayOf: string | null = null): ExecutionSummary {
 	return {
 		id: row.id,
 		flowId: row.flowId,
 		version: row.version,
 		status: row.status,
 		receivedAt: iso(row.receivedAt),
-		finishedAt: iso(row.finishedAt),
+		finishedAt: isoOrNull(row.finishedAt),
 		attempts: row.attemptCount,
 		durationMs: row.durationMs,
 		error: row.error,
@@ -29,13 +31,11 @@ function toSummary(row: ExecutionRow, replayOf: string | null = null) {
 	};
 }
 
-async function findExecution(env: Env, id: string): Promise<ExecutionRow> {
-	const [row] = await getDb(env.DB).select().from(executions).where(eq(executions.id, id)).limit(1);
-	if (!row) throw notFound("Execution", id);
-	return row;
+function findExecution(env: Env, id: string): Promise<ExecutionRow> {
+	return firstOrNotFound(getDb(env.DB).select().from(executions).where(eq(executions.id, id)).limit(1), "Execution", id);
 }
 
-async function toDetails(env: Env, row: ExecutionRow) {
+async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
 	const db = getDb(env.DB);
 	const [rows, links] = await db.batch([
 		db.select().from(attempts).where(eq(attempts.executionId, row.id)).orderBy(asc(attempts.n)),
@@ -127,12 +127,13 @@ export const flowExecutionsRoutes = new Hono<{ Bindings: Env }>()
 			.limit(limit + 1);
 		const page = rows.slice(0, limit);
 		const last = page.at(-1)?.execution;
-		return c.json({
+		const answer: ExecutionsPage = {
 			executions: page.map((r) => toSummary(r.execution, r.replayOf)),
 			nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
 			// The status filter's values, so the designer does not repeat them.
 			statuses: executionStatuses,
-		});
+		};
+		return c.json(answer);
 	})
 	.post("/:id/retry-failed", async (c) => {
 		const flow = await findFlow(c.env, c.req.param("id"));

@@ -4,14 +4,17 @@ import * as z from "zod";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
-import { destroyFlow, type FlowCounters, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
-import { draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
+import { destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
+import type { FlowCounters } from "../flows/counters";
+import { draftSchema, type FlowDefinition } from "../flows/definition";
 import { type FlowAction, transition } from "../flows/lifecycle";
+import { nameSchema } from "../flows/names";
+import { checkPublishable } from "../flows/publish";
 import { invalidateIngressConfig } from "../hook/config-cache";
-import { compileExpression, MappingError } from "../mapping/evaluate";
-import { ApiError, notFound, valid } from "./errors";
+import { ApiError, firstOrNotFound, valid } from "./errors";
+import type { FlowView } from "./responses";
 
-export const flowNameSchema = z.object({ name: z.string().trim().min(1, "Name is required").max(200) }).strict();
+export const flowNameSchema = z.object({ name: nameSchema }).strict();
 
 const NO_COUNTERS: FlowCounters = {
 	received: 0,
@@ -49,13 +52,11 @@ export function hookUrl(requestUrl: string, flowId: string): string {
 	return `${new URL(requestUrl).origin}/hook/${flowId}`;
 }
 
-export async function findFlow(env: Env, id: string): Promise<FlowRow> {
-	const [row] = await getDb(env.DB).select().from(flows).where(eq(flows.id, id)).limit(1);
-	if (!row) throw notFound("Flow", id);
-	return row;
+export function findFlow(env: Env, id: string): Promise<FlowRow> {
+	return firstOrNotFound(getDb(env.DB).select().from(flows).where(eq(flows.id, id)).limit(1), "Flow", id);
 }
 
-async function toFlowView(env: Env, requestUrl: string, row: FlowRow) {
+async function toFlowView(env: Env, requestUrl: string, row: FlowRow): Promise<FlowView> {
 	// The flow objects own the counters; a never-used flow's object answers zeros.
 	const counters = await flowCounters(env, row.id).catch(() => NO_COUNTERS);
 	return {
@@ -96,64 +97,44 @@ async function checkCredentialsExist(env: Env, definition: FlowDefinition, statu
 	}
 }
 
-/** Everything a draft needs before it can become a version: complete, credentials of the right kind, mappings that compile. */
-async function checkPublishable(env: Env, draft: unknown) {
-	const parsed = publishableSchema.safeParse(draft ?? {});
-	if (!parsed.success) {
-		const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-		throw new ApiError(422, `The draft is not ready to publish: ${issues.map((i) => i.message).join("; ")}`, issues);
-	}
-	const definition = parsed.data;
-	const step = definition.steps[0];
-	await checkCredentialsExist(env, definition, 422, "The draft");
-	for (const [field, source] of Object.entries(step?.mapping ?? {})) {
-		try {
-			if (source) compileExpression(source);
-		} catch (error) {
-			if (error instanceof MappingError) throw new ApiError(422, `Mapping for ${field} is not valid JSONata: ${error.message}`);
-			throw error;
-		}
-	}
-	if (definition.delivery?.key) {
-		try {
-			compileExpression(definition.delivery.key);
-		} catch (error) {
-			if (error instanceof MappingError) {
-				throw new ApiError(422, `The delivery key is not valid JSONata: ${error.message}`, [
-					{ path: "delivery.key", message: error.message },
-				]);
-			}
-			throw error;
-		}
-	}
-	return definition;
+/** Everything a draft needs before it can become a version: publishable (flows/publish.ts), and credentials of the right kind. */
+async function publishableDefinition(env: Env, draft: unknown): Promise<FlowDefinition> {
+	const checked = checkPublishable(draft);
+	if (!checked.ok) throw new ApiError(422, checked.problem, checked.issues);
+	await checkCredentialsExist(env, checked.definition, 422, "The draft");
+	return checked.definition;
 }
 
 /** Start, Stop, Pause, Resume: the flow objects hold or release deliveries first, then D1 says so. */
 async function applyAction(env: Env, row: FlowRow, action: FlowAction): Promise<FlowRow> {
 	const next = transition(row.status, row.liveVersion !== null, action);
 	if (!next.ok) throw new ApiError(409, next.message);
-	if (action === "start" || action === "resume") {
-		const [live] = await getDb(env.DB)
-			.select({ definition: flowVersions.definition })
-			.from(flowVersions)
-			.where(and(eq(flowVersions.flowId, row.id), eq(flowVersions.version, row.liveVersion as number)));
-		await checkCredentialsExist(env, live?.definition as FlowDefinition, 409, `Version ${row.liveVersion} of this flow`);
+	if ((action === "start" || action === "resume") && row.liveVersion !== null) {
+		const subject = `Version ${row.liveVersion} of this flow`;
+		const live = await firstOrNotFound(
+			getDb(env.DB)
+				.select({ definition: flowVersions.definition })
+				.from(flowVersions)
+				.where(and(eq(flowVersions.flowId, row.id), eq(flowVersions.version, row.liveVersion))),
+			"Flow version",
+			`${row.id}/${row.liveVersion}`,
+		);
+		await checkCredentialsExist(env, live.definition, 409, subject);
 	}
 	// Objects first: if D1 then fails, the call is repeated and both operations are idempotent.
 	if (next.deliveries === "pause") await pauseFlow(env, row.id);
 	if (next.deliveries === "resume") await resumeFlow(env, row.id);
-	const [updated] = await getDb(env.DB)
-		.update(flows)
-		.set({ status: next.status, updatedAt: Date.now() })
-		.where(eq(flows.id, row.id))
-		.returning();
+	const updated = await firstOrNotFound(
+		getDb(env.DB).update(flows).set({ status: next.status, updatedAt: Date.now() }).where(eq(flows.id, row.id)).returning(),
+		"Flow",
+		row.id,
+	);
 	invalidateIngressConfig(row.id);
-	return updated as FlowRow;
+	return updated;
 }
 
 const actionRoute = (action: FlowAction) => async (c: Context<{ Bindings: Env }>) => {
-	const row = await applyAction(c.env, await findFlow(c.env, c.req.param("id") as string), action);
+	const row = await applyAction(c.env, await findFlow(c.env, c.req.param("id") ?? ""), action);
 	return c.json({ flow: await toFlowView(c.env, c.req.url, row) });
 };
 
@@ -165,34 +146,47 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 	})
 	.post("/", valid("json", flowNameSchema), async (c) => {
 		// 128 random bits: a No Auth hook URL is itself the secret.
-		const [row] = await getDb(c.env.DB)
-			.insert(flows)
-			.values({ id: randomBase64Url(16), name: c.req.valid("json").name })
-			.returning();
-		return c.json({ flow: await toFlowView(c.env, c.req.url, row as FlowRow) }, 201);
+		const id = randomBase64Url(16);
+		const row = await firstOrNotFound(
+			getDb(c.env.DB)
+				.insert(flows)
+				.values({ id, name: c.req.valid("json").name })
+				.returning(),
+			"Flow",
+			id,
+		);
+		return c.json({ flow: await toFlowView(c.env, c.req.url, row) }, 201);
 	})
 	.get("/:id", async (c) => c.json({ flow: await toFlowView(c.env, c.req.url, await findFlow(c.env, c.req.param("id"))) }))
 	.patch("/:id", valid("json", flowNameSchema), async (c) => {
 		const row = await findFlow(c.env, c.req.param("id"));
-		const [updated] = await getDb(c.env.DB)
-			.update(flows)
-			.set({ name: c.req.valid("json").name, updatedAt: Date.now() })
-			.where(eq(flows.id, row.id))
-			.returning();
-		return c.json({ flow: await toFlowView(c.env, c.req.url, updated as FlowRow) });
+		const updated = await firstOrNotFound(
+			getDb(c.env.DB)
+				.update(flows)
+				.set({ name: c.req.valid("json").name, updatedAt: Date.now() })
+				.where(eq(flows.id, row.id))
+				.returning(),
+			"Flow",
+			row.id,
+		);
+		return c.json({ flow: await toFlowView(c.env, c.req.url, updated) });
 	})
 	.put("/:id/draft", valid("json", draftSchema), async (c) => {
 		const row = await findFlow(c.env, c.req.param("id"));
-		const [updated] = await getDb(c.env.DB)
-			.update(flows)
-			.set({ draft: c.req.valid("json"), updatedAt: Date.now() })
-			.where(eq(flows.id, row.id))
-			.returning();
-		return c.json({ flow: await toFlowView(c.env, c.req.url, updated as FlowRow) });
+		const updated = await firstOrNotFound(
+			getDb(c.env.DB)
+				.update(flows)
+				.set({ draft: c.req.valid("json"), updatedAt: Date.now() })
+				.where(eq(flows.id, row.id))
+				.returning(),
+			"Flow",
+			row.id,
+		);
+		return c.json({ flow: await toFlowView(c.env, c.req.url, updated) });
 	})
 	.post("/:id/publish", async (c) => {
 		const row = await findFlow(c.env, c.req.param("id"));
-		const definition = await checkPublishable(c.env, row.draft);
+		const definition = await publishableDefinition(c.env, row.draft);
 		const db = getDb(c.env.DB);
 		const [latest] = await db
 			.select({ version: max(flowVersions.version) })

@@ -1,18 +1,18 @@
 import { Hono } from "hono";
 import { timingSafeEqualText } from "../crypto/timing-safe";
-import { exportImportRoutes } from "../ops/export-import";
-import { rotateKeyRoutes } from "../ops/rotate-key";
 import { accessConfig, verifyAccessJwt } from "./access";
 import { alertTargetsRoutes } from "./alert-targets";
 import { componentsRoutes } from "./components";
 import { credentialsRoutes } from "./credentials";
 import { ApiError } from "./errors";
 import { executionsRoutes, flowExecutionsRoutes } from "./executions";
+import { exportImportRoutes } from "./export-import";
 import { flowSettingsRoutes } from "./flow-settings";
 import { flowsRoutes } from "./flows";
 import { flowReplayRoutes, jobsRoutes } from "./jobs";
 import { metricsRoutes } from "./metrics";
 import { openapiRoutes } from "./openapi";
+import { rotateKeyRoutes } from "./rotate-key";
 import { flowSamplesRoutes, mappingsRoutes } from "./samples";
 import { statsRoutes } from "./stats";
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Bulk replay: start a job for a flow's filtered executions, follow its progress, cancel it.
+ */
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
@@ -7,8 +11,6 @@ import { cancelJob, startJob } from "../ops/replay-jobs";
 import { ApiError, notFound, valid } from "./errors";
 import { searchFilters } from "./executions";
 import { findFlow } from "./flows";
-
-/** @module Bulk replay: start a job for a flow's filtered executions, follow its progress, cancel it. */
 
 export const replaySchema = z
 	.object({

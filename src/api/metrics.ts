@@ -1,7 +1,9 @@
+/**
+ * @module
+ * `GET /api/metrics`: Prometheus text from the totals the run-log writer keeps in D1 (behind the admin token, like all of /api).
+ */
 import { Hono } from "hono";
 import { type FlowMetrics, metricsText } from "./metrics-text";
-
-/** @module `GET /api/metrics`: Prometheus text from the totals the run-log writer keeps in D1 (behind the admin token, like all of /api). */
 
 export const metricsRoutes = new Hono<{ Bindings: Env }>().get("/", async (c) => {
 	const now = Date.now();

@@ -1,55 +1,38 @@
-import { Hono } from "hono";
-import type { ZodObject, ZodType } from "zod";
-import * as z from "zod";
-import { flowStatuses } from "../db/schema";
-import { createPetMappingSchema, deliveryDraftSchema, draftSchema } from "../flows/definition";
-import { exportDocumentSchema, importQuerySchema } from "../ops/export-import";
-import { alertTargetSchema } from "./alert-targets";
-import { createSchema, credentialsQuery, updateSchema } from "./credentials";
-import { listQuery } from "./executions";
-import { flowNameSchema } from "./flows";
-import { replaySchema } from "./jobs";
-import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
-import { statsQuery } from "./stats";
-
 /**
+ * @module
  * The OpenAPI 3.1 document of /api. Request schemas are the routers' own zod schemas converted by
  * zod 4's z.toJSONSchema (JSON Schema 2020-12, the dialect OpenAPI 3.1 uses); the route table
  * below is checked against the Hono app's routes by test/integration/ops.test.ts.
  */
+import { Hono } from "hono";
+import type { ZodObject, ZodType } from "zod";
+import * as z from "zod";
+import { createPetMappingSchema, deliveryDraftSchema, draftSchema } from "../flows/definition";
+import { alertTargetSchema } from "./alert-targets";
+import { createSchema, credentialsQuery, updateSchema } from "./credentials";
+import { listQuery } from "./executions";
+import { exportDocumentSchema, importQuerySchema } from "./export-import";
+import { flowNameSchema } from "./flows";
+import { replaySchema } from "./jobs";
+import {
+	credentialSchema,
+	errorSchema,
+	executionSchema,
+	executionSummarySchema,
+	executionsPageSchema,
+	flowCountersSchema,
+	flowListSchema,
+	flowSchema,
+	totalCountersSchema,
+} from "./responses";
+import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { statsQuery } from "./stats";
 
-const errorSchema = z.object({
-	error: z.object({ message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() }),
-});
-
-const countersSchema = z.object({
-	received: z.number().int().describe("Executions accepted"),
-	succeeded: z.number().int(),
-	failed: z.number().int(),
-	inFlight: z.number().int().describe("Being delivered right now (a call to the Petstore in progress)"),
-	authFailures: z.number().int().describe("Hook requests refused with 401"),
-	handshakes: z.number().int().describe("Providers' handshakes (Slack, Zoom, Meta) answered without an execution"),
-	queued: z.number().int().describe("Accepted, not yet finished (waiting, paused, retrying or being delivered)"),
-	oldestQueuedAt: z.number().int().nullable().describe("Acceptance time (epoch ms) of the oldest queued execution; null when none"),
-});
-const flowCountersSchema = countersSchema.extend({
-	paused: z.boolean().describe("The flow's objects hold its deliveries (Pause)"),
-});
-
-const flowSchema = z.object({
-	id: z.string(),
-	name: z.string(),
-	status: z.enum(flowStatuses).describe("paused: accepts hooks, holds deliveries until resumed; stopped: accepts none"),
-	version: z.number().int().nullable(),
-	hookUrl: z.string(),
-	draft: draftSchema.nullable(),
-	counters: flowCountersSchema,
-	createdAt: z.string(),
-	updatedAt: z.string(),
-});
-
+/** The answers that wrap a resource, named so the document can point at them (their parts are api/responses.ts). */
 const flowAnswer = z.object({ flow: flowSchema });
-const flowList = z.object({ flows: z.array(flowSchema), totals: countersSchema });
+const credentialAnswer = z.object({ credential: credentialSchema });
+const credentialList = z.object({ credentials: z.array(credentialSchema) });
+const executionAnswer = z.object({ execution: executionSchema });
 
 const schemas = z.registry<{ id: string }>();
 for (const [id, schema] of Object.entries({
@@ -60,10 +43,17 @@ for (const [id, schema] of Object.entries({
 	FlowDraft: draftSchema,
 	FlowDelivery: deliveryDraftSchema,
 	FlowCounters: flowCountersSchema,
-	TotalCounters: countersSchema,
+	TotalCounters: totalCountersSchema,
 	Flow: flowSchema,
 	FlowAnswer: flowAnswer,
-	FlowList: flowList,
+	FlowList: flowListSchema,
+	Credential: credentialSchema,
+	CredentialAnswer: credentialAnswer,
+	CredentialList: credentialList,
+	ExecutionSummary: executionSummarySchema,
+	Execution: executionSchema,
+	ExecutionAnswer: executionAnswer,
+	ExecutionsPage: executionsPageSchema,
 	DeliveryKeyPreview: deliveryKeyPreviewSchema,
 	CreatePetMapping: createPetMappingSchema,
 	StepSample: stepSampleSchema,
@@ -102,6 +92,7 @@ const operations: readonly Operation[] = [
 		summary: "List credentials (no secrets)",
 		query: credentialsQuery,
 		ok: [200, "{credentials}"],
+		response: credentialList,
 	},
 	{
 		method: "post",
@@ -110,8 +101,16 @@ const operations: readonly Operation[] = [
 		summary: "Create a credential; a Petstore key is verified first (422 when refused)",
 		body: createSchema,
 		ok: [201, "{credential}"],
+		response: credentialAnswer,
 	},
-	{ method: "get", path: "/api/credentials/:id", tag: "credentials", summary: "Read a credential", ok: [200, "{credential}"] },
+	{
+		method: "get",
+		path: "/api/credentials/:id",
+		tag: "credentials",
+		summary: "Read a credential",
+		ok: [200, "{credential}"],
+		response: credentialAnswer,
+	},
 	{
 		method: "patch",
 		path: "/api/credentials/:id",
@@ -120,6 +119,7 @@ const operations: readonly Operation[] = [
 			"Rename or rotate; the previous secret stays valid for previousValidForSeconds. A new Petstore baseUrl needs apiKey in the same request; flow objects using it forget their cached copy at once",
 		body: updateSchema,
 		ok: [200, "{credential}"],
+		response: credentialAnswer,
 	},
 	{
 		method: "delete",
@@ -144,7 +144,7 @@ const operations: readonly Operation[] = [
 		tag: "flows",
 		summary: "List flows with counters, and the totals over all flows",
 		ok: [200, "{flows, totals}"],
-		response: flowList,
+		response: flowListSchema,
 	},
 	{
 		method: "post",
@@ -214,6 +214,7 @@ const operations: readonly Operation[] = [
 		summary: "Run log search, newest first: time range (epoch ms), status, version, id, field = value, text",
 		query: listQuery,
 		ok: [200, "{executions, nextCursor, statuses}"],
+		response: executionsPageSchema,
 	},
 	{
 		method: "post",
@@ -261,8 +262,22 @@ const operations: readonly Operation[] = [
 		body: deliveryKeyPreviewSchema,
 		ok: [200, "{key, error}"],
 	},
-	{ method: "get", path: "/api/executions/:id", tag: "executions", summary: "An execution with its attempts", ok: [200, "{execution}"] },
-	{ method: "post", path: "/api/executions/:id/retry", tag: "executions", summary: "Retry a failed execution", ok: [200, "{execution}"] },
+	{
+		method: "get",
+		path: "/api/executions/:id",
+		tag: "executions",
+		summary: "An execution with its attempts",
+		ok: [200, "{execution}"],
+		response: executionAnswer,
+	},
+	{
+		method: "post",
+		path: "/api/executions/:id/retry",
+		tag: "executions",
+		summary: "Retry a failed execution",
+		ok: [200, "{execution}"],
+		response: executionAnswer,
+	},
 	{
 		method: "get",
 		path: "/api/export",

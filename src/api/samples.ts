@@ -1,17 +1,19 @@
+/**
+ * @module
+ * Samples: the one-time sample URL, the mapping preview and "Retrieve sample".
+ */
 import { Hono } from "hono";
 import * as z from "zod";
 import { buildCreatePetBody } from "../components/petstore/create-pet";
 import { randomHexId } from "../crypto/encoding";
 import { signSampleToken } from "../crypto/sample-token";
 import { loadPetstoreCredential } from "../db/queries/flows";
-import { createPetMappingSchema, type Draft } from "../flows/definition";
+import { createPetMappingSchema } from "../flows/definition";
 import { computeDeliveryKey } from "../flows/delivery-key";
 import { runStep } from "../flows/run-step";
 import { applyMapping, MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
 import { ApiError, valid } from "./errors";
 import { findFlow } from "./flows";
-
-/** Samples: the one-time sample URL, the mapping preview and "Retrieve sample". */
 
 const MAX_WAIT_SECONDS = 25;
 const sample = z.record(z.string(), z.unknown());
@@ -27,7 +29,7 @@ export const deliveryKeyPreviewSchema = z
 	})
 	.strict();
 
-async function preview(mapping: Record<string, string>, message: unknown) {
+async function preview(mapping: Record<string, string | undefined>, message: unknown) {
 	const mapped = await applyMapping(mapping, message);
 	if (mapped.errors.length > 0) return { request: null, errors: mapped.errors };
 	const built = buildCreatePetBody(mapped.values);
@@ -49,7 +51,7 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 	.post("/:id/steps/:index/sample", valid("json", stepSampleSchema), async (c) => {
 		const flow = await findFlow(c.env, c.req.param("id"));
 		const index = Number(c.req.param("index"));
-		const draft = flow.draft as Draft | null;
+		const { draft } = flow;
 		const step = draft?.steps[index];
 		const body = c.req.valid("json");
 		const input = body.sample ?? draft?.trigger.sample;
@@ -58,7 +60,7 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 		if (!input) throw new ApiError(422, "There is no trigger sample yet: add, send or generate one first");
 		if (!mapping) throw new ApiError(422, `The draft has no step ${index}`);
 		if (!credentialId) throw new ApiError(422, "Choose a Petstore credential for this step first");
-		const checked = await preview(mapping as Record<string, string>, input);
+		const checked = await preview(mapping, input);
 		if (!checked.request) throw new ApiError(422, checked.errors.join("; "), checked.errors);
 		const credential = await loadPetstoreCredential(c.env, credentialId, Date.now());
 		if (!credential) throw new ApiError(422, `Petstore credential ${credentialId} does not exist`);
@@ -71,7 +73,7 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 export const mappingsRoutes = new Hono<{ Bindings: Env }>()
 	.post("/preview", valid("json", mappingPreviewSchema), async (c) => {
 		const { sample: input, mapping } = c.req.valid("json");
-		return c.json(await preview(mapping as Record<string, string>, input));
+		return c.json(await preview(mapping, input));
 	})
 	// The Delivery section's live preview: the ordering key this sample would get (null: the "no key" lane).
 	.post("/delivery-key", valid("json", deliveryKeyPreviewSchema), async (c) => {

@@ -1,6 +1,8 @@
+/**
+ * @module
+ * Pure: per-minute buckets → the column series of one chart, at any whole-minute step.
+ */
 import { LATENCY_BINS_MS, MINUTE_MS, type StatsRows } from "../db/queries/stats";
-
-/** @module Pure: per-minute buckets → the column series of one chart, at any whole-minute step. */
 
 /** The response of `GET /api/stats`. Times are epoch milliseconds; `t[i]` is the start of step `i`. */
 export interface StatsResponse {

@@ -1,4 +1,5 @@
 /**
+ * @module
  * Request headers naming the sender's IP address. They are personal data and rarely needed by a
  * mapping, so they are dropped from each execution's `_headers` unless the flow's trigger sets
  * `keepClientIpHeaders: true`. Defined here, without dependencies, for the hook and the catalogue.

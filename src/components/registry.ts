@@ -1,3 +1,7 @@
+/**
+ * @module
+ * The component catalogue.
+ */
 import { petstoreComponent } from "./petstore";
 import { webhookComponent } from "./webhook";
 

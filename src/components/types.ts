@@ -1,4 +1,7 @@
-/** What running an action once produced; the retry policy decides what happens next. */
+/**
+ * @module
+ * What running an action once produced; the retry policy decides what happens next.
+ */
 
 /** Set when a recorded body was cut to MAX_RECORDED_BODY_BYTES (components/recorded-body.ts). */
 interface RecordedBodySize {
@@ -27,3 +30,12 @@ export type ActionOutcome =
 	| { kind: "retryable"; request: ActionRequest | null; response: ActionResponse | null; error: string; retryAfter: string | null }
 	/** Retrying cannot help: invalid input or another 4xx. `request` is null when no call was made. */
 	| { kind: "terminal"; request: ActionRequest | null; response: ActionResponse | null; error: string };
+
+declare module "../db/schema" {
+	interface JsonColumns {
+		/** executions.request: the call as recorded (never the key). */
+		actionRequest: ActionRequest;
+		/** executions.response: the answer as recorded. */
+		actionResponse: ActionResponse;
+	}
+}

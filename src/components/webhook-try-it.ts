@@ -1,3 +1,10 @@
+/**
+ * @module
+ * The "try it" of a webhook credential: a shell command that sends a correctly signed test
+ * request, or, where signing by hand makes no sense, the provider whose dashboard sends a test.
+ * `{url}` and `{body}` are left for the designer, which knows the hook URL and the sample, to fill
+ * in shell-quoted. Secrets are write-only, so they appear as <placeholders>.
+ */
 import type { CredentialDetails } from "../db/schema";
 import {
 	DEFAULT_API_KEY_HEADER,
@@ -6,13 +13,6 @@ import {
 	type WebhookAuthType,
 	webhookTypeSpec,
 } from "./webhook-types";
-
-/**
- * @module The "try it" of a webhook credential: a shell command that sends a correctly signed test
- * request, or, where signing by hand makes no sense, the provider whose dashboard sends a test.
- * `{url}` and `{body}` are left for the designer, which knows the hook URL and the sample, to fill
- * in shell-quoted. Secrets are write-only, so they appear as <placeholders>.
- */
 
 export type TryIt = { command: string; hint: string } | { testFrom: string };
 

@@ -318,5 +318,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 const byType = new Map(webhookTypeSpecs.map((spec) => [spec.type, spec]));
 
 export function webhookTypeSpec(type: WebhookAuthType): WebhookTypeSpec {
-	return byType.get(type) as WebhookTypeSpec;
+	const spec = byType.get(type);
+	// Every type is declared above; a type without a spec is a bug, not input.
+	if (!spec) throw new Error(`webhook type ${type} has no declaration in webhook-types.ts`);
+	return spec;
 }

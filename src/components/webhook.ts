@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The Webhook trigger for the admin API: the zod schema of each credential type's `auth`
+ * and how each is stored. The declarative description lives in webhook-types.ts (also read by the
+ * hook path, which must not load zod); how each verifies is src/hook/auth.
+ */
 import * as z from "zod";
 import { keyedHash } from "../crypto/keyed-hash";
 import type { KeyRing } from "../crypto/seal";
@@ -15,12 +21,6 @@ import {
 	type WebhookSecret,
 	webhookTypeSpecs,
 } from "./webhook-types";
-
-/**
- * @module The Webhook trigger for the admin API: the zod schema of each credential type's `auth`
- * and how each is stored. The declarative description lives in webhook-types.ts (also read by the
- * hook path, which must not load zod); how each verifies is src/hook/auth.
- */
 
 export type { WebhookAuthType } from "./webhook-types";
 

@@ -1,10 +1,10 @@
-import { fromBase64, toHex } from "./encoding";
-
 /**
+ * @module
  * CREDENTIALS_KEY, and CREDENTIALS_KEY_PREVIOUS while a rotation is under way. Each key gets an
  * id (8 hex of its SHA-256) that sealed values and keyed hashes carry, so either key can be found
  * again; each purpose derives its own CryptoKey from it, imported once per isolate.
  */
+import { fromBase64, toHex } from "./encoding";
 
 export interface KeyRing {
 	CREDENTIALS_KEY: string;

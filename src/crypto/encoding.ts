@@ -1,4 +1,7 @@
-/** Byte/text encodings used by auth checks and secret sealing. */
+/**
+ * @module
+ * Byte/text encodings used by auth checks and secret sealing.
+ */
 
 export const utf8 = new TextEncoder();
 

@@ -1,7 +1,5 @@
-import { findCredentialsKey, importCredentialsKey, type KeyRing } from "./credentials-key";
-import { fromBase64, toBase64Url, utf8 } from "./encoding";
-
 /**
+ * @module
  * Keyed hashes for secrets that are only ever compared, never read back (webhook Basic passwords
  * and API keys): HMAC-SHA256 under a key derived from CREDENTIALS_KEY with HKDF, stored as
  * `kh1.<keyId>.<mac>` (base64url). keyId is the id seal.ts gives the same CREDENTIALS_KEY, so a
@@ -9,6 +7,8 @@ import { fromBase64, toBase64Url, utf8 } from "./encoding";
  * Without the plaintext a hash cannot be re-made under a new key: such a credential keeps working
  * only as long as CREDENTIALS_KEY_PREVIOUS is set, or until it is rotated (PATCH with a new secret).
  */
+import { findCredentialsKey, importCredentialsKey, type KeyRing } from "./credentials-key";
+import { fromBase64, toBase64Url, utf8 } from "./encoding";
 
 const HKDF_INFO = utf8.encode("hookflow keyed-hash v1");
 

@@ -1,6 +1,3 @@
-import { importCredentialsKey, type KeyRing } from "./credentials-key";
-import { fromBase64, toBase64Url, utf8 } from "./encoding";
-
 /**
  * @module
  * The designer's one-time sample URL carries `<token>.<mac>`: the flow object's random token and
@@ -9,6 +6,8 @@ import { fromBase64, toBase64Url, utf8 } from "./encoding";
  * calling made-up sample URLs creates no object and no storage; the object then checks that the
  * token is open and unused. A URL signed under a key rotated away stops working, like its 10 min TTL.
  */
+import { importCredentialsKey, type KeyRing } from "./credentials-key";
+import { fromBase64, toBase64Url, utf8 } from "./encoding";
 
 const HKDF_INFO = utf8.encode("hookflow sample-url v1");
 const PURPOSE = "sample-url";

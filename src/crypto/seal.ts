@@ -1,11 +1,11 @@
-import { findCredentialsKey, importCredentialsKey, type KeyRing } from "./credentials-key";
-import { fromBase64, toBase64Url, utf8 } from "./encoding";
-
 /**
+ * @module
  * Secret sealing: AES-GCM-256 under CREDENTIALS_KEY. A sealed value is
  * `v1.<keyId>.<iv>.<ciphertext>` (base64url), where keyId names the key so that a key can be
  * rotated: values sealed under CREDENTIALS_KEY_PREVIOUS still open while they are re-sealed.
  */
+import { findCredentialsKey, importCredentialsKey, type KeyRing } from "./credentials-key";
+import { fromBase64, toBase64Url, utf8 } from "./encoding";
 
 export type { KeyRing } from "./credentials-key";
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * The drizzle client over the D1 binding.
+ */
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 

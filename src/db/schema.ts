@@ -1,12 +1,23 @@
+/**
+ * @module
+ * The single source of truth for D1. Migrations in migrations/ are generated from this file.
+ */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-
-/** The single source of truth for D1. Migrations in migrations/ are generated from this file. */
+import * as z from "zod";
 
 const timestamps = {
 	createdAt: integer("created_at", { mode: "number" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 	updatedAt: integer("updated_at", { mode: "number" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 };
+
+/**
+ * The shapes of the JSON columns. The areas that own them declare them by augmenting this
+ * interface (`declare module "../db/schema"` in flows/definition.ts), so rows come out typed while
+ * the database layer imports none of its callers (the dependency rule in README.md).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging.
+export interface JsonColumns {}
 
 export const credentialComponents = ["webhook", "petstore"] as const;
 
@@ -26,20 +37,22 @@ export const credentials = sqliteTable("credentials", {
 	...timestamps,
 });
 
-export interface CredentialDetails {
-	username?: string;
-	headerName?: string;
-	algorithm?: "sha1" | "sha256" | "sha512";
-	baseUrl?: string;
+/** A credential's non-secret settings, as stored and as the API shows them (api/responses.ts). */
+export const credentialDetailsSchema = z.object({
+	username: z.string().optional(),
+	headerName: z.string().optional(),
+	algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
+	baseUrl: z.string().optional(),
 	/** Generic HMAC options (absent on credentials made before them: hex, optional <algorithm>= prefix, {body}). */
-	encoding?: "hex" | "base64";
-	prefix?: string;
-	signedContent?: string;
-	timestampHeader?: string;
-	toleranceSeconds?: number;
+	encoding: z.enum(["hex", "base64"]).optional(),
+	prefix: z.string().optional(),
+	signedContent: z.string().optional(),
+	timestampHeader: z.string().optional(),
+	toleranceSeconds: z.number().optional(),
 	/** Square: the URL Square signs together with the body. */
-	notificationUrl?: string;
-}
+	notificationUrl: z.string().optional(),
+});
+export type CredentialDetails = z.infer<typeof credentialDetailsSchema>;
 
 /** paused: accepts hooks like running, but holds its deliveries until resumed (stopped: accepts none, delivers what it has). */
 export const flowStatuses = ["draft", "running", "paused", "stopped"] as const;
@@ -52,7 +65,7 @@ export const flows = sqliteTable("flows", {
 	name: text("name").notNull(),
 	status: text("status", { enum: flowStatuses }).notNull().default("draft"),
 	/** The definition being edited; publishing copies it into flow_versions. */
-	draft: text("draft", { mode: "json" }),
+	draft: text("draft", { mode: "json" }).$type<JsonColumns["draft"]>(),
 	/** The published version new executions run on; null until the first publish. */
 	liveVersion: integer("live_version"),
 	...timestamps,
@@ -65,7 +78,7 @@ export const flowVersions = sqliteTable(
 			.notNull()
 			.references(() => flows.id, { onDelete: "cascade" }),
 		version: integer("version").notNull(),
-		definition: text("definition", { mode: "json" }).notNull(),
+		definition: text("definition", { mode: "json" }).$type<JsonColumns["definition"]>().notNull(),
 		createdAt: timestamps.createdAt,
 	},
 	(t) => [primaryKey({ columns: [t.flowId, t.version] })],
@@ -86,10 +99,10 @@ export const executions = sqliteTable(
 		attemptCount: integer("attempt_count").notNull().default(0),
 		durationMs: integer("duration_ms"),
 		/** The message the hook produced (body fields + _method, _headers, …). */
-		input: text("input", { mode: "json" }),
+		input: text("input", { mode: "json" }).$type<JsonColumns["input"]>(),
 		/** The request sent to the action (method, url, body; never the key). */
-		request: text("request", { mode: "json" }),
-		response: text("response", { mode: "json" }),
+		request: text("request", { mode: "json" }).$type<JsonColumns["actionRequest"]>(),
+		response: text("response", { mode: "json" }).$type<JsonColumns["actionResponse"]>(),
 		error: text("error"),
 	},
 	(t) => [
@@ -243,7 +256,7 @@ export const jobs = sqliteTable("jobs", {
 		.notNull()
 		.references(() => flows.id, { onDelete: "cascade" }),
 	mode: text("mode", { enum: jobModes }).notNull(),
-	filters: text("filters", { mode: "json" }).notNull(),
+	filters: text("filters", { mode: "json" }).$type<JsonColumns["runLogFilters"]>().notNull(),
 	state: text("state", { enum: jobStates }).notNull(),
 	total: integer("total").notNull(),
 	done: integer("done").notNull().default(0),

@@ -1,4 +1,5 @@
 /**
+ * @module
  * How fast a flow object may deliver right now: its share of the concurrency, cut in half by each
  * 429 or 503 from the Petstore and grown back by one after as many successes as the current limit
  * (additive increase, multiplicative decrease: a busy destination gets relief at once and the

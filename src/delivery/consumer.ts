@@ -1,19 +1,19 @@
-import { inArray } from "drizzle-orm";
-import { getDb } from "../db/client";
-import { executions } from "../db/schema";
-import { scopedId, stagingKey } from "../hook/request-id";
-import { log } from "../log";
-import { type ExecutionMessage, executionMessageSchema } from "./messages";
-import { byObject, cachedFlowVersion, deliveryPlan, routeExecutions, settingsFor } from "./routing";
-import { shardCount } from "./shards";
-
 /**
+ * @module
  * The queue handler. Messages are grouped by flow, routed to the flow object that owns their
  * lane (the main object, or a shard for orderings "key" and "none"), and acked only once every
  * object has stored its part. A failure retries the flow's messages; after
  * max_retries the queue moves them to the dead-letter queue, whose consumer records them as
  * failed executions, so nothing disappears silently.
  */
+import { inArray } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { executions } from "../db/schema";
+import { scopedId, stagingKey } from "../flows/execution-ids";
+import { errorMessage, log } from "../log";
+import { type ExecutionMessage, executionMessageSchema } from "./messages";
+import { byObject, cachedFlowVersion, deliveryPlan, routeExecutions, settingsFor } from "./routing";
+import { shardCount } from "./shards";
 
 const RETRY_DELAY_SECONDS = 5;
 
@@ -138,7 +138,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
 	try {
 		await rekeySharedSenderIds(env, groups);
 	} catch (error) {
-		log("error", "queue.rekey_failed", { error: (error as Error).message });
+		log("error", "queue.rekey_failed", { error: errorMessage(error) });
 		for (const { messages } of groups.values()) for (const message of messages) message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
 		return;
 	}
@@ -149,7 +149,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
 				await handOver(env, flowId, items, stagingKeys, deadLetters);
 				for (const message of messages) message.ack();
 			} catch (error) {
-				log("error", "queue.handoff_failed", { flowId, count: items.length, deadLetters, error: (error as Error).message });
+				log("error", "queue.handoff_failed", { flowId, count: items.length, deadLetters, error: errorMessage(error) });
 				for (const message of messages) message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
 			}
 		}),

@@ -1,6 +1,5 @@
-import type { FlowCounters, RetryRequest } from "./flow-object";
-
 /**
+ * @module
  * What the admin API does to a flow's deliveries, whichever objects hold them.
  *
  * A flow's executions live in its main object (`FLOW.getByName(flowId)`: ordering "flow",
@@ -61,6 +60,7 @@ import type { FlowCounters, RetryRequest } from "./flow-object";
  *   lists the idempotency keys of the POSTs it overlapped (`concurrentWith`), from which per-key
  *   overlaps can be counted.
  */
+import type { FlowCounters, RetryRequest } from "./flow-object";
 
 /** Limits the engine applies, for the API to serve (GET /api/flow-settings) rather than the designer repeating them. */
 export { MAX_FLOW_HOLD_MS } from "./backpressure";

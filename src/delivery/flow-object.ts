@@ -1,23 +1,5 @@
-import { DurableObject } from "cloudflare:workers";
-import type { PetstoreCredential } from "../components/petstore/client";
-import type { ActionOutcome } from "../components/types";
-import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
-import type { FlowDefinition } from "../flows/definition";
-import type { Message } from "../hook/message";
-import { scopedId, stagingKey } from "../hook/request-id";
-import { log } from "../log";
-import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } from "./backpressure";
-import type { AcceptedExecution, ExecutionMessage } from "./messages";
-import { decideAfterAttempt } from "./next-step";
-import { RunLogOutbox } from "./outbox";
-import { decideGrant, grantBucket, type RateLimit } from "./rate-window";
-import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
-import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
-import type { ExecutionRecord } from "./run-log";
-import { SampleRequests } from "./sample-requests";
-import { REORDER_WINDOW_MS } from "./shards";
-
 /**
+ * @module
  * A flow object: the only place that can promise order and exactly-once, because it is
  * single-threaded and strongly consistent. It stores and schedules; every decision is a pure
  * function (next-step.ts, backpressure.ts, rate-window.ts, shards.ts).
@@ -45,6 +27,25 @@ import { REORDER_WINDOW_MS } from "./shards";
  * authentication-failure counter, the list of shards, the rate-limit log, and fans pause,
  * resume, slow-downs, counters and destroy out to the shards (flow-control.ts is the API's door).
  */
+import { DurableObject } from "cloudflare:workers";
+import type { PetstoreCredential } from "../components/petstore/client";
+import type { ActionOutcome, ActionRequest, ActionResponse } from "../components/types";
+import { loadFlowVersion, loadPetstoreCredential } from "../db/queries/flows";
+import type { FlowCounters } from "../flows/counters";
+import type { FlowDefinition } from "../flows/definition";
+import { scopedId, stagingKey } from "../flows/execution-ids";
+import type { Message } from "../flows/message";
+import { errorMessage, log } from "../log";
+import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } from "./backpressure";
+import type { AcceptedExecution, ExecutionMessage } from "./messages";
+import { decideAfterAttempt } from "./next-step";
+import { RunLogOutbox } from "./outbox";
+import { decideGrant, grantBucket, type RateLimit } from "./rate-window";
+import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
+import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
+import type { ExecutionRecord } from "./run-log";
+import { SampleRequests } from "./sample-requests";
+import { REORDER_WINDOW_MS } from "./shards";
 
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
@@ -60,23 +61,7 @@ const LOOP_BUDGET_MS = 30_000;
 const WATCHDOG_MS = 10_000;
 const WATCHDOG_REARM_MS = 5_000;
 
-export interface FlowCounters {
-	received: number;
-	succeeded: number;
-	failed: number;
-	/** Calls to the Petstore under way right now. */
-	inFlight: number;
-	/** Hook requests refused with 401, as the ingress reported them. */
-	authFailures: number;
-	/** Providers' handshakes (Slack, Zoom, Meta) the ingress answered without an execution. */
-	handshakes: number;
-	/** Accepted and not finished: waiting, being delivered or waiting for a retry. */
-	queued: number;
-	/** When the oldest queued execution was accepted (epoch ms), or null. */
-	oldestQueuedAt: number | null;
-	/** Deliveries are held by Pause. */
-	paused: boolean;
-}
+export type { FlowCounters };
 
 /** An execution handed to the object that owns its lane (routing.ts decided which). */
 export interface LanedExecution extends ExecutionMessage {
@@ -727,7 +712,7 @@ export class FlowObject extends DurableObject<Env> {
 			const backlog = this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0;
 			// Not awaited: the next starts must not wait for D1; flushes are chained in order.
 			if (this.#outbox.pending() && this.#outbox.flushDue(Date.now(), backlog))
-				void this.#outbox.flush().catch((error: unknown) => log("warn", "runlog.deferred", { flowId, error: (error as Error).message }));
+				void this.#outbox.flush().catch((error: unknown) => log("warn", "runlog.deferred", { flowId, error: errorMessage(error) }));
 		}
 		const flushed = await this.#outbox.flush();
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", Date.now() - DEDUPE_WINDOW_MS);
@@ -784,7 +769,7 @@ export class FlowObject extends DurableObject<Env> {
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every call signals when it is done.
 			void this.#attempt(row, generation)
-				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: (error as Error).message }))
+				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: errorMessage(error) }))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this call's entry is gone already.
 					if (generation === this.#generation) this.#running.delete(row.seq);
@@ -862,7 +847,7 @@ export class FlowObject extends DurableObject<Env> {
 			// JSONata and the Petstore client load with the first delivery, not with the object.
 			({ runStep } = await import("../flows/run-step"));
 		} catch (error) {
-			this.#afterInfrastructureFailure(row, (error as Error).message);
+			this.#afterInfrastructureFailure(row, errorMessage(error));
 			return null;
 		}
 		// Durable before the call leaves (the output gate holds the fetch until this write is stored).
@@ -877,7 +862,7 @@ export class FlowObject extends DurableObject<Env> {
 			// runStep turns every expected failure into an outcome; anything else must still end the attempt.
 			return {
 				definition,
-				outcome: { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${(error as Error).message}` },
+				outcome: { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${errorMessage(error)}` },
 			};
 		}
 	}
@@ -900,7 +885,7 @@ export class FlowObject extends DurableObject<Env> {
 		const slowedBy = signal ? `Petstore answered ${signal.status}: ${describeSlowDown(before, after, finishedAt)}` : null;
 		let error = next.kind === "succeed" ? null : slowedBy ? `${next.error}; ${slowedBy}` : next.error;
 
-		const store = (request: unknown, response: unknown) =>
+		const store = (request: ActionRequest | null, response: ActionResponse | null) =>
 			this.ctx.storage.transactionSync(() => {
 				// At full speed a success changes nothing: no write.
 				if (JSON.stringify(after) !== JSON.stringify(before)) this.#setMeta("pace", JSON.stringify(after));
@@ -940,7 +925,7 @@ export class FlowObject extends DurableObject<Env> {
 			store(outcome.request, outcome.response);
 		} catch (storeError) {
 			// The call was made: never "not sent". Record the outcome once without its bodies, final, and move on.
-			const cause = (storeError as Error).message;
+			const cause = errorMessage(storeError);
 			log("error", "execution.outcome_too_large", { flowId, executionId: row.id, error: cause });
 			status = status === "succeeded" ? "succeeded" : "failed";
 			error = `${outcome.kind === "succeeded" ? "The call succeeded" : (error ?? "The call failed")}, but its request and response could not be stored (${cause}); they are left out`;
@@ -964,7 +949,7 @@ export class FlowObject extends DurableObject<Env> {
 			const spread = this.#isMain()
 				? this.slowFlow(objectName, after.holdUntil, slowedBy)
 				: main.slowFlow(objectName, after.holdUntil, slowedBy);
-			await spread.catch((e: unknown) => log("warn", "flow.slow_unspread", { flowId, error: (e as Error).message }));
+			await spread.catch((e: unknown) => log("warn", "flow.slow_unspread", { flowId, error: errorMessage(e) }));
 		}
 	}
 }

@@ -1,4 +1,7 @@
-/** Size limits of what the hook hands on, apart from the zod schemas so the hook path loads no zod. */
+/**
+ * @module
+ * Size limits of what the hook hands on, apart from the zod schemas so the hook path loads no zod.
+ */
 
 /** Queue messages are limited to 128 KB; leave room for the envelope. */
 export const MAX_INLINE_MESSAGE_BYTES = 120_000;

@@ -1,7 +1,9 @@
+/**
+ * @module
+ * The queue message for one accepted hook request, validated again where it is consumed.
+ */
 import * as z from "zod";
-import type { Message } from "../hook/message";
-
-/** The queue message for one accepted hook request, validated again where it is consumed. */
+import type { Message } from "../flows/message";
 
 export const executionIdSchema = z.string().regex(/^[0-9a-f]{32}$/, "Execution ids are 32 lowercase hex characters");
 

@@ -1,12 +1,12 @@
-import type { ActionOutcome } from "../components/types";
-import { afterRetryableFailure, parseRetryAfter, type RetryPolicy } from "./retry-policy";
-
 /**
+ * @module
  * The delivery state machine's one decision: after an attempt, what happens to the execution
  * (succeed, retry at a time, fail) and whether the whole flow must slow down (a 429 or 503 says
  * the destination is overloaded, not just this request). Pure: the flow object stores and
  * schedules what this returns.
  */
+import type { ActionOutcome } from "../components/types";
+import { afterRetryableFailure, parseRetryAfter, type RetryPolicy } from "./retry-policy";
 
 /** Answers that mean "the destination is overloaded": they slow the whole flow. */
 export const SLOW_DOWN_STATUSES: readonly number[] = [429, 503];

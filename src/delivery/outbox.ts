@@ -1,12 +1,12 @@
-import { log } from "../log";
-import { type RunLogRecord, writeRunLog } from "./run-log";
-
 /**
+ * @module
  * The run-log outbox of one flow object: each state change stores its run-log record in the
  * object's SQLite in the same transaction (`record`), and `flush` copies them to D1 in order, in
  * batches. Under a backlog the object flushes every RUN_LOG_FLUSH_MS instead of after each
  * execution (`flushDue`); a D1 outage leaves the records here for the next flush.
  */
+import { errorMessage, log } from "../log";
+import { type RunLogRecord, writeRunLog } from "./run-log";
 
 const OUTBOX_BATCH = 40;
 /** Under a backlog, one D1 batch per 250 ms instead of one per execution. */
@@ -64,7 +64,7 @@ export class RunLogOutbox {
 					rows.map((r) => JSON.parse(r.record as string) as RunLogRecord),
 				);
 			} catch (error) {
-				log("warn", "runlog.deferred", { flowId: this.#flowId(), records: rows.length, error: (error as Error).message });
+				log("warn", "runlog.deferred", { flowId: this.#flowId(), records: rows.length, error: errorMessage(error) });
 				return false;
 			}
 			this.#sql.exec("DELETE FROM outbox WHERE seq <= ?", rows.at(-1)?.seq ?? 0);

@@ -1,4 +1,5 @@
 /**
+ * @module
  * A flow's destination rate limit, `{requests, perSeconds}`: at most `requests` calls start in any
  * window of `perSeconds` seconds (a sliding log of grants, exact rather than a token bucket's
  * average, which lets twice the limit through across a window boundary). Objects ask for tokens

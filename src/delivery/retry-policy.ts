@@ -1,4 +1,5 @@
 /**
+ * @module
  * When to try an action again: exponential backoff with full jitter, Retry-After honoured.
  * Pure functions, so the schedule can be tested without a clock.
  */

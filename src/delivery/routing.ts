@@ -1,16 +1,16 @@
-import { loadFlowVersion } from "../db/queries/flows";
-import { type FlowDefinition, resolveDelivery } from "../flows/definition";
-import { computeDeliveryKey } from "../flows/delivery-key";
-import type { Message } from "../hook/message";
-import { log } from "../log";
-import type { RateLimit } from "./rate-window";
-import { type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
-
 /**
+ * @module
  * Routes executions to their flow object and lane: reads each version's delivery settings
  * (versions are immutable, so an isolate caches them) and computes ordering keys with JSONata
  * over the message, under the mapping sandbox. Runs in the queue consumer, off the hook path.
  */
+import { loadFlowVersion } from "../db/queries/flows";
+import { type FlowDefinition, resolveDelivery } from "../flows/definition";
+import { computeDeliveryKey } from "../flows/delivery-key";
+import type { Message } from "../flows/message";
+import { log } from "../log";
+import type { RateLimit } from "./rate-window";
+import { type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
 
 const MAX_CACHED_VERSIONS = 1000;
 const versions = new Map<string, Promise<FlowDefinition | null>>();

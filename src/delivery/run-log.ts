@@ -1,9 +1,5 @@
-import { sql } from "drizzle-orm";
-import { getDb } from "../db/client";
-import { statsStatements } from "../db/queries/stats";
-import { attempts, type ExecutionStatus, executions } from "../db/schema";
-
 /**
+ * @module
  * The run log in D1 is written by the flow object through an outbox: each state change stores
  * its run-log record in the object's own SQLite in the same transaction, and the records are
  * then copied to D1 in one batch. A D1 outage delays the run log; it never loses an outcome or
@@ -13,6 +9,12 @@ import { attempts, type ExecutionStatus, executions } from "../db/schema";
  * read (src/db/queries/stats.ts): derived from these records, so the numbers move when the run
  * log does and never by scanning executions.
  */
+import { sql } from "drizzle-orm";
+import type { ActionRequest, ActionResponse } from "../components/types";
+import { getDb } from "../db/client";
+import { statsStatements } from "../db/queries/stats";
+import { attempts, type ExecutionStatus, executions } from "../db/schema";
+import type { Message } from "../flows/message";
 
 export interface ExecutionRecord {
 	type: "execution";
@@ -21,9 +23,9 @@ export interface ExecutionRecord {
 	version: number;
 	receivedAt: number;
 	status: ExecutionStatus;
-	input?: unknown;
-	request?: unknown;
-	response?: unknown;
+	input?: Message | null;
+	request?: ActionRequest | null;
+	response?: ActionResponse | null;
 	error?: string | null;
 	finishedAt?: number | null;
 	attemptCount?: number;

@@ -1,10 +1,10 @@
-import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
-import type { Message } from "../hook/message";
-
 /**
+ * @module
  * "Send sample request": one open one-time URL per flow, kept in the flow's main object. The
  * token is stored hashed; the designer long-polls for the sample.
  */
+import { randomBase64Url, toHex, utf8 } from "../crypto/encoding";
+import type { Message } from "../flows/message";
 
 const SAMPLE_REQUEST_TTL_MS = 10 * 60_000;
 

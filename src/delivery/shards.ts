@@ -1,4 +1,5 @@
 /**
+ * @module
  * Where an execution is delivered: which flow object (the flow's main object or one of its
  * shards) and which lane inside it. Pure, so the consumer, the main object (manual retries) and
  * the tests compute the same route.

@@ -1,10 +1,11 @@
-import * as z from "zod";
-import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
-
 /**
+ * @module
  * A flow definition: the draft being edited and, once published, an immutable version.
  * Drafts may be incomplete while the designer builds them; publishing requires the full shape.
  */
+import * as z from "zod";
+import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
+import { MAX_NAME_LENGTH } from "./names";
 
 const expression = z.string().max(MAX_EXPRESSION_LENGTH, `Expressions are limited to ${MAX_EXPRESSION_LENGTH} characters`);
 const text = (max: number) => z.string().max(max);
@@ -136,7 +137,7 @@ export function resolveDelivery(delivery: DeliverySettings | undefined): {
 const triggerShape = {
 	component: z.literal("webhook"),
 	sample: sample.optional(),
-	name: text(200).optional(),
+	name: text(MAX_NAME_LENGTH).optional(),
 	note: text(2000).optional(),
 	/** Client IP headers (cf-connecting-ip, x-forwarded-for, …) are dropped from `_headers` unless this is true. */
 	keepClientIpHeaders: z.boolean().optional(),
@@ -145,7 +146,7 @@ const stepShape = {
 	component: z.literal("petstore"),
 	action: z.literal("createPet"),
 	mapping: createPetMappingSchema,
-	name: text(200).optional(),
+	name: text(MAX_NAME_LENGTH).optional(),
 	note: text(2000).optional(),
 };
 /** `rateLimit` bounds hook requests at the ingress; `delivery.rateLimit` bounds calls to the Petstore. */
@@ -173,3 +174,12 @@ export const publishableSchema = z.object({
 
 export type Draft = z.infer<typeof draftSchema>;
 export type FlowDefinition = z.infer<typeof publishableSchema>;
+
+declare module "../db/schema" {
+	interface JsonColumns {
+		/** flows.draft: the definition being edited. */
+		draft: Draft;
+		/** flow_versions.definition: a published, immutable version. */
+		definition: FlowDefinition;
+	}
+}

@@ -1,10 +1,10 @@
-import { evaluateExpression, MappingError } from "../mapping/evaluate";
-
 /**
+ * @module
  * The ordering key of one execution under `delivery.ordering = "key"`: the key expression
  * evaluated over the message, under the same sandbox as mappings. A key that fails or yields
  * nothing (no value, null, "") puts the execution in the one "no key" lane, which is ordered too.
  */
+import { evaluateExpression, MappingError } from "../mapping/evaluate";
 
 export interface DeliveryKey {
 	/** null: the "no key" lane. */

@@ -1,9 +1,9 @@
-import type { FlowStatus } from "../db/schema";
-
 /**
+ * @module
  * What Start, Stop, Pause and Resume do to a flow's status. Stop closes the hook and delivers
  * what was accepted; Pause keeps the hook open and holds deliveries until Resume.
  */
+import type { FlowStatus } from "../db/schema";
 
 export type FlowAction = "start" | "stop" | "pause" | "resume";
 

@@ -1,3 +1,9 @@
+/**
+ * @module
+ * The ingress answers from the isolate: each flow's config (status, live version, verifier with
+ * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
+ * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
+ */
 import { eq, sql } from "drizzle-orm";
 import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
 import { getDb } from "../db/client";
@@ -6,12 +12,6 @@ import { acceptingStatuses, credentials, flows, flowVersions } from "../db/schem
 import type { FlowDefinition } from "../flows/definition";
 import { createWebhookVerifier } from "./auth/create-verifier";
 import type { Verifier } from "./auth/types";
-
-/**
- * The ingress answers from the isolate: each flow's config (status, live version, verifier with
- * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
- * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
- */
 
 export interface IngressConfig {
 	/** Running or paused: a paused flow keeps accepting hooks and only holds its deliveries. */
@@ -45,7 +45,8 @@ export function getIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 	const hit = cache.get(flowId);
 	if (hit && hit.expiresAt > nowMs) return hit.config;
 	const config = loadIngressConfig(env, flowId, nowMs);
-	if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
+	const oldest = cache.keys().next();
+	if (cache.size >= MAX_ENTRIES && !oldest.done) cache.delete(oldest.value);
 	cache.set(flowId, { config, expiresAt: nowMs + (Number(env.CONFIG_CACHE_TTL_MS) || 5000) });
 	// A failed load (D1 unreachable) must not be cached.
 	config.catch(() => cache.delete(flowId));
@@ -66,11 +67,18 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		.leftJoin(credentials, sql`${credentials.id} = json_extract(${flowVersions.definition}, '$.trigger.credentialId')`)
 		.where(eq(flows.id, flowId))
 		.limit(1);
-	if (!row || !acceptingStatuses.includes(row.status) || row.version === null || !row.credential || row.credential.component !== "webhook")
+	if (
+		!row ||
+		!acceptingStatuses.includes(row.status) ||
+		row.version === null ||
+		!row.definition ||
+		!row.credential ||
+		row.credential.component !== "webhook"
+	)
 		return NOT_ACCEPTING;
 	const type = row.credential.type as WebhookAuthType;
 	const secrets = await unsealSecrets<WebhookSecret>(row.credential, env, nowMs);
-	const definition = row.definition as FlowDefinition;
+	const { definition } = row;
 	return {
 		accepting: true,
 		version: row.version,

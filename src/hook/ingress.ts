@@ -1,16 +1,19 @@
+/**
+ * @module
+ * `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200.
+ */
 import type { Context } from "hono";
 import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/stats";
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
-import { log } from "../log";
+import { stagingKey } from "../flows/execution-ids";
+import { errorMessage, log } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
 import { buildMessage } from "./message";
-import { executionIdFor, stagingKey } from "./request-id";
+import { executionIdFor } from "./request-id";
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
-
-/** `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200. */
 
 const ALLOWED_METHODS = ["GET", "HEAD", "POST"];
 const authFailures = new WindowCounter();
@@ -36,7 +39,7 @@ export function hookError(status: number, error: string, headers: Record<string,
 }
 
 /** Reads at most `limit` bytes; null when the body is larger. */
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
+async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
 	if (!request.body) return new Uint8Array();
 	// A declared length is what HTTP framing delivers: read it in one go (the caller checked it against the limit).
 	const declared = request.headers.get("content-length");
@@ -56,6 +59,20 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 		offset += chunk.length;
 	}
 	return body;
+}
+
+/** What wrangler.toml's MAX_BODY_BYTES says when it says nothing usable. */
+const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+
+/**
+ * A hook's or a sample's body within MAX_BODY_BYTES, or the 413 that says so: refused on a declared
+ * length before reading, or as soon as the bytes read pass the limit.
+ */
+export async function readLimitedBody(request: Request, env: Env): Promise<Uint8Array | Response> {
+	const maxBytes = Number(env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
+	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
+	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
+	return (await readBodyLimited(request, maxBytes)) ?? tooLarge();
 }
 
 export async function handleHook(c: HookContext): Promise<Response> {
@@ -95,7 +112,7 @@ async function recordAuthFailure(env: Env, flowId: string, clientKey: string): P
 		while (count < AUTH_FAILURE_LIMIT) count = authFailures.add(clientKey, Date.now(), AUTH_FAILURE_WINDOW_MS);
 	}
 	for (const outcome of [counted, limited, charted]) {
-		if (outcome.status === "rejected") log("warn", "hook.auth_failure_unrecorded", { flowId, error: (outcome.reason as Error).message });
+		if (outcome.status === "rejected") log("warn", "hook.auth_failure_unrecorded", { flowId, error: errorMessage(outcome.reason) });
 	}
 }
 
@@ -122,7 +139,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 	try {
 		config = await getIngressConfig(c.env, flowId, nowMs);
 	} catch (error) {
-		log("error", "hook.config_failed", { flowId, error: (error as Error).message });
+		log("error", "hook.config_failed", { flowId, error: errorMessage(error) });
 		return hookError(503, "Hookflow cannot read the flow configuration right now; retry shortly", { "retry-after": "5" });
 	}
 	if (!config.accepting || !config.verifier || config.version === null)
@@ -148,11 +165,8 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 			);
 	}
 
-	const maxBytes = Number(c.env.MAX_BODY_BYTES) || 1_048_576;
-	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
-	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
-	const rawBody = await readBodyLimited(request, maxBytes);
-	if (!rawBody) return tooLarge();
+	const rawBody = await readLimitedBody(request, c.env);
+	if (rawBody instanceof Response) return rawBody;
 
 	const url = new URL(request.url);
 	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
@@ -199,7 +213,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 		}
 		await c.env.EXECUTIONS.send(envelope, { contentType: "json" });
 	} catch (error) {
-		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: (error as Error).message });
+		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: errorMessage(error) });
 		return hookError(503, "Hookflow could not store the request; nothing was accepted, retry shortly", { "retry-after": "5" });
 	}
 	return Response.json({ requestId: id, message: "thank you" }, { headers: { "x-request-id": id } });

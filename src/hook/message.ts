@@ -1,10 +1,12 @@
-import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
-
 /**
+ * @module
  * Turns a hook request into the execution's message: the body's fields at the top level, plus
  * `_method`, `_url`, `_query`, `_headers` and `_additionalUrlPath`. Secret-bearing headers never
  * reach the message.
  */
+import { CLIENT_IP_HEADERS } from "../components/client-ip-headers";
+import type { Message } from "../flows/message";
+import { errorMessage } from "../log";
 
 const ALWAYS_SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie"];
 /** Stateless between calls (no `stream` option), so one instance serves every request. */
@@ -24,12 +26,15 @@ function hiddenHeaders(secretHeaders: readonly string[], keepClientIpHeaders: bo
 /** Deeper JSON parses, but cannot be handed on (structured clone and JSON.stringify recurse): refuse it up front. */
 export const MAX_JSON_DEPTH = 1024;
 
+/** A JSON object (not an array): its fields are the message's. */
+const isMessage = (value: unknown): value is Message => typeof value === "object" && value !== null && !Array.isArray(value);
+
 /** Nesting depth of parsed JSON, measured without recursion so the measurement itself cannot overflow. */
 function jsonDepth(value: unknown): number {
 	let deepest = 0;
 	const pending: Array<[unknown, number]> = [[value, 1]];
-	while (pending.length > 0) {
-		const [current, depth] = pending.pop() as [unknown, number];
+	for (let next = pending.pop(); next; next = pending.pop()) {
+		const [current, depth] = next;
 		if (typeof current !== "object" || current === null) continue;
 		if (depth > deepest) deepest = depth;
 		if (deepest > MAX_JSON_DEPTH) return deepest;
@@ -38,7 +43,6 @@ function jsonDepth(value: unknown): number {
 	return deepest;
 }
 
-export type Message = Record<string, unknown>;
 export type ParseResult = { ok: true; message: Message } | { ok: false; status: 400 | 415; error: string };
 
 export interface HookRequestParts {
@@ -93,12 +97,11 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 	try {
 		value = JSON.parse(text);
 	} catch (error) {
-		return { ok: false, status: 400, error: `Malformed JSON body: ${(error as Error).message}` };
+		return { ok: false, status: 400, error: `Malformed JSON body: ${errorMessage(error)}` };
 	}
 	if (jsonDepth(value) > MAX_JSON_DEPTH)
 		return { ok: false, status: 400, error: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels` };
-	const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-	return { ok: true, body: isObject ? (value as Message) : { _body: value } };
+	return { ok: true, body: isMessage(value) ? value : { _body: value } };
 }
 
 export function buildMessage(parts: HookRequestParts): ParseResult {

@@ -1,5 +1,3 @@
-import { randomHexId, toHex, utf8 } from "../crypto/encoding";
-
 /**
  * @module
  * The execution id a hook request gets, and how dedupe is bound to content.
@@ -12,6 +10,8 @@ import { randomHexId, toHex, utf8 } from "../crypto/encoding";
  * a new execution. Not a 409: the ingress keeps no per-id state on the hot path, so it cannot know
  * whether an id was used before.
  */
+import { randomHexId, toHex, utf8 } from "../crypto/encoding";
+import { scopedId } from "../flows/execution-ids";
 
 /** Headers whose value names a delivery, so a sender's retry maps to the same execution id. */
 export const SENDER_DELIVERY_ID_HEADERS = ["webhook-id", "idempotency-key"] as const;
@@ -63,15 +63,4 @@ export async function executionIdFor(
 	if (given && /^[0-9a-fA-F]{32}$/.test(given))
 		return { id: given.toLowerCase(), fromSender: true, contentHash: await contentHash(content) };
 	return { id: randomHexId(), fromSender: false };
-}
-
-/** A deterministic 32-hex id for `value` within one flow. */
-export async function scopedId(flowId: string, kind: string, value: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", utf8.encode(`${flowId}\n${kind}\n${value}`));
-	return toHex(digest).slice(0, 32);
-}
-
-/** Where a payload too large for a queue message waits in the flow object: a sender's id with other content never replaces it. */
-export function stagingKey(envelope: { id: string; contentHash?: string }): string {
-	return envelope.contentHash ? `${envelope.id}.${envelope.contentHash}` : envelope.id;
 }

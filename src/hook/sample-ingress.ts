@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { openSampleToken } from "../crypto/sample-token";
-import { hookError, readBodyLimited } from "./ingress";
+import { hookError, readLimitedBody } from "./ingress";
 import { buildMessage } from "./message";
 
 /**
@@ -9,14 +9,14 @@ import { buildMessage } from "./message";
  * token's MAC is checked first: a made-up URL is answered 404 without touching any object.
  */
 export async function handleSample(c: Context<{ Bindings: Env }>): Promise<Response> {
-	const { flowId, token: signed } = c.req.param() as { flowId: string; token: string };
+	const flowId = c.req.param("flowId") ?? "";
+	const signed = c.req.param("token") ?? "";
 	const gone = () => hookError(404, "This sample URL has expired or was already used; ask the designer for a new one");
 	const token = await openSampleToken(flowId, signed, c.env);
 	if (!token) return gone();
 	const request = c.req.raw;
-	const maxBytes = Number(c.env.MAX_BODY_BYTES) || 1_048_576;
-	const rawBody = await readBodyLimited(request, maxBytes);
-	if (!rawBody) return hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
+	const rawBody = await readLimitedBody(request, c.env);
+	if (rawBody instanceof Response) return rawBody;
 	const url = new URL(request.url);
 	const parsed = buildMessage({ method: request.method, url, headers: request.headers, rawBody, additionalPath: "", secretHeaders: [] });
 	if (!parsed.ok) return hookError(parsed.status, parsed.error);

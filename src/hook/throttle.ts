@@ -1,4 +1,5 @@
 /**
+ * @module
  * Fixed-window counters held in the isolate. They answer without any I/O, which keeps the hook
  * fast; the price is that each isolate counts on its own (see README, "Throttling").
  */
@@ -23,7 +24,8 @@ export class WindowCounter {
 			if (nowMs - existing.start >= windowMs) Object.assign(existing, { start: nowMs, count: 0 });
 			return existing;
 		}
-		if (this.#windows.size >= this.#maxKeys) this.#windows.delete(this.#windows.keys().next().value as string);
+		const oldest = this.#windows.keys().next();
+		if (this.#windows.size >= this.#maxKeys && !oldest.done) this.#windows.delete(oldest.value);
 		const window = { start: nowMs, count: 0 };
 		this.#windows.set(key, window);
 		return window;

@@ -1,6 +1,5 @@
-import jsonata from "jsonata";
-
 /**
+ * @module
  * Mappings are JSONata expressions over the hook message, one per action field. One sandbox
  * bounds every evaluation — deliveries and the designer's preview alike — by a step budget, a
  * nesting depth, a sequence length, an item budget, a string size and a budget of characters
@@ -9,6 +8,7 @@ import jsonata from "jsonata";
  * sandbox never checked) are refused; the built-ins that can allocate a large string in one
  * call ($pad, $join, $replace, $string, $clone) check the size first.
  */
+import jsonata from "jsonata";
 
 export const MAX_EXPRESSION_LENGTH = 4096;
 const MAX_STEPS = 50_000;
@@ -46,17 +46,23 @@ export function compileExpression(source: string): Expression {
 	}
 	assertNoRegex(expression.ast());
 	assertNoRefusedFunction(expression.ast());
-	if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+	const oldest = compiled.keys().next();
+	if (compiled.size >= CACHE_SIZE && !oldest.done) compiled.delete(oldest.value);
 	compiled.set(source, expression);
 	return expression;
 }
 
+/** A field of whatever jsonata threw (its errors are plain objects with code, message and position). */
+const fieldOf = (error: unknown, name: string): unknown =>
+	typeof error === "object" && error !== null ? Reflect.get(error, name) : undefined;
+
 function describeJsonataError(error: unknown): string {
-	const e = error as { message?: string; position?: number; code?: string };
 	// jsonata's own message names the attempted length, not the limit.
-	if (e.code === "D2015") return `Expression built a sequence longer than ${MAX_SEQUENCE} items`;
-	const where = typeof e.position === "number" ? ` at position ${e.position}` : "";
-	return `${e.message ?? String(error)}${where}`;
+	if (fieldOf(error, "code") === "D2015") return `Expression built a sequence longer than ${MAX_SEQUENCE} items`;
+	const position = fieldOf(error, "position");
+	const message = fieldOf(error, "message");
+	const where = typeof position === "number" ? ` at position ${position}` : "";
+	return `${typeof message === "string" ? message : String(error)}${where}`;
 }
 
 interface Budget {
@@ -202,8 +208,8 @@ function assertNoRefusedFunction(node: unknown): void {
 	while (pending.length > 0) {
 		const current = pending.pop();
 		if (typeof current !== "object" || current === null) continue;
-		const { type, value } = current as { type?: string; value?: unknown };
-		if (type === "variable" && REFUSED_FUNCTIONS.includes(value as string)) throw refused(value as string);
+		const value = Reflect.get(current, "value");
+		if (Reflect.get(current, "type") === "variable" && typeof value === "string" && REFUSED_FUNCTIONS.includes(value)) throw refused(value);
 		pending.push(...Object.values(current));
 	}
 }
@@ -214,7 +220,7 @@ function assertNoRegex(node: unknown): void {
 	while (pending.length > 0) {
 		const current = pending.pop();
 		if (typeof current !== "object" || current === null) continue;
-		if ((current as { type?: string }).type === "regex") {
+		if (Reflect.get(current, "type") === "regex") {
 			throw new MappingError("Regular expressions are not supported in mappings: their matching time cannot be bounded");
 		}
 		pending.push(...Object.values(current));
@@ -236,12 +242,12 @@ export interface MappingResult {
 	errors: string[];
 }
 
-/** Evaluates every field; a field whose expression yields nothing is left out. */
-export async function applyMapping(mapping: Record<string, string>, message: unknown): Promise<MappingResult> {
+/** Evaluates every field's expression; a field without one, with an empty one, or whose expression yields nothing is left out. */
+export async function applyMapping(mapping: Record<string, string | undefined>, message: unknown): Promise<MappingResult> {
 	const values: Record<string, unknown> = {};
 	const errors: string[] = [];
 	for (const [field, source] of Object.entries(mapping)) {
-		if (source.trim() === "") continue;
+		if (source === undefined || source.trim() === "") continue;
 		try {
 			const value = await evaluateExpression(source, message);
 			if (value !== undefined) values[field] = normalize(value);

@@ -1,6 +1,8 @@
+/**
+ * @module
+ * Pure decisions for alerts: when a condition starts or ends, when an alert may go out, what it says.
+ */
 import type { AlertEvent, AlertFormat, AlertThresholds } from "../db/schema";
-
-/** @module Pure decisions for alerts: when a condition starts or ends, when an alert may go out, what it says. */
 
 /** At most one alert per target, flow and kind in this window; what happens meanwhile is counted in the next one. */
 export const ALERT_WINDOW_MS = 5 * 60_000;

@@ -1,10 +1,18 @@
+/**
+ * @module
+ * Alerts. The minute cron (`runAlertChecks`) reads what the run-log writer keeps in D1 —
+ * failure events, the per-minute 401 counts, the oldest queued execution — decides per target,
+ * flow and kind what to send (./alert-policy.ts), and puts the alerts on the hookflow-alerts
+ * queue. That queue's consumer (`handleAlertQueue`) signs and posts them, retrying with backoff;
+ * nothing here runs on a flow's delivery path, so a slow or failing receiver cannot delay it.
+ */
 import { eq, lt } from "drizzle-orm";
 import { randomHexId, toBase64, utf8 } from "../crypto/encoding";
 import { unseal } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { MINUTE_MS, prepareNumbered, purgeOldStats } from "../db/queries/stats";
 import { type AlertDelivery, type AlertEvent, type AlertTargetRow, alertState, alertTargets, failureEvents } from "../db/schema";
-import { log } from "../log";
+import { errorMessage, isTimeout, log } from "../log";
 import {
 	type AlertPayload,
 	AUTH_FAILURE_WINDOW_MINUTES,
@@ -16,14 +24,6 @@ import {
 	retryDelaySeconds,
 	summarize,
 } from "./alert-policy";
-
-/**
- * @module Alerts. The minute cron (`runAlertChecks`) reads what the run-log writer keeps in D1 —
- * failure events, the per-minute 401 counts, the oldest queued execution — decides per target,
- * flow and kind what to send (./alert-policy.ts), and puts the alerts on the hookflow-alerts
- * queue. That queue's consumer (`handleAlertQueue`) signs and posts them, retrying with backoff;
- * nothing here runs on a flow's delivery path, so a slow or failing receiver cannot delay it.
- */
 
 const DAY_MS = 86_400_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -68,13 +68,13 @@ export async function deliverAlert(env: Env, target: AlertTargetRow, message: Al
 			error: response.ok ? null : `The receiver answered ${response.status}`,
 		};
 	} catch (error) {
-		const timedOut = (error as Error).name === "TimeoutError";
+		const timedOut = isTimeout(error);
 		delivery = {
 			at: nowMs,
 			ok: false,
 			status: null,
 			event: message.payload.type,
-			error: timedOut ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `Could not reach the receiver: ${(error as Error).message}`,
+			error: timedOut ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `Could not reach the receiver: ${errorMessage(error)}`,
 		};
 	}
 	await getDb(env.DB).update(alertTargets).set({ lastDelivery: delivery }).where(eq(alertTargets.id, target.id));
@@ -103,7 +103,7 @@ export async function handleAlertQueue(batch: MessageBatch<unknown>, env: Env): 
 				status: delivery.status,
 			});
 		} catch (error) {
-			log("error", "alert.delivery_error", { targetId: target.id, error: (error as Error).message });
+			log("error", "alert.delivery_error", { targetId: target.id, error: errorMessage(error) });
 		}
 		message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 	}

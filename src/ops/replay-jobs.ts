@@ -1,3 +1,11 @@
+/**
+ * @module
+ * Bulk replay. A job walks the executions its filters select, oldest first, one chunk per
+ * hookflow-jobs queue message, so a large selection never holds one invocation for long and its
+ * progress is visible. `replay` hands each input to the flow object as a new execution on the live
+ * version (the same `accept` the queue consumer calls, with receivedAt increasing in the original
+ * order, so the flow's ordering holds); `retryFailed` uses the object's retry, keeping history.
+ */
 import { and, asc, count, eq, gt, or, sql } from "drizzle-orm";
 import { randomHexId } from "../crypto/encoding";
 import { getDb } from "../db/client";
@@ -6,17 +14,8 @@ import { type ExecutionRow, executions, flows, type JobMode, type JobRow, jobs, 
 import { acceptExecutions } from "../delivery/consumer";
 import { type RetryRequest, retryExecutions } from "../delivery/flow-control";
 import type { ExecutionMessage } from "../delivery/messages";
-import type { Message } from "../hook/message";
-import { scopedId } from "../hook/request-id";
-import { log } from "../log";
-
-/**
- * @module Bulk replay. A job walks the executions its filters select, oldest first, one chunk per
- * hookflow-jobs queue message, so a large selection never holds one invocation for long and its
- * progress is visible. `replay` hands each input to the flow object as a new execution on the live
- * version (the same `accept` the queue consumer calls, with receivedAt increasing in the original
- * order, so the flow's ordering holds); `retryFailed` uses the object's retry, keeping history.
- */
+import { scopedId } from "../flows/execution-ids";
+import { errorMessage, log } from "../log";
 
 export const REPLAY_CHUNK = 50;
 const RETRY_DELAY_SECONDS = 5;
@@ -38,14 +37,14 @@ export function retryRequestFor(row: ExecutionRow): RetryRequest {
 		id: row.id,
 		version: row.version,
 		receivedAt: row.receivedAt,
-		message: (row.input ?? {}) as Message,
+		message: row.input ?? {},
 		attemptCount: row.attemptCount,
 	};
 }
 
 /** What a job selects: its filters, up to when it was created (so it never picks up its own replays), failed ones for retryFailed. */
 function selection(job: Pick<JobRow, "flowId" | "mode" | "filters" | "createdAt">) {
-	const filters = job.filters as RunLogFilters;
+	const { filters } = job;
 	return runLogConditions(job.flowId, {
 		...filters,
 		to: Math.min(filters.to ?? job.createdAt, job.createdAt),
@@ -108,7 +107,7 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 		for (const row of usable) {
 			// Deterministic ids: a chunk run twice (a queue retry) is deduplicated by the flow object.
 			const id = await scopedId(job.flowId, `replay:${job.id}`, row.id);
-			items.push({ id, flowId: job.flowId, version: live.version, receivedAt: stamp++, message: row.input as Record<string, unknown> });
+			items.push({ id, flowId: job.flowId, version: live.version, receivedAt: stamp++, message: row.input ?? {} });
 		}
 		stamp--;
 		// The links first, so a replay never shows up in the run log without its original.
@@ -151,7 +150,7 @@ export async function handleJobQueue(batch: MessageBatch<unknown>, env: Env): Pr
 			if (await runJobChunk(env, jobId)) await env.JOBS.send({ jobId } satisfies JobMessage, { contentType: "json" });
 			message.ack();
 		} catch (error) {
-			log("error", "job.chunk_failed", { jobId, attempt: message.attempts, error: (error as Error).message });
+			log("error", "job.chunk_failed", { jobId, attempt: message.attempts, error: errorMessage(error) });
 			message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
 		}
 	}

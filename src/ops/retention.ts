@@ -1,14 +1,14 @@
-import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
-import { getDb } from "../db/client";
-import { executions } from "../db/schema";
-import { log } from "../log";
-
 /**
+ * @module
  * The Cron Trigger's purge. Executions older than RETENTION_DAYS are deleted (D1 enforces foreign
  * keys, so their attempts go with them by ON DELETE CASCADE); after PAYLOAD_RETENTION_DAYS an
  * execution keeps its row, status and attempts but loses its input, request and response bodies.
  * Only finished executions are touched: a queued or retrying one is still written by its flow object.
  */
+import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { executions } from "../db/schema";
+import { log } from "../log";
 
 const DAY_MS = 86_400_000;
 /** Rows per statement: small enough that one statement stays far inside D1's per-query time limit. */

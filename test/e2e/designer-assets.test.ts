@@ -12,7 +12,9 @@ const publicDir = fileURLToPath(new URL("../../public", import.meta.url));
  * Every file in public/ together, gzipped: the measure the README has always given. Served one by
  * one, each gzipped on its own, they weigh about 15 % more (the failure message gives both).
  */
-const BUDGET_BYTES = 60 * 1024;
+// 60 KiB until the API reference page (about 3.5 KiB) and the JSDoc types the designer's type
+// check reads (about 2 KiB) came in.
+const BUDGET_BYTES = 64 * 1024;
 
 function files(dir: string): string[] {
 	return readdirSync(dir).flatMap((name) => {
@@ -33,7 +35,7 @@ describe("designer assets", () => {
 		expect(files(publicDir).some((path) => path.endsWith(".js") && readFileSync(path, "utf8").includes(`"/vendor/${base}"`))).toBe(true);
 	});
 
-	it("stays within 60 KiB gzip", () => {
+	it("stays within 64 KiB gzip", () => {
 		const contents = files(publicDir)
 			.sort()
 			.map((path) => readFileSync(path));

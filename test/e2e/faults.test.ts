@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { type Petstore, type RequestRecord as PetstoreRequest, startPetstore } from "../../dev/petstore/server.ts";
-import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "./support/stack";
+import { eventually as waitFor } from "../support/eventually";
+import { removeSnapshot, type Stack, snapshotRepo, startOnAFreePort, startStack } from "./support/stack";
 
 /**
  * The delivery guarantees under faults, end to end: two flows take hooks while the Petstore
@@ -62,6 +63,9 @@ const callMs = (c: PetstoreRequest) => (c.endedAt === null ? Number.POSITIVE_INF
 let reloadsOfEarlierRuns = 0;
 let outputOfEarlierRuns = "";
 const reloads = () => reloadsOfEarlierRuns + (stack?.output().match(/Reloading local server/g)?.length ?? 0);
+/** What the test saw along the way; printed only when it fails, so a passing run stays quiet. */
+const timeline: string[] = [];
+const note = (line: string) => void timeline.push(line);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const petstoreOrigin = () => new URL(petstore?.url ?? "").origin;
 
@@ -94,15 +98,9 @@ const petPosts = async () =>
 		(r) => r.method === "POST" && r.path === "/v2/pet",
 	);
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check().catch(() => undefined);
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-		await sleep(300);
-	}
-}
+/** The stack restarts during this test: a call that fails meanwhile counts as "not yet". */
+const eventually = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
+	waitFor(what, () => check().catch(() => undefined), timeoutMs);
 
 /**
  * One hook for `flow`, with the next unique petname. Only a 200 reply counts as accepted. It
@@ -204,8 +202,9 @@ beforeAll(async () => {
 	petstore = await startPetstore();
 	stateDir = mkdtempSync(join(tmpdir(), "hookflow-faults-"));
 	snapshot = snapshotRepo();
-	port = await freePort();
-	stack = await launch();
+	// The first start picks the port; the restart later must come back on the same one.
+	stack = await startOnAFreePort({ root: snapshot, stateDir, env: { HOOKFLOW_PETSTORE_URL: petstore?.url ?? "" }, readyTimeoutMs: 60_000 });
+	port = Number(new URL(stack.origin).port);
 	expect(stack.output()).toContain(`Petstore     ${petstore.url}`);
 }, 70_000);
 
@@ -225,6 +224,7 @@ afterAll(async () => {
 describe("delivery under Petstore faults and a restart of the whole stack", () => {
 	it("delivers every accepted hook exactly once, in order, one at a time per flow", async () => {
 		onTestFailed(() => {
+			console.log(`what happened:\n${timeline.join("\n")}`);
 			console.log(`npm start printed (last 8000 characters):\n${(outputOfEarlierRuns + (stack?.output() ?? "")).slice(-8000)}`);
 		});
 		const testStart = Date.now();
@@ -283,7 +283,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		];
 		await injectFaults(faults1);
 		await sendRounds(7, "phase 1", origin);
-		console.log(`[${elapsed()}] phase 1: ${acceptedCount()} accepted`);
+		note(`[${elapsed()}] phase 1: ${acceptedCount()} accepted`);
 		// The hanging call is the longest of those that met the faults; wait until the Worker gave up on it.
 		const hung = await eventually(
 			"the hanging Petstore call to end",
@@ -295,7 +295,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 			},
 			60_000,
 		);
-		console.log(`[${elapsed()}] the hanging call (${(hung.body as { name?: string } | null)?.name}) ended after ${callMs(hung)} ms`);
+		note(`[${elapsed()}] the hanging call (${(hung.body as { name?: string } | null)?.name}) ended after ${callMs(hung)} ms`);
 		expect(callMs(hung)).toBeGreaterThanOrEqual(29_000);
 		expect(callMs(hung)).toBeLessThan(35_000);
 
@@ -308,7 +308,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 			{ forName: "gamma-k2-2", status: 503 },
 		]);
 		for (let i = 0; i < 4; i++) await sendGammaRound(i, "phase 1", origin);
-		console.log(`[${elapsed()}] gamma phase 1: ${gammaAccepted.length} accepted`);
+		note(`[${elapsed()}] gamma phase 1: ${gammaAccepted.length} accepted`);
 
 		// ── phase 2: at the stop, alpha's head waits out a Retry-After of 20 s (an alarm in the future)
 		// and beta's head is in the middle of a call that hangs; more hooks wait behind both.
@@ -335,7 +335,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		await sendTo(flowIds.gamma, k0Behind, { petname: k0Behind, petstatus: "Sold", shop: "k0" }, "phase 2", origin).then(
 			(requestId) => requestId && gammaAccepted.push({ name: k0Behind, key: "k0", requestId }),
 		);
-		console.log(`[${elapsed()}] phase 2: ${acceptedCount()} accepted`);
+		note(`[${elapsed()}] phase 2: ${acceptedCount()} accepted`);
 		// The local queue (miniflare) keeps unconsumed messages in memory only, so wait until the
 		// flow objects have stored every accepted hook before stopping.
 		const atStop = await eventually(
@@ -365,15 +365,15 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		reloadsOfEarlierRuns = reloads();
 		outputOfEarlierRuns = stack?.output() ?? "";
 		stack = undefined;
-		console.log(`[${elapsed()}] stack stopped with ${atStop.pending} executions pending, ${atStop.inFlight} in flight`);
+		note(`[${elapsed()}] stack stopped with ${atStop.pending} executions pending, ${atStop.inFlight} in flight`);
 		await sendRounds(1, "down", origin);
 		stack = await launch();
 		expect(stack.origin).toBe(origin);
-		console.log(`[${elapsed()}] stack started again`);
+		note(`[${elapsed()}] stack started again`);
 		// Nothing new arrives yet: the flow objects' alarms alone must resume the pending executions.
 		// A call in flight at the stop is resumed by the flow object's watchdog alarm (up to a minute after its loop began).
 		await eventually("the executions accepted before the restart to succeed after it, with no new hook", allSucceeded, 90_000);
-		console.log(`[${elapsed()}] everything accepted before the restart delivered`);
+		note(`[${elapsed()}] everything accepted before the restart delivered`);
 
 		// ── phase 3: a few more failures, one answer over the recorded-body cap, and the rest of the hooks.
 		await injectFaults([{ status: 503 }, { status: 503, afterCreate: true }, { bodyBytes: 30_000_000 }, { status: 429, retryAfter: "1" }]);
@@ -383,7 +383,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 			{ forName: "gamma-k2-7", status: 429, retryAfter: "1" },
 		]);
 		for (let i = 6; i < 8; i++) await sendGammaRound(i, "phase 3", origin);
-		console.log(`[${elapsed()}] phase 3: ${acceptedCount()} accepted, ${rejected.length} rejected`);
+		note(`[${elapsed()}] phase 3: ${acceptedCount()} accepted, ${rejected.length} rejected`);
 
 		// ── wait until every accepted execution has succeeded.
 		const logs = await eventually(
@@ -406,7 +406,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 			console.log(stack?.output().slice(-6000));
 			throw error;
 		});
-		console.log(`[${elapsed()}] all accepted executions succeeded`);
+		note(`[${elapsed()}] all accepted executions succeeded`);
 
 		// ── what the Petstore saw
 		const pets = await control<{ id: number; name: string; status: string }[]>("/pets");
@@ -455,7 +455,7 @@ describe("delivery under Petstore faults and a restart of the whole stack", () =
 		const gammaKeyOf = (p: PetstoreRequest) => (p.body as { name: string }).name.split("-")[1] as string;
 		const gammaOverlap = Object.fromEntries(GAMMA_KEYS.map((key) => [key, maxOverlap(gammaPosts.filter((p) => gammaKeyOf(p) === key))]));
 
-		console.log(
+		note(
 			[
 				"faults e2e counts:",
 				`  accepted             ${acceptedCount()} (alpha ${accepted.alpha.length}, beta ${accepted.beta.length}, gamma ${gammaAccepted.length})`,

@@ -3,6 +3,8 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { sign as signGithub } from "@octokit/webhooks-methods";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient } from "../support/api-client";
+import { eventually } from "../support/eventually";
 import { type App, startApp } from "./designer/harness";
 
 /**
@@ -18,26 +20,8 @@ let app: App;
 let petstore: string;
 let petstoreCredentialId: string;
 
-async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-	const response = await fetch(`${app.origin}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await response.text();
-	if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-	return JSON.parse(text) as T;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error("timed out");
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
-}
+let call: ReturnType<typeof apiClient>["call"];
+let api: ReturnType<typeof apiClient>["api"];
 
 /** A running flow whose webhook credential has `auth`, mapping petname/petstatus to a pet. */
 async function runningFlow(auth: Record<string, string>): Promise<{ flowId: string; credential: any }> {
@@ -55,19 +39,27 @@ async function runningFlow(auth: Record<string, string>): Promise<{ flowId: stri
 }
 
 async function petOf(requestId: string): Promise<{ name: string; status: string }> {
-	const execution = await eventually(async () => {
-		const { execution } = await api("GET", `/api/executions/${requestId}`).catch(() => ({ execution: undefined }));
-		return execution?.status === "succeeded" ? execution : undefined;
-	});
+	const execution = await eventually(
+		`execution ${requestId} to succeed`,
+		async () => {
+			// 404 until the flow object has written the execution to the run log.
+			const response = await call("GET", `/api/executions/${requestId}`);
+			if (response.status === 404) return undefined;
+			const { execution } = await response.json();
+			return execution.status === "succeeded" ? execution : undefined;
+		},
+		30_000,
+	);
 	return (await fetch(`${petstore}/pet/${execution.response.body.id}`, { headers: { "api-key": "secret" } })).json();
 }
 
 beforeAll(async () => {
 	app = await startApp();
+	({ call, api } = apiClient({ origin: app.origin, token: app.token }));
 	petstore = /Petstore\s+(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(app.output())?.[1] ?? "";
 	expect(petstore).not.toBe("");
 	const { credentials } = await api("GET", "/api/credentials?component=petstore");
-	petstoreCredentialId = credentials.find((c: { name: string }) => c.name === "Local Petstore").id;
+	petstoreCredentialId = credentials.find((c) => c.name === "Local Petstore")?.id ?? "";
 });
 afterAll(async () => app?.stop());
 

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient } from "../support/api-client";
+import { eventually } from "../support/eventually";
 import { type App, startApp } from "./designer/harness";
 
 /** The README's promise: `npm start`, then the tutorial's curl line creates a pet at the local Petstore. */
@@ -8,30 +10,12 @@ import { type App, startApp } from "./designer/harness";
 const run = promisify(execFile);
 let app: App;
 let petstore: string;
-
-async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-	const response = await fetch(`${app.origin}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${app.token}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await response.text();
-	if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
-	return JSON.parse(text) as T;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value !== undefined) return value;
-		if (Date.now() > deadline) throw new Error("timed out");
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
-}
+let call: ReturnType<typeof apiClient>["call"];
+let api: ReturnType<typeof apiClient>["api"];
 
 beforeAll(async () => {
 	app = await startApp();
+	({ call, api } = apiClient({ origin: app.origin, token: app.token }));
 	petstore = /Petstore\s+(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(app.output())?.[1] ?? "";
 	expect(petstore).not.toBe("");
 });
@@ -51,7 +35,7 @@ describe("npm start + the tutorial's curl line", () => {
 		await api("PUT", `/api/flows/${flow.id}/draft`, {
 			trigger: { component: "webhook", credentialId: credential.id },
 			steps: [
-				{ component: "petstore", action: "createPet", credentialId: localPetstore.id, mapping: { name: "petname", status: "petstatus" } },
+				{ component: "petstore", action: "createPet", credentialId: localPetstore?.id, mapping: { name: "petname", status: "petstatus" } },
 			],
 		});
 		await api("POST", `/api/flows/${flow.id}/publish`);
@@ -76,10 +60,17 @@ describe("npm start + the tutorial's curl line", () => {
 		expect(reply.message).toBe("thank you");
 		expect(stdout.toLowerCase()).toContain(`x-request-id: ${reply.requestId}`);
 
-		const execution = await eventually(async () => {
-			const { execution } = await api("GET", `/api/executions/${reply.requestId}`).catch(() => ({ execution: undefined }));
-			return execution?.status === "succeeded" ? execution : undefined;
-		});
+		const execution = await eventually(
+			"the tutorial's execution to succeed",
+			async () => {
+				// 404 until the flow object has written the execution to the run log.
+				const response = await call("GET", `/api/executions/${reply.requestId}`);
+				if (response.status === 404) return undefined;
+				const { execution } = await response.json();
+				return execution.status === "succeeded" ? execution : undefined;
+			},
+			30_000,
+		);
 		const pet = await (await fetch(`${petstore}/pet/${execution.response.body.id}`, { headers: { "api-key": "secret" } })).json();
 		expect(pet).toMatchObject({ name: "Gromit", status: "sold" });
 

@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { VERIFY_TIMEOUT_MS } from "../../src/components/petstore/verify-key";
 import {
 	api,
 	call,
@@ -13,7 +14,7 @@ import {
 	waitForExecution,
 } from "./helpers";
 
-/** SPEC §4: the admin API walkthrough, as the designer (or a user with curl) drives it. */
+/** The admin API (docs/admin-api.md) walked through as the designer (or a user with curl) drives it. */
 
 // No fault injected by another file may leak into these tests.
 beforeEach(resetPetstore);
@@ -143,6 +144,8 @@ describe("GET /api/components", () => {
 		expect(fieldsOf("standardWebhooks")).toEqual([expect.objectContaining({ name: "secret", required: true, secret: true })]);
 
 		expect(petstore.title).toBe("Petstore API (Node.js)");
+		// The designer promises what the server does: the key check's own timeout.
+		expect(petstore.verifyTimeoutSeconds).toBe(VERIFY_TIMEOUT_MS / 1000);
 		expect(petstore.credentialFields).toEqual([
 			{ name: "apiKey", label: "API key", required: true, secret: true },
 			{
@@ -746,14 +749,10 @@ describe("executions", () => {
 		// Retrying the failed one runs it again; it fails again and the second attempt joins the first.
 		const retried = await api("POST", `/api/executions/${broken}/retry`);
 		expect(retried.execution.id).toBe(broken);
-		const again = await eventually(
-			async () => {
-				const { execution } = await api("GET", `/api/executions/${broken}`);
-				return execution.status === "failed" && execution.attempts.length === 2 && execution;
-			},
-			15_000,
-			"the retried execution to fail a second time",
-		);
+		const again = await eventually("the retried execution to fail a second time", async () => {
+			const { execution } = await api("GET", `/api/executions/${broken}`);
+			return execution.status === "failed" && execution.attempts.length === 2 && execution;
+		});
 		expect(again.attempts.map((a: { n: number; outcome: string }) => [a.n, a.outcome])).toEqual([
 			[1, "failed"],
 			[2, "failed"],
@@ -768,19 +767,15 @@ describe("executions", () => {
 		const alsoBroken = await sendTutorial(flowId, "Also broken", "Unknown");
 		await waitForExecution(alsoBroken, "failed");
 		expect(await api("POST", `/api/flows/${flowId}/retry-failed`)).toEqual({ retried: 2 });
-		await eventually(
-			async () => {
-				const [a, b] = await Promise.all([api("GET", `/api/executions/${broken}`), api("GET", `/api/executions/${alsoBroken}`)]);
-				return (
-					a.execution.status === "failed" &&
-					a.execution.attempts.length === 3 &&
-					b.execution.status === "failed" &&
-					b.execution.attempts.length === 2
-				);
-			},
-			15_000,
-			"both failed executions to be retried",
-		);
+		await eventually("both failed executions to be retried", async () => {
+			const [a, b] = await Promise.all([api("GET", `/api/executions/${broken}`), api("GET", `/api/executions/${alsoBroken}`)]);
+			return (
+				a.execution.status === "failed" &&
+				a.execution.attempts.length === 3 &&
+				b.execution.status === "failed" &&
+				b.execution.attempts.length === 2
+			);
+		});
 		expect((await api("GET", `/api/executions/${third}`)).execution.attempts).toHaveLength(1);
 		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual({
 			received: 4,

@@ -132,7 +132,7 @@ describe("alert events", () => {
 		await waitForExecution(first, "failed");
 		const now = Date.now();
 		await tick(now);
-		const [alert] = await eventually(async () => {
+		const [alert] = await eventually("an alert at the receiver", async () => {
 			const got = await received(target.path);
 			return got.length > 0 ? got : undefined;
 		});
@@ -193,7 +193,7 @@ describe("alert events", () => {
 			});
 			expect(response.status).toBe(401);
 		}
-		await eventually(async () => {
+		await eventually("the failed authentication in the minute stats", async () => {
 			const row = await env.DB.prepare("SELECT sum(auth_failures) AS n FROM stats_minutes WHERE flow_id = ?")
 				.bind(flowId)
 				.first<{ n: number }>();
@@ -240,7 +240,7 @@ describe("alert delivery", () => {
 		await waitForExecution(await send(flowId, "bad", "Unknown"), "failed");
 		await tick(Date.now());
 		// The alert is being delivered to a receiver that never answers…
-		await eventually(async () => (await received(target.path)).length === 1);
+		await eventually("one alert at the receiver", async () => (await received(target.path)).length === 1);
 		// …while the flow keeps delivering.
 		await waitForExecution(await send(flowId, "Gromit"), "succeeded");
 	});
@@ -249,7 +249,7 @@ describe("alert delivery", () => {
 /** Runs the cron at `at` and waits until the receiver has `count` alerts on `path`. */
 async function cronThenAlerts(at: number, path: string, count: number): Promise<Received[]> {
 	await tick(at);
-	return eventually(async () => {
+	return eventually(`${count} alert(s) at ${path}`, async () => {
 		const got = await received(path);
 		return got.length >= count ? got : undefined;
 	});

@@ -56,7 +56,7 @@ describe("queue consumer", () => {
 		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toMatchObject({ received: 1, failed: 1 });
 		await api("POST", `/api/flows/${flowId}/retry-failed`);
 		await waitForExecution(id, "succeeded");
-		await eventually(async () => (await api("GET", `/api/flows/${flowId}`)).flow.counters.succeeded === 1);
+		await eventually("one succeeded execution", async () => (await api("GET", `/api/flows/${flowId}`)).flow.counters.succeeded === 1);
 		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toEqual(ONE_SUCCEEDED);
 	});
 });

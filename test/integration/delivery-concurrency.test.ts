@@ -132,6 +132,7 @@ describe("backpressure", () => {
 		const held = await send(flow.flowId, pet(`${other}-1`, other));
 		// The other key's shard has decided to wait until the Retry-After has passed.
 		await eventually(
+			"the other key's shard to wait out the Retry-After",
 			async () =>
 				((await runInDurableObject(stub(objectOfKey(flow, other)), (_: FlowObject, s) => s.storage.getAlarm())) ?? 0) >
 				Date.now() + 5 * 60_000,
@@ -160,14 +161,18 @@ describe("restarts and dedupe across shards", () => {
 		await setLatency(300);
 		const bodies = ownersAndNames(8, 3);
 		const ids = await sendAllThenResume(flow, bodies);
-		await eventually(async () => (await counters(flow.flowId)).inFlight >= 4);
+		await eventually("four calls in flight", async () => (await counters(flow.flowId)).inFlight >= 4);
 		// Like a runtime restart: every instance is torn down mid-call, storage stays.
 		await abortAllDurableObjects();
 		// Interrupted calls are retried under the retry policy: their backoff comes due now.
-		await eventually(async () => {
-			await fastForward(flow);
-			return (await counters(flow.flowId)).succeeded === 24;
-		}, 30_000);
+		await eventually(
+			"all 24 to succeed after the restart",
+			async () => {
+				await fastForward(flow);
+				return (await counters(flow.flowId)).succeeded === 24;
+			},
+			30_000,
+		);
 
 		expect(await counters(flow.flowId)).toMatchObject({ received: 24, succeeded: 24, failed: 0, queued: 0 });
 		const pets = await petsCreated();

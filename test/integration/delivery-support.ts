@@ -102,12 +102,12 @@ export const counters = async (flowId: string) => (await api("GET", `/api/flows/
 
 export async function waitForCounters(flowId: string, expected: Record<string, unknown>, timeoutMs = 20_000) {
 	return eventually(
+		`counters ${JSON.stringify(expected)}`,
 		async () => {
 			const current = await counters(flowId);
-			return Object.entries(expected).every(([k, v]) => current[k] === v) ? current : undefined;
+			return Object.entries(expected).every(([k, v]) => Reflect.get(current, k) === v) ? current : undefined;
 		},
 		timeoutMs,
-		`counters ${JSON.stringify(expected)}`,
 	);
 }
 

@@ -46,15 +46,19 @@ describe("per-flow order", () => {
 			expect(response.status).toBe(200);
 			ids.push(((await response.json()) as { requestId: string }).requestId);
 		}
-		const { posts, maxConcurrent } = await eventually(async () => {
-			const seen = await petPosts();
-			return seen.posts.length >= 20 ? seen : undefined;
-		}, 30_000);
+		const { posts, maxConcurrent } = await eventually(
+			"20 Petstore calls",
+			async () => {
+				const seen = await petPosts();
+				return seen.posts.length >= 20 ? seen : undefined;
+			},
+			30_000,
+		);
 		expect(posts.map((p) => p.body.name)).toEqual(ids.map((_, i) => `pet-${i}`));
 		expect(posts.map((p) => p.idempotencyKey)).toEqual(ids);
 		expect(maxConcurrent).toBe(1);
 		const { flow } = await api("GET", `/api/flows/${flowId}`);
-		await eventually(async () => (await api("GET", `/api/flows/${flowId}`)).flow.counters.succeeded === 20);
+		await eventually("20 succeeded executions", async () => (await api("GET", `/api/flows/${flowId}`)).flow.counters.succeeded === 20);
 		expect(flow.counters.received).toBe(20);
 	});
 
@@ -90,7 +94,7 @@ describe("retries", () => {
 		const alarmAt = await runInDurableObject(stub, (_: FlowObject, state) => state.storage.getAlarm());
 		expect(alarmAt).toBeGreaterThan(Date.now());
 		expect(await fastForwardAlarm(stub)).toBe(true);
-		const second = await eventually(async () => {
+		const second = await eventually("a second attempt", async () => {
 			const { execution } = await api("GET", `/api/executions/${requestId}`);
 			return execution.attempts.length === 2 ? execution : undefined;
 		});

@@ -148,7 +148,7 @@ describe("pause and resume", () => {
 		const names = ["first", "second", "third"];
 		const ids = [];
 		for (const name of names) ids.push(await send(flow.flowId, name));
-		const held = await eventually(async () => {
+		const held = await eventually("three received and held", async () => {
 			const c = await counters(flow.flowId);
 			return c.received === 3 && c;
 		});
@@ -156,7 +156,7 @@ describe("pause and resume", () => {
 		expect(held.oldestQueuedAt).toEqual(expect.any(Number));
 		expect(held.oldestQueuedAt).toBeLessThanOrEqual(Date.now());
 		const list = await api("GET", "/api/flows");
-		expect(list.flows.find((f: { id: string }) => f.id === flow.flowId).status).toBe("paused");
+		expect(list.flows.find((f) => f.id === flow.flowId)?.status).toBe("paused");
 		expect(list.totals.queued).toBeGreaterThanOrEqual(3);
 		expect(list.totals.oldestQueuedAt).toBeLessThanOrEqual(held.oldestQueuedAt);
 		expect((await petstoreRequests()).requests.filter((r) => r.method === "POST")).toEqual([]);
@@ -174,7 +174,7 @@ describe("pause and resume", () => {
 		await api("POST", `/api/flows/${flow.flowId}/pause`);
 		expect((await api("POST", `/api/flows/${flow.flowId}/pause`)).flow.status).toBe("paused");
 		const id = await send(flow.flowId, "held");
-		await eventually(async () => (await counters(flow.flowId)).queued === 1);
+		await eventually("one queued", async () => (await counters(flow.flowId)).queued === 1);
 		const started = await api("POST", `/api/flows/${flow.flowId}/start`);
 		expect(started.flow.status).toBe("running");
 		await waitForExecution(id, "succeeded");
@@ -216,10 +216,10 @@ describe("pause and resume", () => {
 		const copy = imported.flows.at(-1).id as string;
 		expect((await api("GET", `/api/flows/${copy}`)).flow.counters.paused).toBe(true);
 		await send(copy, "held after import");
-		await eventually(async () => (await counters(copy)).queued === 1);
+		await eventually("one queued in the imported flow", async () => (await counters(copy)).queued === 1);
 		expect((await petstoreRequests()).requests.filter((r) => r.method === "POST")).toEqual([]);
 		await api("POST", `/api/flows/${copy}/resume`);
-		await eventually(async () => (await counters(copy)).succeeded === 1, 15_000, "the imported flow to deliver after Resume");
+		await eventually("the imported flow to deliver after Resume", async () => (await counters(copy)).succeeded === 1, 15_000);
 	});
 
 	it("a paused flow's credentials count as in use", async () => {
@@ -256,18 +256,18 @@ describe("counters in the API and OpenAPI", () => {
 		await send(a.flowId, "a1");
 		await send(b.flowId, "b1");
 		await send(b.flowId, "b2");
-		const { flows, totals } = await eventually(async () => {
+		const { flows, totals } = await eventually("three queued over both flows", async () => {
 			const list = await api("GET", "/api/flows");
 			const mine = list.flows.filter((f: { id: string }) => f.id === a.flowId || f.id === b.flowId);
 			return mine.reduce((n: number, f: { counters: { queued: number } }) => n + f.counters.queued, 0) === 3 && list;
 		});
-		for (const key of ["received", "succeeded", "failed", "inFlight", "authFailures", "queued"]) {
-			expect(totals[key]).toBe(flows.reduce((n: number, f: { counters: Record<string, number> }) => n + (f.counters[key] ?? 0), 0));
+		for (const key of ["received", "succeeded", "failed", "inFlight", "authFailures", "queued"] as const) {
+			expect(totals[key]).toBe(flows.reduce((n, f) => n + f.counters[key], 0));
 		}
 		const oldest = Math.min(...flows.map((f: { counters: { oldestQueuedAt: number | null } }) => f.counters.oldestQueuedAt ?? Infinity));
 		expect(totals.oldestQueuedAt).toBe(oldest);
 		await api("POST", `/api/flows/${a.flowId}/resume`);
 		await api("POST", `/api/flows/${b.flowId}/resume`);
-		await eventually(async () => (await api("GET", "/api/flows")).totals.queued === 0, 15_000, "every flow to drain");
+		await eventually("every flow to drain", async () => (await api("GET", "/api/flows")).totals.queued === 0, 15_000);
 	});
 });

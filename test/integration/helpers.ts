@@ -1,38 +1,24 @@
 import { env, exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { onTestFinished, vi } from "vitest";
+import { setLogLevel } from "../../src/log";
+import { apiClient } from "../support/api-client";
+import { eventually } from "../support/eventually";
 
 /** Integration tests talk to the Worker exactly as users do: HTTP through its fetch handler. */
 
 export const ORIGIN = "http://hookflow.test";
 
-export async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-	return exports.default.fetch(
-		new Request(`${ORIGIN}${path}`, {
-			method,
-			headers: {
-				authorization: `Bearer ${env.ADMIN_TOKEN}`,
-				...(body === undefined ? {} : { "content-type": "application/json" }),
-				...headers,
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
-		}),
-	);
-}
+export const { call, api } = apiClient({ origin: ORIGIN, token: env.ADMIN_TOKEN, fetch: (request) => exports.default.fetch(request) });
 
-/** An admin API call that must succeed; returns its JSON. */
-export async function api<T = Record<string, any>>(method: string, path: string, body?: unknown): Promise<T> {
-	const response = await call(method, path, body);
-	const text = await response.text();
-	expect(response.status, `${method} ${path} → ${text}`).toBeLessThan(300);
-	return (text ? JSON.parse(text) : {}) as T;
-}
+export { eventually };
 
 export function hook(flowId: string, init: RequestInit & { path?: string } = {}): Promise<Response> {
 	return exports.default.fetch(new Request(`${ORIGIN}/hook/${flowId}${init.path ?? ""}`, { method: "POST", ...init }));
 }
 
+/** This file's own Petstore: a tenant of the local one (see vitest.config.ts), `<origin>/t/<id>/v2`. */
 export const petstoreUrl = () => env.PETSTORE_BASE_URL;
-export const controlUrl = (path: string) => `${new URL(env.PETSTORE_BASE_URL).origin}/__control/${path}`;
+export const controlUrl = (path: string) => `${env.PETSTORE_BASE_URL.replace(/\/v2$/, "")}/__control/${path}`;
 
 export async function resetPetstore(): Promise<void> {
 	await fetch(controlUrl("reset"), { method: "POST" });
@@ -93,23 +79,9 @@ export const ONE_SUCCEEDED = {
 	paused: false,
 };
 
-/** Polls until `check` returns a value (queue batches and alarms are asynchronous). */
-export async function eventually<T>(
-	check: () => Promise<T | undefined | null | false>,
-	timeoutMs = 15_000,
-	what = "condition",
-): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const value = await check();
-		if (value) return value;
-		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 100));
-	}
-}
-
 export async function waitForExecution(executionId: string, status: string, timeoutMs = 15_000) {
 	return eventually(
+		`execution ${executionId} to be ${status}`,
 		async () => {
 			const response = await call("GET", `/api/executions/${executionId}`);
 			if (response.status !== 200) return undefined;
@@ -117,6 +89,31 @@ export async function waitForExecution(executionId: string, status: string, time
 			return execution.status === status ? execution : undefined;
 		},
 		timeoutMs,
-		`execution ${executionId} to be ${status}`,
 	);
+}
+
+/**
+ * Turns log lines on for the rest of the running test (the tests run with LOG_LEVEL=silent) and
+ * collects them instead of printing them: `raw` holds every console call's arguments, `lines()`
+ * the structured lines, parsed.
+ */
+export function captureLogs(): { raw: unknown[][]; lines: () => Array<Record<string, any>> } {
+	const raw: unknown[][] = [];
+	const spies = (["debug", "info", "log", "warn", "error"] as const).map((level) =>
+		vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void raw.push(args)),
+	);
+	setLogLevel("debug");
+	onTestFinished(() => {
+		setLogLevel(undefined);
+		for (const spy of spies) spy.mockRestore();
+	});
+	const lines = () =>
+		raw.flatMap(([line]) => {
+			try {
+				return [JSON.parse(String(line)) as Record<string, any>];
+			} catch {
+				return [];
+			}
+		});
+	return { raw, lines };
 }

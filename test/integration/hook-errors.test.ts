@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { api, call, createRunningFlow, eventually, hook, ORIGIN, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
 
 /**
- * SPEC §2: every answer of `/hook/:flowId` a sender can get, with its exact status, headers and
+ * docs/hook-endpoint.md: every answer of `/hook/:flowId` a sender can get, with its exact status, headers and
  * `{"error": "..."}` body, and what an accepted request becomes (the execution's input).
  */
 
@@ -463,9 +463,8 @@ describe("request ids and replays", () => {
 		await waitForExecution(shared, "succeeded");
 		expect(await expectAccepted(await send(second.flowId, "Second"))).toBe(shared);
 		await eventually(
-			async () => (await api("GET", `/api/flows/${second.flowId}`)).flow.counters.succeeded === 1,
-			15_000,
 			"the second flow's execution to succeed",
+			async () => (await api("GET", `/api/flows/${second.flowId}`)).flow.counters.succeeded === 1,
 		);
 
 		// Ids are global: the first flow keeps the sender's id, the second flow's execution is re-keyed for its flow…

@@ -48,7 +48,7 @@ describe("GET /api/metrics", () => {
 		await waitForExecution(await sendAuthed("b", "sold"), "succeeded");
 		await waitForExecution(await sendAuthed("c", "Unknown"), "failed");
 		expect((await hook(flowId, { ...json({ petname: "x" }), headers: { authorization: `Basic ${btoa("u:wrong")}` } })).status).toBe(401);
-		await eventually(async () =>
+		await eventually("the failed authentication in the metrics", async () =>
 			(await metrics()).includes(`hookflow_flow_auth_failures_total{flow_id="${flowId}",flow_name="Orders \\"EU\\""} 1`),
 		);
 

@@ -1,10 +1,10 @@
 import { createScheduledController } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { apiApp } from "../../src/api/app";
 import worker from "../../src/index";
 import { RETENTION_BATCH_ROWS } from "../../src/ops/retention";
-import { api, call, createPetstoreCredential, ORIGIN } from "./helpers";
+import { api, call, captureLogs, createPetstoreCredential, ORIGIN } from "./helpers";
 
 const DAY_MS = 86_400_000;
 
@@ -54,13 +54,12 @@ describe("retention", () => {
 		const middle = await seed("a4", 8, "failed");
 		const recent = await seed("a5", 6, "succeeded");
 
-		const logged = vi.spyOn(console, "log");
+		const logs = captureLogs();
 		await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "17 * * * *" }), env);
 
-		const line = JSON.parse(logged.mock.calls.find(([l]) => String(l).includes('"retention"'))?.[0] ?? "{}");
+		const line = logs.lines().find((l) => l.event === "retention");
 		expect(line).toMatchObject({ level: "info", event: "retention", complete: true });
-		expect(line.executionsDeleted).toBeGreaterThanOrEqual(2);
-		logged.mockRestore();
+		expect(line?.executionsDeleted).toBeGreaterThanOrEqual(2);
 		expect(await rows([...old, ...oldFailed])).toEqual([]);
 		// D1 enforces foreign keys: ON DELETE CASCADE removed the attempts too.
 		expect(await attemptCount([...old, ...oldFailed])).toBe(0);
@@ -143,7 +142,7 @@ describe("export and import", () => {
 		expect(imported.version).toBeNull();
 		expect(imported.draft.trigger.credentialId).toBeNull();
 		// Some "Local Petstore" of the target: the oldest one when several share the name.
-		expect(imported.draft.steps[0].credentialId).toEqual(expect.any(String));
+		expect(imported.draft.steps[0]?.credentialId).toEqual(expect.any(String));
 
 		// With the credential recreated under its name, ?publish=true publishes and restarts the running flow.
 		const recreated = await api("POST", "/api/credentials", {

@@ -38,7 +38,7 @@ describe("handshakes at the edge", () => {
 		expect(response.headers.get("content-type")).toBe("text/plain; charset=utf-8");
 		expect(await response.text()).toBe("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
 		expect(response.headers.get("x-request-id")).toBeNull();
-		const after = await eventually(async () => {
+		const after = await eventually("one handshake and one failed authentication to be counted", async () => {
 			const c = await counters(flowId);
 			return c.handshakes === 1 && c.authFailures === 1 && c;
 		});
@@ -67,7 +67,7 @@ describe("handshakes at the edge", () => {
 			plainToken: "qgg8vlvZRS6UYooatFL8Aw",
 			encryptedToken: await hmacHex("zoom-secret-token", "qgg8vlvZRS6UYooatFL8Aw"),
 		});
-		expect(await eventually(async () => (await counters(flowId)).handshakes === 1)).toBe(true);
+		expect(await eventually("the handshake to be counted", async () => (await counters(flowId)).handshakes === 1)).toBe(true);
 		expect((await counters(flowId)).received).toBe(0);
 	});
 
@@ -81,7 +81,7 @@ describe("handshakes at the edge", () => {
 		const right = await subscribe("my-verify-token");
 		expect(right.status).toBe(200);
 		expect(await right.text()).toBe("1158201444");
-		const after = await eventually(async () => {
+		const after = await eventually("one handshake and one failed authentication to be counted", async () => {
 			const c = await counters(flowId);
 			return c.handshakes === 1 && c.authFailures === 1 && c;
 		});

@@ -32,12 +32,12 @@ interface Job {
 const job = (id: string) => api<Job>("GET", `/api/jobs/${id}`);
 const finished = (id: string) =>
 	eventually(
+		`job ${id} to finish`,
 		async () => {
 			const current = await job(id);
 			return current.state !== "running" ? current : undefined;
 		},
 		30_000,
-		`job ${id} to finish`,
 	);
 const petNames = async () =>
 	(await petstoreRequests()).requests.filter((r) => r.method === "POST" && r.path === "/v2/pet").map((r) => r.body.name);
@@ -57,7 +57,7 @@ describe("bulk replay", () => {
 		expect(started.status).toBe(202);
 		const { jobId } = (await started.json()) as { jobId: string };
 		expect(await finished(jobId)).toMatchObject({ state: "done", done: 4, total: 4, skipped: 0 });
-		await eventually(async () => (await petNames()).length === 4);
+		await eventually("four pets", async () => (await petNames()).length === 4);
 		expect(await petNames()).toEqual(["v2-pet-0", "v2-pet-1", "v2-pet-2", "v2-pet-3"]);
 
 		const { executions } = await api<{ executions: { id: string; version: number; replayOf: string | null; status: string }[] }>(
@@ -123,7 +123,7 @@ describe("bulk replay", () => {
 		expect(cancelled.state).toBe("cancelled");
 		expect((await call("DELETE", `/api/jobs/${jobId}`)).status).toBe(409);
 		// A chunk that was running when the cancel came completes and is counted; no chunk starts after it.
-		const settled = await eventually(async () => {
+		const settled = await eventually("the job's replays to be recorded", async () => {
 			const current = await job(jobId);
 			const replayed = await env.DB.prepare("SELECT count(*) AS n FROM replays WHERE job_id = ?").bind(jobId).first<{ n: number }>();
 			return replayed?.n === current.done ? current : undefined;

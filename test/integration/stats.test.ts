@@ -83,7 +83,7 @@ describe("per-minute stats kept by the run-log writer", () => {
 			headers: { authorization: `Basic ${btoa("u:wrong")}` },
 		});
 		expect(response.status).toBe(401);
-		await eventually(async () => {
+		await eventually("the failed authentication in the minute stats", async () => {
 			const row = await env.DB.prepare("SELECT sum(auth_failures) AS n FROM stats_minutes WHERE flow_id = ?")
 				.bind(flowId)
 				.first<{ n: number }>();

@@ -4,8 +4,9 @@ import { petstoreBaseUrlSchema } from "../../src/components/petstore/index";
 import { verifyPetstoreKey } from "../../src/components/petstore/verify-key";
 import { MAX_RECORDED_BODY_BYTES, readRecordedBody, recordedValue } from "../../src/components/recorded-body";
 import { openSampleToken, signSampleToken } from "../../src/crypto/sample-token";
+import { stagingKey } from "../../src/flows/execution-ids";
 import { buildMessage } from "../../src/hook/message";
-import { contentHash, executionIdFor, SENDER_DELIVERY_ID_HEADERS, stagingKey } from "../../src/hook/request-id";
+import { contentHash, executionIdFor, SENDER_DELIVERY_ID_HEADERS } from "../../src/hook/request-id";
 
 /** The pure decisions behind issue 10's hardening, one attack each. */
 

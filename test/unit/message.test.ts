@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildMessage, type HookRequestParts, type Message, type ParseResult } from "../../src/hook/message";
+import type { Message } from "../../src/flows/message";
+import { buildMessage, type HookRequestParts, type ParseResult } from "../../src/hook/message";
 
 const FLOW_URL = "https://hookflow.example/hook/f_abc";
 

@@ -1,4 +1,7 @@
-// Component chooser: a search box over the catalogue, triggers first, then actions.
+/**
+ * @module
+ * Component chooser: a search box over the catalogue, triggers first, then actions.
+ */
 import { h } from "../../lib/dom.js";
 
 const GROUPS = [

@@ -1,10 +1,23 @@
-// Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key),
-// or change a Petstore credential's base URL or key (a new base URL needs the key again).
-import { api } from "../../lib/api.js";
+/**
+ * @module
+ * Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key),
+ * or change a Petstore credential's base URL or key (a new base URL needs the key again).
+ */
+import { ApiError, api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
 
-const VERIFY_SECONDS = 30;
+/** @typedef {import("../../../src/api/responses.ts").CredentialView} CredentialView */
 
+/**
+ * A refused save names the reason (422: the Petstore refused the key); anything else as it is.
+ * @param {unknown} error
+ */
+const refusal = (error) => (error instanceof ApiError && error.status === 422 ? `Not saved: ${error.message}` : error);
+
+/**
+ * @param {CredentialView} credential
+ * @param {{ type: string, title: string }[]} types
+ */
 function describe(credential, types) {
 	const d = credential.details ?? {};
 	const type =
@@ -92,6 +105,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		const key = h("input", { id: `${prefix}-edit-${keyField.name}`, type: "password", autocomplete: "new-password" });
 		const keyHint = h("p", { class: "hint" });
 		const editAlert = alertBox();
+		/** @type {CredentialView | null} */
 		let editing = null;
 		const keyNeeded = () => url.value.trim() !== (editing?.details?.baseUrl ?? "");
 		const showNeed = () => {
@@ -132,14 +146,15 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 			const body = {};
 			if (keyNeeded()) body[urlField.name] = url.value.trim();
 			if (key.value.trim()) body[keyField.name] = key.value.trim();
-			if (!Object.keys(body).length) return close();
+			if (!Object.keys(body).length || !editing) return close();
+			const { id, name } = editing;
 			try {
-				await api(`/credentials/${editing.id}`, { method: "PATCH", body, signal });
+				await api(`/credentials/${id}`, { method: "PATCH", body, signal });
 				close();
-				announce(`Saved changes to “${editing.name}”.`);
-				await load(editing.id);
+				announce(`Saved changes to “${name}”.`);
+				await load(id);
 			} catch (error) {
-				if (!isAbort(error)) editAlert.show(error.status === 422 ? `Not saved: ${error.message}` : error);
+				if (!isAbort(error)) editAlert.show(refusal(error));
 			}
 		}
 		return {
@@ -180,7 +195,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 	}
 
 	function showFields() {
-		const type = isWebhook ? types.find((t) => t.type === typeSelect.value) : null;
+		const type = typeSelect ? types.find((t) => t.type === typeSelect.value) : null;
 		if (isWebhook) showAbout(type);
 		const defs = isWebhook ? (type?.fields ?? []) : (component.credentialFields ?? []);
 		fields.replaceChildren(...defs.map((f) => fieldInput(prefix, f)));
@@ -201,6 +216,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 	}
 
 	async function load(selected) {
+		/** @type {{ credentials: CredentialView[] }} */
 		const { credentials } = await api(`/credentials?component=${component.id}`, { signal });
 		list.replaceChildren(
 			credentials.length
@@ -235,14 +251,14 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 
 	function payload() {
 		const values = {};
-		for (const el of fields.querySelectorAll("[name]")) {
+		for (const el of fields.querySelectorAll(/** @type {"input"} */ ("[name]"))) {
 			const value = el.value.trim();
 			// A field left at its default is left out: the server applies the same default.
 			if (!value || value === String(el.dataset.default ?? "")) continue;
 			values[el.name] = el.type === "number" ? Number(value) : value;
 		}
 		const name = nameInput.value.trim();
-		return isWebhook
+		return typeSelect
 			? { component: "webhook", name, auth: { type: typeSelect.value, ...values } }
 			: { component: component.id, name, ...values };
 	}
@@ -251,33 +267,36 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		event.preventDefault();
 		formAlert.show(null);
 		save.disabled = true;
-		// The Petstore check may take up to 30 s, so show time passing rather than a frozen form.
+		// The Petstore check may take up to the server's key-check timeout (the catalogue serves it),
+		// so show time passing rather than a frozen form.
+		const limit = component.verifyTimeoutSeconds;
 		const started = Date.now();
 		const tick = () => {
 			const seconds = Math.round((Date.now() - started) / 1000);
 			progress.replaceChildren(
-				h("progress", { max: VERIFY_SECONDS, value: Math.min(seconds, VERIFY_SECONDS), "aria-label": "Verification progress" }),
-				h("span", null, `Verifying the API key with the Petstore… ${seconds} s (at most ${VERIFY_SECONDS} s)`),
+				h("progress", { max: limit, value: Math.min(seconds, limit), "aria-label": "Verification progress" }),
+				h("span", null, `Verifying the API key with the Petstore… ${seconds} s (at most ${limit} s)`),
 			);
 		};
-		const timer = isWebhook ? null : setInterval(tick, 1000);
+		const timer = isWebhook ? undefined : setInterval(tick, 1000);
 		if (timer) {
 			tick();
 			progress.hidden = false;
 			// Announced once; the visible counter would be too chatty as a live region.
-			announce(`Verifying the API key with the Petstore; this takes at most ${VERIFY_SECONDS} seconds.`);
+			announce(`Verifying the API key with the Petstore; this takes at most ${limit} seconds.`);
 		}
 		try {
+			/** @type {{ credential: CredentialView }} */
 			const { credential } = await api("/credentials", { method: "POST", body: payload(), signal });
 			form.hidden = true;
 			create.hidden = false;
 			await load(credential.id);
 			await choose(credential.id);
 			announce(`Saved credentials “${credential.name}”.`);
-			list.querySelector("input:checked")?.focus();
+			list.querySelector(/** @type {"input"} */ ("input:checked"))?.focus();
 		} catch (error) {
 			if (isAbort(error)) return;
-			formAlert.show(error.status === 422 ? `Not saved: ${error.message}` : error);
+			formAlert.show(refusal(error));
 		} finally {
 			clearInterval(timer);
 			progress.hidden = true;

@@ -1,6 +1,9 @@
-// The flow's Delivery settings: ordering (flow, key, none), the key expression with a live preview
-// on the trigger sample, concurrency and the destination rate limit. Orderings, limits and
-// defaults come from GET /api/flow-settings; the API validates, this form only shows its answer.
+/**
+ * @module
+ * The flow's Delivery settings: ordering (flow, key, none), the key expression with a live preview
+ * on the trigger sample, concurrency and the destination rate limit. Orderings, limits and
+ * defaults come from GET /api/flow-settings; the API validates, this form only shows its answer.
+ */
 import { api } from "../../lib/api.js";
 import { alertBox, debounce, h, isAbort } from "../../lib/dom.js";
 

@@ -1,5 +1,8 @@
-// Flow designer: the trigger and action steps as a guided sequence of stages, then Publish
-// Draft, Start/Stop and the hook URL. The draft is saved through PUT /draft as it takes shape.
+/**
+ * @module
+ * Flow designer: the trigger and action steps as a guided sequence of stages, then Publish
+ * Draft, Start/Stop and the hook URL. The draft is saved through PUT /draft as it takes shape.
+ */
 import { api } from "../../lib/api.js";
 import { alertBox, announce, flowBadge, h } from "../../lib/dom.js";
 import { componentChooser } from "./component-chooser.js";
@@ -16,6 +19,10 @@ const STAGES = {
 	action: ["Component", "Credentials", "Mapping", "Retrieve sample", "Summary"],
 };
 
+/**
+ * @param {HTMLElement} main
+ * @param {import("../../app.js").ViewContext} context
+ */
 export async function designerView(main, { signal, params: [flowId] }) {
 	const [loaded, { components }, settings] = await Promise.all([
 		api(`/flows/${flowId}`, { signal }),
@@ -211,7 +218,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 				announce(`Step “${step.name}” finished.`);
 				if (isTrigger) return go("action", pos.action.stage);
 				renderPanel(false);
-				(publishBtn.disabled ? panel.querySelector("h2") : publishBtn).focus();
+				(publishBtn.disabled ? panel.querySelector("h2") : publishBtn)?.focus();
 			},
 		});
 	}

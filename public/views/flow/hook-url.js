@@ -1,4 +1,7 @@
-// The flow's hook URL with a copy button and a "try it" that fits the trigger's credential type.
+/**
+ * @module
+ * The flow's hook URL with a copy button and a "try it" that fits the trigger's credential type.
+ */
 import { hookTryIt } from "../../lib/curl.js";
 import { copyField, h } from "../../lib/dom.js";
 

@@ -1,5 +1,8 @@
-// Mapping stage for Create a Pet: each field takes a sample property or a JSONata expression,
-// with a live preview of the Petstore request the mapping makes from the sample.
+/**
+ * @module
+ * Mapping stage for Create a Pet: each field takes a sample property or a JSONata expression,
+ * with a live preview of the Petstore request the mapping makes from the sample.
+ */
 import { api } from "../../lib/api.js";
 import { alertBox, debounce, h, isAbort, pretty } from "../../lib/dom.js";
 

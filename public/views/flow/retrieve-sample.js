@@ -1,4 +1,7 @@
-// Retrieve sample: runs the action once on the mapped trigger sample (a real Petstore call).
+/**
+ * @module
+ * Retrieve sample: runs the action once on the mapped trigger sample (a real Petstore call).
+ */
 import { api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort, pretty } from "../../lib/dom.js";
 

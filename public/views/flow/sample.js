@@ -1,4 +1,7 @@
-// Webhook sample stage: add it by hand, catch a real request, generate one, or skip.
+/**
+ * @module
+ * Webhook sample stage: add it by hand, catch a real request, generate one, or skip.
+ */
 import { api } from "../../lib/api.js";
 import { sampleCurl } from "../../lib/curl.js";
 import { alertBox, announce, copyField, fmtTime, h, isAbort, pretty } from "../../lib/dom.js";
@@ -39,7 +42,7 @@ export function sampleStage({ trigger, flowId, signal, save, next }) {
 		panel = new AbortController();
 		alert.show(null);
 		work.replaceChildren(render(AbortSignal.any([signal, panel.signal])));
-		work.querySelector("textarea, input, button")?.focus();
+		work.querySelector(/** @type {"input"} */ ("textarea, input, button"))?.focus();
 	}
 
 	function manual() {
@@ -63,7 +66,7 @@ export function sampleStage({ trigger, flowId, signal, save, next }) {
 		const submit = async (event) => {
 			event.preventDefault();
 			const result = check();
-			if (result.error) {
+			if (result.error !== undefined) {
 				// Put the caret where the parser stopped.
 				area.focus();
 				area.setSelectionRange(result.pos, result.pos + 1);
@@ -87,7 +90,7 @@ export function sampleStage({ trigger, flowId, signal, save, next }) {
 		(async () => {
 			try {
 				const { url, expiresAt } = await api(`/flows/${flowId}/sample-request`, { method: "POST", signal: panelSignal });
-				const expires = new Date(expiresAt);
+				const expires = Date.parse(expiresAt);
 				const left = h("span");
 				const countdown = () => {
 					const s = Math.max(0, Math.round((expires - Date.now()) / 1000));

@@ -1,4 +1,7 @@
-// Step summary: name the step, leave a note, set the step's switches (from the catalogue), Finish step.
+/**
+ * @module
+ * Step summary: name the step, leave a note, set the step's switches (from the catalogue), Finish step.
+ */
 import { alertBox, h } from "../../lib/dom.js";
 
 export function summaryStage({ step, prefix, defaultName, finished, settings = [], onFinish }) {

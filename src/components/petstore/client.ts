@@ -1,7 +1,10 @@
+/**
+ * @module
+ * The Petstore HTTP client: one call, a 30 s timeout, the outcome classified by status.
+ */
+import { errorMessage, isTimeout } from "../../log";
 import { readRecordedBody, recordedValue } from "../recorded-body";
 import type { ActionOutcome, ActionRequest, ActionResponse } from "../types";
-
-/** The Petstore HTTP client: one call, a 30 s timeout, the outcome classified by status. */
 
 export const PETSTORE_TIMEOUT_MS = 30_000;
 /** An error message quoted from a Petstore answer is cut here: errors are stored with every attempt. */
@@ -59,8 +62,8 @@ export async function callPetstore(request: ActionRequest, apiKey: string, timeo
 		});
 		result = { status: response.status, ...(await readRecordedBody(response)) };
 	} catch (error) {
-		const timedOut = (error as Error).name === "TimeoutError";
-		const message = timedOut ? `Petstore did not answer within ${timeoutMs / 1000} s` : `Petstore unreachable: ${(error as Error).message}`;
+		const timedOut = isTimeout(error);
+		const message = timedOut ? `Petstore did not answer within ${timeoutMs / 1000} s` : `Petstore unreachable: ${errorMessage(error)}`;
 		return { kind: "retryable", request: recorded, response: null, error: message, retryAfter: null };
 	}
 	if (response.ok) return { kind: "succeeded", request: recorded, response: result };

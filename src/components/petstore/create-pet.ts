@@ -1,7 +1,9 @@
+/**
+ * @module
+ * Action "Create a Pet": POST {baseUrl}/pet with the mapped fields.
+ */
 import type { ActionOutcome, ActionRequest } from "../types";
 import { callPetstore, normalizeBaseUrl, type PetstoreCredential } from "./client";
-
-/** Action "Create a Pet": POST {baseUrl}/pet with the mapped fields. */
 
 export const PET_STATUSES = ["available", "pending", "sold"] as const;
 const OPTIONAL_FIELDS = ["id", "category", "tags", "photoUrls"] as const;

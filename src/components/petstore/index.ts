@@ -1,7 +1,10 @@
+/**
+ * @module
+ * The Petstore API action component: credential fields and the catalogue entry.
+ */
 import * as z from "zod";
 import { PET_STATUSES } from "./create-pet";
-
-/** The Petstore API action component: credential fields and the catalogue entry. */
+import { VERIFY_TIMEOUT_MS } from "./verify-key";
 
 /**
  * Where a Petstore key may be sent: an http(s) URL with no credentials, query or fragment, so
@@ -33,6 +36,8 @@ export const petstoreComponent = {
 	kind: "action",
 	title: "Petstore API (Node.js)",
 	description: "Creates pets in a Swagger Petstore compatible API.",
+	/** How long saving a credential may take at most: the key check's timeout, so the designer's promise is the server's. */
+	verifyTimeoutSeconds: VERIFY_TIMEOUT_MS / 1000,
 	credentialFields: [
 		{ name: "apiKey", label: "API key", required: true, secret: true },
 		{

@@ -1,6 +1,9 @@
+/**
+ * @module
+ * Saving a Petstore credential checks the key first: GET {baseUrl}/user/me with header api-key.
+ */
+import { errorMessage, isTimeout } from "../../log";
 import { describeRedirect, normalizeBaseUrl } from "./client";
-
-/** Saving a Petstore credential checks the key first: GET {baseUrl}/user/me with header api-key. */
 
 export const VERIFY_TIMEOUT_MS = 25_000;
 
@@ -14,12 +17,12 @@ export async function verifyPetstoreKey(baseUrl: string, apiKey: string): Promis
 			signal: AbortSignal.timeout(VERIFY_TIMEOUT_MS),
 		});
 	} catch (error) {
-		const timedOut = (error as Error).name === "TimeoutError";
+		const timedOut = isTimeout(error);
 		return {
 			ok: false,
 			reason: timedOut
 				? `The Petstore at ${baseUrl} did not answer within ${VERIFY_TIMEOUT_MS / 1000} s`
-				: `The Petstore at ${baseUrl} is unreachable: ${(error as Error).message}`,
+				: `The Petstore at ${baseUrl} is unreachable: ${errorMessage(error)}`,
 		};
 	}
 	await response.body?.cancel();

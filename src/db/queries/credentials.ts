@@ -1,19 +1,9 @@
+/**
+ * @module
+ * Reading credentials' sealed secrets.
+ */
 import { type KeyRing, unsealJson } from "../../crypto/seal";
 import type { CredentialRow } from "../schema";
-
-/** The API's view of a credential: everything but the secrets. */
-export function toCredentialView(row: CredentialRow) {
-	return {
-		id: row.id,
-		component: row.component,
-		name: row.name,
-		type: row.type,
-		details: row.details,
-		previousSecretExpiresAt: row.previousExpiresAt ? new Date(row.previousExpiresAt).toISOString() : null,
-		createdAt: new Date(row.createdAt).toISOString(),
-		updatedAt: new Date(row.updatedAt).toISOString(),
-	};
-}
 
 /** The current secret first, then the previous one while its rotation overlap lasts. */
 export async function unsealSecrets<T>(

@@ -1,21 +1,24 @@
+/**
+ * @module
+ * What delivery and samples read of a flow: a published version, a Petstore credential.
+ */
 import { and, eq } from "drizzle-orm";
-import type { PetstoreCredential } from "../../components/petstore/client";
-import type { FlowDefinition } from "../../flows/definition";
 import { getDb } from "../client";
 import { credentials, flowVersions } from "../schema";
 import { unsealSecrets } from "./credentials";
 
-export async function loadFlowVersion(d1: D1Database, flowId: string, version: number): Promise<FlowDefinition | null> {
+/** A published version's definition, or null when the flow has no such version. */
+export async function loadFlowVersion(d1: D1Database, flowId: string, version: number) {
 	const [row] = await getDb(d1)
 		.select({ definition: flowVersions.definition })
 		.from(flowVersions)
 		.where(and(eq(flowVersions.flowId, flowId), eq(flowVersions.version, version)))
 		.limit(1);
-	return (row?.definition as FlowDefinition | undefined) ?? null;
+	return row?.definition ?? null;
 }
 
 /** The Petstore key unsealed, and the base URL: the credential's own or PETSTORE_BASE_URL. */
-export async function loadPetstoreCredential(env: Env, credentialId: string, nowMs: number): Promise<PetstoreCredential | null> {
+export async function loadPetstoreCredential(env: Env, credentialId: string, nowMs: number) {
 	const [row] = await getDb(env.DB).select().from(credentials).where(eq(credentials.id, credentialId)).limit(1);
 	if (row?.component !== "petstore") return null;
 	const [secret] = await unsealSecrets<{ apiKey: string }>(row, env, nowMs);

@@ -1,11 +1,11 @@
-import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
-import { type ExecutionStatus, executions } from "../schema";
-
 /**
- * @module Run-log search conditions, shared by the executions list and bulk replay. Time, status
+ * @module
+ * Run-log search conditions, shared by the executions list and bulk replay. Time, status
  * and version use the (flow, status|version, received_at) indexes; a field, id or text filter is
  * evaluated on the rows those leave, newest first, until a page is full.
  */
+import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { type ExecutionStatus, executions } from "../schema";
 
 export interface RunLogFilters {
 	/** Epoch ms, inclusive. */
@@ -61,4 +61,11 @@ export function runLogConditions(flowId: string, filters: RunLogFilters): SQL | 
 	}
 	if (filters.text !== undefined) conditions.push(sql`${input} LIKE ${`%${likeEscape(filters.text)}%`} ESCAPE '\\'`);
 	return and(...conditions);
+}
+
+declare module "../schema" {
+	interface JsonColumns {
+		/** jobs.filters: the run-log search a bulk replay acts on. */
+		runLogFilters: RunLogFilters;
+	}
 }

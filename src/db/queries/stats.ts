@@ -1,15 +1,15 @@
-import { sql } from "drizzle-orm";
-import { getDb } from "../client";
-import { flowTotals, statsMinutes } from "../schema";
-
 /**
- * @module Time-series counters kept as executions change state, never computed by scanning the
+ * @module
+ * Time-series counters kept as executions change state, never computed by scanning the
  * run log on a view. The run-log writer adds `statsStatements` to its D1 batch, ahead of the
  * execution upserts: each statement compares an incoming record with the execution's state
  * before the batch (or with the same execution's previous record in the batch), so a state is
  * counted once when an execution enters it (received, succeeded, failed; a manual retry that
  * fails again counts again) and the backlog gauge moves by the difference.
  */
+import { sql } from "drizzle-orm";
+import { getDb } from "../client";
+import { flowTotals, statsMinutes } from "../schema";
 
 export const MINUTE_MS = 60_000;
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * The verifier of a webhook credential, built once per config load (hook/config-cache.ts).
+ */
 import { DEFAULT_API_KEY_HEADER, type WebhookAuthType, type WebhookSecret, webhookTypeSpec } from "../../components/webhook-types";
 import { type HashedSecret, importKeyedHash, keyedHash } from "../../crypto/keyed-hash";
 import type { KeyRing } from "../../crypto/seal";
@@ -10,8 +14,6 @@ import { createNoneVerifier } from "./none";
 import { createStandardWebhooksVerifier } from "./standard-webhooks";
 import { createTwilioVerifier } from "./twilio";
 import type { Verifier } from "./types";
-
-/** @module The verifier of a webhook credential, built once per config load (hook/config-cache.ts). */
 
 /** The stored hashes, imported; a secret stored before hashing is hashed in memory until `rotate-key` stores its hash. */
 function importHashes(secrets: readonly WebhookSecret[], keys: KeyRing): Promise<HashedSecret[]> {

@@ -1,14 +1,14 @@
+/**
+ * @module
+ * The providers that sign with an HMAC, each exactly as its documentation and SDK do:
+ * GitHub, Stripe, Shopify, Slack, Paddle, Linear, Zoom, Meta and Square. Header names, tolerances,
+ * delivery ids and handshakes come from the component's description (components/webhook-types.ts).
+ */
 import { type WebhookAuthType, webhookTypeSpec } from "../../components/webhook-types";
 import { toHex, utf8 } from "../../crypto/encoding";
 import { timingSafeEqualText } from "../../crypto/timing-safe";
 import { createHmacSchemeVerifier, type HmacScheme, importHmacKeys, prefixed, type SignatureHeader } from "./hmac";
 import { AUTH_OK, type AuthResult, type HookRequestForAuth, refuse, type Verifier } from "./types";
-
-/**
- * @module The providers that sign with an HMAC, each exactly as its documentation and SDK do:
- * GitHub, Stripe, Shopify, Slack, Paddle, Linear, Zoom, Meta and Square. Header names, tolerances,
- * delivery ids and handshakes come from the component's description (components/webhook-types.ts).
- */
 
 type HmacPresetType = "github" | "stripe" | "shopify" | "slack" | "paddle" | "linear" | "zoom" | "meta" | "square";
 

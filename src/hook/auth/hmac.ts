@@ -1,3 +1,10 @@
+/**
+ * @module
+ * HMAC signatures: one engine for the generic HMAC credential and every provider that
+ * signs with an HMAC (hmac-presets.ts). A scheme says which header holds the signature, how to read
+ * it, what was signed and how fresh its timestamp must be. Keys are imported once per config load;
+ * crypto.subtle.verify compares in constant time.
+ */
 import {
 	DEFAULT_HMAC_HEADER,
 	DEFAULT_HMAC_TOLERANCE_SECONDS,
@@ -8,13 +15,6 @@ import {
 import { fromBase64, fromHex, utf8 } from "../../crypto/encoding";
 import type { CredentialDetails } from "../../db/schema";
 import { AUTH_OK, type AuthResult, type HookRequestForAuth, refuse, type Verifier } from "./types";
-
-/**
- * @module HMAC signatures: one engine for the generic HMAC credential and every provider that
- * signs with an HMAC (hmac-presets.ts). A scheme says which header holds the signature, how to read
- * it, what was signed and how fresh its timestamp must be. Keys are imported once per config load;
- * crypto.subtle.verify compares in constant time.
- */
 
 const HASH: Record<HmacAlgorithm, string> = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" };
 

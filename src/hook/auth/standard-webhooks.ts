@@ -1,13 +1,13 @@
+/**
+ * @module
+ * Standard Webhooks 1.0 (https://www.standardwebhooks.com/): HMAC-SHA256 of
+ * `{id}.{timestamp}.{body}` with the base64 key after `whsec_`. Svix senders use the same scheme
+ * under `svix-id`, `svix-timestamp` and `svix-signature`, accepted as well.
+ */
 import { decodeWebhookSecret, STANDARD_WEBHOOKS_TOLERANCE_SECONDS, webhookTypeSpec } from "../../components/webhook-types";
 import { fromBase64, utf8 } from "../../crypto/encoding";
 import { anyKeyVerifies, importHmacKey, timestampProblem } from "./hmac";
 import { AUTH_OK, refuse, type Verifier } from "./types";
-
-/**
- * @module Standard Webhooks 1.0 (https://www.standardwebhooks.com/): HMAC-SHA256 of
- * `{id}.{timestamp}.{body}` with the base64 key after `whsec_`. Svix senders use the same scheme
- * under `svix-id`, `svix-timestamp` and `svix-signature`, accepted as well.
- */
 
 export async function createStandardWebhooksVerifier(secrets: readonly string[]): Promise<Verifier> {
 	const keys = await Promise.all(

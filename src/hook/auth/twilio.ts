@@ -1,14 +1,14 @@
-import { webhookTypeSpec } from "../../components/webhook-types";
-import { fromBase64, toHex, utf8 } from "../../crypto/encoding";
-import { anyKeyVerifies, importHmacKeys } from "./hmac";
-import { AUTH_OK, refuse, type Verifier } from "./types";
-
 /**
- * @module Twilio: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth Token, of the
+ * @module
+ * Twilio: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth Token, of the
  * full URL Twilio called followed by each POST field's name and value, sorted by name. A JSON body
  * is not in the signature: the URL carries `bodySHA256`, the body's hex SHA-256, instead. As
  * Twilio's own SDK does, the URL is tried with and without its default port.
  */
+import { webhookTypeSpec } from "../../components/webhook-types";
+import { fromBase64, toHex, utf8 } from "../../crypto/encoding";
+import { anyKeyVerifies, importHmacKeys } from "./hmac";
+import { AUTH_OK, refuse, type Verifier } from "./types";
 
 const HEADER = "x-twilio-signature";
 const decoder = new TextDecoder();
@@ -22,8 +22,8 @@ export function twilioSignedFields(form: URLSearchParams): string {
 		byName.set(name, values);
 	}
 	let out = "";
-	for (const name of [...byName.keys()].sort()) {
-		for (const value of [...(byName.get(name) as Set<string>)].sort()) out += name + value;
+	for (const [name, values] of [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+		for (const value of [...values].sort()) out += name + value;
 	}
 	return out;
 }

@@ -1,6 +1,8 @@
+/**
+ * @module
+ * One interface for every webhook credential type: the ingress only ever calls these.
+ */
 import type { DeliveryIdSource, HandshakeKind } from "../../components/webhook-types";
-
-/** One interface for every webhook credential type: the ingress only ever calls these. */
 
 export interface HookRequestForAuth {
 	method: string;

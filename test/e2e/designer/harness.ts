@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
-import { freePort, removeSnapshot, type Stack, snapshotRepo, startStack } from "../support/stack.ts";
+import { removeSnapshot, type Stack, snapshotRepo, startOnAFreePort } from "../support/stack.ts";
 
 export type App = Stack;
 
@@ -18,7 +18,7 @@ export async function startApp(): Promise<App> {
 		rmSync(stateDir, { recursive: true, force: true });
 	};
 	try {
-		const stack = await startStack({ root, port: await freePort(), stateDir });
+		const stack = await startOnAFreePort({ root, stateDir });
 		return {
 			...stack,
 			stop: async () => {

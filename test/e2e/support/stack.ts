@@ -83,6 +83,8 @@ export async function startStack({ root = repoRoot, port, stateDir, env = {}, re
 		cwd: root,
 		env: {
 			...process.env,
+			// vitest.config.ts quiets the wrangler it runs; this one logs like a user's.
+			WRANGLER_LOG: "log",
 			PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}`,
 			...env,
 			PORT: String(port),
@@ -127,5 +129,20 @@ export async function startStack({ root = repoRoot, port, stateDir, env = {}, re
 	} catch (error) {
 		await stop();
 		throw error;
+	}
+}
+
+/**
+ * startStack on a port that is free now. A free port is only free until someone binds it: with other
+ * test files (and other stacks on the machine) starting at the same time, wrangler can lose the race
+ * for it. Then it tries again on another port; any other failure is the test's.
+ */
+export async function startOnAFreePort(options: Omit<StackOptions, "port">): Promise<Stack> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await startStack({ ...options, port: await freePort() });
+		} catch (error) {
+			if (attempt === 3 || !String(error).includes("Address already in use")) throw error;
+		}
 	}
 }

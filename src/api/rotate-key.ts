@@ -1,20 +1,20 @@
-import { and, eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { ApiError } from "../api/errors";
-import { HASHED_WEBHOOK_TYPES, type WebhookSecret } from "../components/webhook-types";
-import { currentKeyId, keyedHash, keyedHashKeyId } from "../crypto/keyed-hash";
-import { seal, sealJson, unseal, unsealJson } from "../crypto/seal";
-import { getDb } from "../db/client";
-import { alertTargets, type CredentialRow, credentials } from "../db/schema";
-import { invalidateIngressConfig } from "../hook/config-cache";
-
 /**
+ * @module
  * `POST /api/admin/rotate-key` (`npm run rotate-key`): with the new key in CREDENTIALS_KEY and the
  * old one in CREDENTIALS_KEY_PREVIOUS, re-seals every credential's secrets, current and previous,
  * under the new key. Basic passwords and API keys are keyed hashes, which cannot be re-made without
  * the plaintext: the answer lists the credentials still hashed under an old key. They keep working
  * while CREDENTIALS_KEY_PREVIOUS is set; rotate them (PATCH a new secret) before removing it.
  */
+import { and, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { HASHED_WEBHOOK_TYPES, type WebhookSecret } from "../components/webhook-types";
+import { currentKeyId, keyedHash, keyedHashKeyId } from "../crypto/keyed-hash";
+import { seal, sealJson, unseal, unsealJson } from "../crypto/seal";
+import { getDb } from "../db/client";
+import { alertTargets, type CredentialRow, credentials } from "../db/schema";
+import { invalidateIngressConfig } from "../hook/config-cache";
+import { ApiError } from "./errors";
 
 type StoredSecret = WebhookSecret & { apiKey?: string };
 

@@ -1,20 +1,21 @@
+/**
+ * @module
+ * Moving flows between environments: the export holds every flow's draft and live definition and
+ * the credentials' metadata (never a secret); the import creates new flows and points their
+ * credential references at the target's credentials with the same component and name.
+ */
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import { valid } from "../api/errors";
 import { webhookAuthTypes } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
 import { credentialComponents, credentials, flowStatuses, flows, flowVersions } from "../db/schema";
 import { pauseFlow } from "../delivery/flow-control";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
-import { compileExpression, MappingError } from "../mapping/evaluate";
-
-/**
- * Moving flows between environments: the export holds every flow's draft and live definition and
- * the credentials' metadata (never a secret); the import creates new flows and points their
- * credential references at the target's credentials with the same component and name.
- */
+import { nameSchema } from "../flows/names";
+import { checkPublishable } from "../flows/publish";
+import { valid } from "./errors";
 
 const exportedCredentialSchema = z.object({
 	id: z.string(),
@@ -30,7 +31,7 @@ export const exportDocumentSchema = z.object({
 	flows: z
 		.array(
 			z.object({
-				name: z.string().trim().min(1, "Name is required").max(200),
+				name: nameSchema,
 				status: z.enum(flowStatuses),
 				draft: draftSchema.nullable(),
 				live: publishableSchema.nullable(),
@@ -93,26 +94,6 @@ function remap(definition: Draft | FlowDefinition, resolve: (id: string) => stri
 	};
 }
 
-/** The first mapping expression that does not compile: zod only checked the shape, publishing needs more. */
-function mappingProblem(definition: FlowDefinition): string | null {
-	for (const [field, source] of Object.entries(definition.steps[0]?.mapping ?? {})) {
-		try {
-			if (source) compileExpression(source);
-		} catch (error) {
-			if (error instanceof MappingError) return `the mapping for ${field} is not valid JSONata: ${error.message}`;
-			throw error;
-		}
-	}
-	const key = definition.delivery?.key;
-	try {
-		if (key) compileExpression(key);
-	} catch (error) {
-		if (error instanceof MappingError) return `the delivery key is not valid JSONata: ${error.message}`;
-		throw error;
-	}
-	return null;
-}
-
 export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 	.get("/export", async (c) => {
 		const db = getDb(c.env.DB);
@@ -168,9 +149,10 @@ export const exportImportRoutes = new Hono<{ Bindings: Env }>()
 			if (publish && flow.live) {
 				const mapped = remap(flow.live, resolve);
 				// With every credential resolved the definition is publishable again.
-				const problem = mapped.missing > 0 ? "a credential is missing" : mappingProblem(mapped.definition as FlowDefinition);
-				if (problem) warnings.add(`Flow "${flow.name}" was imported as a draft only: ${problem}`);
-				else live = mapped.definition as FlowDefinition;
+				const checked =
+					mapped.missing > 0 ? { ok: false as const, problem: "a credential is missing" } : checkPublishable(mapped.definition);
+				if (checked.ok) live = checked.definition;
+				else warnings.add(`Flow "${flow.name}" was imported as a draft only: ${checked.problem}`);
 			}
 			// A published import keeps the source's running, paused or stopped state; everything else starts as a draft.
 			const status = live ? (flow.status === "running" || flow.status === "paused" ? flow.status : "stopped") : "draft";
