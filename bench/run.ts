@@ -534,8 +534,8 @@ async function keysOnly(config: Awaited<ReturnType<typeof readWranglerConfig>>, 
 	for (const line of ordering.profileLines ?? []) say(line);
 	step(
 		`keys: ${ordering.delivered} pets in ${ordering.deliverySeconds.toFixed(2)} s = ${ordering.deliveriesPerS.toFixed(0)}/s ` +
-			`(${ordering.cpuMsPerDelivery.toFixed(2)} ms workerd CPU each, at most ${ordering.maxConcurrent} calls at once, ` +
-			`mean ${ordering.meanConcurrent.toFixed(1)}; no call open for ${ordering.idleMs} ms in ${ordering.idleGaps} gaps, longest ${ordering.longestIdleMs} ms); ` +
+			`(${ordering.cpuMsPerDelivery.toFixed(2)} ms workerd CPU each, workerd waiting for a CPU ${(ordering.starvedShare * 100).toFixed(0)} % of the time, ` +
+			`at most ${ordering.maxConcurrent} calls at once, mean ${ordering.meanConcurrent.toFixed(1)}; no call open for ${ordering.idleMs} ms in ${ordering.idleGaps} gaps, longest ${ordering.longestIdleMs} ms); ` +
 			`order violations ${ordering.orderViolations}, duplicates ${ordering.duplicates}, missing ${ordering.missing}; ` +
 			`rate limit: ${ordering.rate.inWindow} calls in the first ${RATE_WINDOW_S} s, at most ${ordering.rate.maxInAnySecond} in any 1 s`,
 	);

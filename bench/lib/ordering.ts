@@ -18,7 +18,7 @@ import {
 	signatureOf,
 	type WranglerConfig,
 } from "./hookflow.ts";
-import { processCpuMs } from "./proc.ts";
+import { processCpuMs, processRunQueueMs } from "./proc.ts";
 import { type CpuProfile, formatSummary, profileIsolates, summarize } from "./profile.ts";
 import { type LogCounts, startRuntime } from "./runtime.ts";
 
@@ -50,6 +50,8 @@ export interface OrderingResult {
 	deliverySeconds: number;
 	/** workerd CPU per delivery while the backlog was delivered. */
 	cpuMsPerDelivery: number;
+	/** workerd's threads waiting for a CPU that other processes held, per second of the drain (1.0 = one thread starved all along). */
+	starvedShare: number;
 	maxConcurrent: number;
 	/** Calls open on average between the first call and the last answer. */
 	meanConcurrent: number;
@@ -189,6 +191,8 @@ export async function measureOrdering(o: OrderingOptions): Promise<OrderingResul
 		const sent = await backlog(origin, flowId, "k", KEYS, o.perKey, o.deadline);
 		o.step(`keys: ${sent} hooks over ${KEYS} keys held by the paused flow; resuming`);
 		const cpuBefore = processCpuMs(rt.pid);
+		const waitBefore = processRunQueueMs(rt.pid);
+		const drainStart = Date.now();
 		const drain = async () => {
 			await api(origin, "POST", `/flows/${flowId}/resume`);
 			await until(o.deadline, "the keyed backlog to be delivered", async () => {
@@ -202,6 +206,7 @@ export async function measureOrdering(o: OrderingOptions): Promise<OrderingResul
 			profileLines = formatSummary(summarize(profiles[0] as CpuProfile, "index.js", o.profile.sourceMap), 25);
 		} else await drain();
 		const cpuMs = processCpuMs(rt.pid) - cpuBefore;
+		const starvedShare = (processRunQueueMs(rt.pid) - waitBefore) / Math.max(1, Date.now() - drainStart);
 		const log = await petstoreLog(control);
 		const pets = createdPets(log.requests, "k");
 		const first = Math.min(...pets.map((r) => Date.parse(r.startedAt)));
@@ -247,6 +252,7 @@ export async function measureOrdering(o: OrderingOptions): Promise<OrderingResul
 			deliveriesPerS: pets.length / deliverySeconds,
 			deliverySeconds,
 			cpuMsPerDelivery: cpuMs / Math.max(1, pets.length),
+			starvedShare,
 			maxConcurrent: log.maxConcurrent,
 			meanConcurrent: idle.busyMs / Math.max(1, lastEnd - first),
 			idleMs: idle.idleMs,
