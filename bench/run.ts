@@ -9,6 +9,7 @@
 //   npm run bench -- --profile     also CPU-profile ingress, delivery and startup (inspector, sampled)
 //   npm run bench -- --json FILE   also write every measurement as JSON
 //   npm run bench -- --keep        keep the work directory (bundle, wrk scripts, .cpuprofile files)
+//   npm run bench -- --only keys   only the key-flow phase (deliveries/s, per-key order, rate limit), ~1 min
 //
 // Tunables (environment): BENCH_ROUND_SECONDS (5), BENCH_PAIRS (3 ABBA cycles), BENCH_CONNECTIONS (32),
 // BENCH_THREADS (2), BENCH_LOAD_SECONDS (3, the delivery phase's load), BENCH_DRAIN_TIMEOUT_SECONDS (60).
@@ -47,6 +48,8 @@ const DEADLINE = startedAt + 235_000;
 const args = process.argv.slice(2);
 const wantProfile = args.includes("--profile");
 const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : undefined;
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+if (only !== undefined && only !== "keys") throw new Error(`--only ${only}: the only phase that runs alone is "keys"`);
 
 const num = (name: string, fallback: number) => {
 	const value = Number(process.env[name] ?? fallback);
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
 	const bundleFile = join(bundleDir, "index.js");
 	const size = bundleSize(bundleDir);
 	step(`bundle: ${size.rawKiB.toFixed(1)} KiB, ${size.gzipKiB.toFixed(1)} KiB gzip`);
+	if (only === "keys") return keysOnly(config, bundleDir);
 
 	// ── 2. startup CPU on plain workerd ─────────────────────────────────────────────────────────
 	step("startup CPU: plain workerd, bundle vs empty worker, 7 runs each");
@@ -509,6 +513,42 @@ async function main(): Promise<void> {
 	say(`per-key order violations: ${ordering.orderViolations}`);
 	say(`destination rate limit ${RATE_LIMIT.requests / RATE_LIMIT.perSeconds}/s held: measured ${ordering.rate.perS.toFixed(1)}/s`);
 	say(`run-log search over 100k executions: ${search.fieldMs.toFixed(1)} ms`);
+}
+
+/** `--only keys`: phase 5 alone, with where the Petstore sat idle while the backlog drained. */
+async function keysOnly(config: Awaited<ReturnType<typeof readWranglerConfig>>, bundleDir: string): Promise<void> {
+	const petstore = await startPetstore();
+	cleanups.push(() => petstore.close());
+	step(`keys: the Petstore answers pet POSTs in ${PETSTORE_LATENCY_MS} ms; ${KEYS} keys × ${PER_KEY}, concurrency ${CONCURRENCY}`);
+	const ordering = await measureOrdering({
+		config,
+		bundleDir,
+		migrationsDir: join(root, "migrations"),
+		petstoreUrl: petstore.url,
+		perKey: PER_KEY,
+		deadline: DEADLINE - 5_000,
+		onStarted: (dispose) => cleanups.push(dispose),
+		profile: wantProfile ? { sourceMap: join(bundleDir, "index.js.map") } : undefined,
+		step,
+	});
+	for (const line of ordering.profileLines ?? []) say(line);
+	step(
+		`keys: ${ordering.delivered} pets in ${ordering.deliverySeconds.toFixed(2)} s = ${ordering.deliveriesPerS.toFixed(0)}/s ` +
+			`(${ordering.cpuMsPerDelivery.toFixed(2)} ms workerd CPU each, workerd waiting for a CPU ${(ordering.starvedShare * 100).toFixed(0)} % of the time, ` +
+			`at most ${ordering.maxConcurrent} calls at once, mean ${ordering.meanConcurrent.toFixed(1)}; no call open for ${ordering.idleMs} ms in ${ordering.idleGaps} gaps, longest ${ordering.longestIdleMs} ms); ` +
+			`order violations ${ordering.orderViolations}, duplicates ${ordering.duplicates}, missing ${ordering.missing}; ` +
+			`rate limit: ${ordering.rate.inWindow} calls in the first ${RATE_WINDOW_S} s, at most ${ordering.rate.maxInAnySecond} in any 1 s`,
+	);
+	say(
+		`machine load average: ${loadavg()
+			.map((l) => l.toFixed(2))
+			.join(" ")}`,
+	);
+	say(
+		`deliveries/s one flow, ${PETSTORE_LATENCY_MS} ms Petstore, ${KEYS} keys, concurrency ${CONCURRENCY}: ${ordering.deliveriesPerS.toFixed(0)}`,
+	);
+	say(`per-key order violations: ${ordering.orderViolations}`);
+	say(`destination rate limit ${RATE_LIMIT.requests / RATE_LIMIT.perSeconds}/s held: measured ${ordering.rate.perS.toFixed(1)}/s`);
 }
 
 try {

@@ -18,7 +18,8 @@ import {
 	signatureOf,
 	type WranglerConfig,
 } from "./hookflow.ts";
-import { processCpuMs } from "./proc.ts";
+import { processCpuMs, processRunQueueMs } from "./proc.ts";
+import { type CpuProfile, formatSummary, profileIsolates, summarize } from "./profile.ts";
 import { type LogCounts, startRuntime } from "./runtime.ts";
 
 export const PETSTORE_LATENCY_MS = 50;
@@ -37,6 +38,8 @@ export interface OrderingOptions {
 	/** Give up waiting at this time (epoch ms). */
 	deadline: number;
 	onStarted?: (dispose: () => Promise<void>) => void;
+	/** CPU-profile the hookflow isolate while the keyed backlog drains (the bundle's source map names the frames). */
+	profile?: { sourceMap: string };
 	step: (line: string) => void;
 }
 
@@ -47,11 +50,21 @@ export interface OrderingResult {
 	deliverySeconds: number;
 	/** workerd CPU per delivery while the backlog was delivered. */
 	cpuMsPerDelivery: number;
+	/** workerd's threads waiting for a CPU that other processes held, per second of the drain (1.0 = one thread starved all along). */
+	starvedShare: number;
 	maxConcurrent: number;
+	/** Calls open on average between the first call and the last answer. */
+	meanConcurrent: number;
+	/** Time with no call open between the first call and the last answer: the engine waiting, not the Petstore. */
+	idleMs: number;
+	idleGaps: number;
+	longestIdleMs: number;
 	orderViolations: number;
 	duplicates: number;
 	missing: number;
 	rate: { sent: number; inWindow: number; perS: number; maxInAnySecond: number };
+	/** With `profile`: where the isolate's CPU went while the backlog drained. */
+	profileLines?: string[];
 	logs: LogCounts;
 }
 
@@ -127,6 +140,26 @@ export function checkOrder(names: string[], keys: number, perKey: number): { vio
 	return { violations, duplicates, missing: keys * perKey - seen.size };
 }
 
+/** Gaps with no call open between the first call and the last answer, and the summed call time. */
+export function idleSpans(calls: Array<[number, number]>): { idleMs: number; gaps: number; longestMs: number; busyMs: number } {
+	const sorted = [...calls].sort((a, b) => a[0] - b[0]);
+	let idleMs = 0;
+	let gaps = 0;
+	let longestMs = 0;
+	let busyMs = 0;
+	let openUntil = sorted[0]?.[0] ?? 0;
+	for (const [start, end] of sorted) {
+		busyMs += end - start;
+		if (start > openUntil) {
+			idleMs += start - openUntil;
+			gaps++;
+			longestMs = Math.max(longestMs, start - openUntil);
+		}
+		openUntil = Math.max(openUntil, end);
+	}
+	return { idleMs, gaps, longestMs, busyMs };
+}
+
 /** Pause, fill, resume: the flow's objects hold the whole backlog before the first delivery. */
 async function backlog(origin: string, flowId: string, prefix: string, keys: number, perKey: number, deadline: number): Promise<number> {
 	await api(origin, "POST", `/flows/${flowId}/pause`);
@@ -143,7 +176,10 @@ export async function measureOrdering(o: OrderingOptions): Promise<OrderingResul
 	const control = o.petstoreUrl.replace(/\/v2$/, "/__control");
 	await fetch(`${control}/reset`, { method: "POST" });
 	await fetch(`${control}/latency`, { method: "POST", body: JSON.stringify({ ms: PETSTORE_LATENCY_MS }) });
-	const rt = await startRuntime([hookflowWorker(o.config, { bundleDir: o.bundleDir, petstoreUrl: o.petstoreUrl, deliver: true })]);
+	const rt = await startRuntime(
+		[hookflowWorker(o.config, { bundleDir: o.bundleDir, petstoreUrl: o.petstoreUrl, deliver: true })],
+		o.profile ? { inspectorPort: 0 } : {},
+	);
 	o.onStarted?.(() => rt.dispose());
 	try {
 		await applyMigrations(rt.mf, o.migrationsDir);
@@ -155,18 +191,28 @@ export async function measureOrdering(o: OrderingOptions): Promise<OrderingResul
 		const sent = await backlog(origin, flowId, "k", KEYS, o.perKey, o.deadline);
 		o.step(`keys: ${sent} hooks over ${KEYS} keys held by the paused flow; resuming`);
 		const cpuBefore = processCpuMs(rt.pid);
-		await api(origin, "POST", `/flows/${flowId}/resume`);
-		let counters: FlowCounters = await flowCounters(origin, flowId);
-		await until(o.deadline, "the keyed backlog to be delivered", async () => {
-			counters = await flowCounters(origin, flowId);
-			return !counters.queued && counters.succeeded + counters.failed >= sent;
-		});
+		const waitBefore = processRunQueueMs(rt.pid);
+		const drainStart = Date.now();
+		const drain = async () => {
+			await api(origin, "POST", `/flows/${flowId}/resume`);
+			await until(o.deadline, "the keyed backlog to be delivered", async () => {
+				const counters: FlowCounters = await flowCounters(origin, flowId);
+				return !counters.queued && counters.succeeded + counters.failed >= sent;
+			});
+		};
+		let profileLines: string[] | undefined;
+		if (o.profile) {
+			const { profiles } = await profileIsolates([`${await rt.inspectorUrl()}/core:user:hookflow`], 100, drain);
+			profileLines = formatSummary(summarize(profiles[0] as CpuProfile, "index.js", o.profile.sourceMap), 25);
+		} else await drain();
 		const cpuMs = processCpuMs(rt.pid) - cpuBefore;
+		const starvedShare = (processRunQueueMs(rt.pid) - waitBefore) / Math.max(1, Date.now() - drainStart);
 		const log = await petstoreLog(control);
 		const pets = createdPets(log.requests, "k");
 		const first = Math.min(...pets.map((r) => Date.parse(r.startedAt)));
 		const lastEnd = Math.max(...pets.map((r) => Date.parse(r.endedAt ?? r.startedAt)));
 		const deliverySeconds = (lastEnd - first) / 1000;
+		const idle = idleSpans(pets.map((r) => [Date.parse(r.startedAt), Date.parse(r.endedAt ?? r.startedAt)]));
 		const order = checkOrder(
 			pets.map((r) => r.body?.name ?? ""),
 			KEYS,
@@ -206,10 +252,16 @@ export async function measureOrdering(o: OrderingOptions): Promise<OrderingResul
 			deliveriesPerS: pets.length / deliverySeconds,
 			deliverySeconds,
 			cpuMsPerDelivery: cpuMs / Math.max(1, pets.length),
+			starvedShare,
 			maxConcurrent: log.maxConcurrent,
+			meanConcurrent: idle.busyMs / Math.max(1, lastEnd - first),
+			idleMs: idle.idleMs,
+			idleGaps: idle.gaps,
+			longestIdleMs: idle.longestMs,
 			orderViolations: order.violations,
 			duplicates: order.duplicates,
 			missing: order.missing,
+			profileLines,
 			rate: { sent: rateSent, inWindow, perS: inWindow / RATE_WINDOW_S, maxInAnySecond },
 			logs: { ...rt.logs },
 		};

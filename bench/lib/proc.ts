@@ -38,6 +38,19 @@ export function processSchedCpuMs(pid: number): number {
 	return ns / 1e6;
 }
 
+/** Time every live thread of the process was runnable but waiting for a CPU (other processes had it), in ms. */
+export function processRunQueueMs(pid: number): number {
+	let ns = 0;
+	for (const tid of readdirSync(`/proc/${pid}/task`)) {
+		try {
+			ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+		} catch {
+			// The thread ended between the listing and the read.
+		}
+	}
+	return ns / 1e6;
+}
+
 /** The pids of this process's direct children whose command name is `name`. */
 export function childPids(name: string, parent = process.pid): number[] {
 	const pids: number[] = [];

@@ -40,7 +40,7 @@ import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } f
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
-import { decideGrant, grantBucket, type RateLimit } from "./rate-window";
+import { decideGrant, grantBucket, type RateLimit, sliceMs } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
 import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
@@ -89,6 +89,8 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 	infra_failures: number;
 }
 
+const CACHED_META = new Set(["flowId", "objectName", "paused", "settings"]);
+
 const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
 
 export class FlowObject extends DurableObject<Env> {
@@ -100,6 +102,12 @@ export class FlowObject extends DurableObject<Env> {
 	/** Executions being attempted, by inbox seq. */
 	readonly #running = new Map<number, string>();
 	#looping = false;
+	/**
+	 * Meta values read on every delivery, cached: only this object writes them (#setMeta), and a
+	 * rolled-back transaction clears the cache (#transaction). Not the pace: tests reset it in storage.
+	 */
+	readonly #metaCache = new Map<string, string | null>();
+	#parsedSettings: { stored: string | null; value: ObjectSettings } = { stored: null, value: DEFAULT_SETTINGS };
 	/** Set by a kick or a finished call while the loop runs, so neither is lost while the loop is not waiting. */
 	#kicked = false;
 	#wake: (() => void) | null = null;
@@ -178,12 +186,26 @@ export class FlowObject extends DurableObject<Env> {
 	// ── storage helpers ────────────────────────────────────────────────────────────────────
 
 	#meta(key: string): string | null {
-		return (this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value as string) ?? null;
+		if (CACHED_META.has(key) && this.#metaCache.has(key)) return this.#metaCache.get(key) ?? null;
+		const value = (this.#sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value as string) ?? null;
+		if (CACHED_META.has(key)) this.#metaCache.set(key, value);
+		return value;
 	}
 
 	#setMeta(key: string, value: string | null): void {
 		if (value === null) this.#sql.exec("DELETE FROM meta WHERE key = ?", key);
 		else this.#sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+		this.#metaCache.delete(key);
+	}
+
+	/** transactionSync that also forgets cached meta values when it rolls back (they may hold its writes). */
+	#transaction(body: () => void): void {
+		try {
+			this.ctx.storage.transactionSync(body);
+		} catch (error) {
+			this.#metaCache.clear();
+			throw error;
+		}
 	}
 
 	#flowId(): string {
@@ -191,7 +213,7 @@ export class FlowObject extends DurableObject<Env> {
 	}
 
 	#rememberFlowId(flowId: string): void {
-		this.#sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('flowId', ?)", flowId);
+		if (this.#meta("flowId") === null) this.#setMeta("flowId", flowId);
 	}
 
 	/** The main object is named by the flow id; shards by shards.ts's shardName. */
@@ -210,7 +232,9 @@ export class FlowObject extends DurableObject<Env> {
 
 	#settings(): ObjectSettings {
 		const stored = this.#meta("settings");
-		return stored ? (JSON.parse(stored) as ObjectSettings) : DEFAULT_SETTINGS;
+		if (stored !== this.#parsedSettings.stored)
+			this.#parsedSettings = { stored, value: stored ? (JSON.parse(stored) as ObjectSettings) : DEFAULT_SETTINGS };
+		return this.#parsedSettings.value;
 	}
 
 	/** The newest version's settings win: they are what the flow runs with now. */
@@ -346,7 +370,7 @@ export class FlowObject extends DurableObject<Env> {
 				.exec<{ content_hash: string | null }>("SELECT content_hash FROM seen WHERE id = ? AND at > ?", id, now - DEDUPE_WINDOW_MS)
 				.toArray()[0];
 		let startAt = now;
-		this.ctx.storage.transactionSync(() => {
+		this.#transaction(() => {
 			this.#adoptSettings(settings);
 			startAt = this.#settings().ordered ? now + REORDER_WINDOW_MS : now;
 			for (const item of [...items].sort((a, b) => a.receivedAt - b.receivedAt)) {
@@ -410,7 +434,7 @@ export class FlowObject extends DurableObject<Env> {
 	async recordDeadLetters(flowId: string, objectName: string, items: ExecutionMessage[]): Promise<void> {
 		await this.#identify(flowId, objectName);
 		const now = Date.now();
-		this.ctx.storage.transactionSync(() => {
+		this.#transaction(() => {
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM seen WHERE id = ?", item.id).toArray().length > 0) continue;
 				const staged = this.#sql.exec<{ message: string }>("SELECT message FROM staged WHERE id = ?", stagingKey(item)).toArray()[0];
@@ -459,7 +483,7 @@ export class FlowObject extends DurableObject<Env> {
 		await this.#identify(flowId, objectName);
 		const retried: string[] = [];
 		const now = Date.now();
-		this.ctx.storage.transactionSync(() => {
+		this.#transaction(() => {
 			this.#adoptSettings(settings);
 			for (const item of items) {
 				if (this.#sql.exec("SELECT 1 FROM inbox WHERE id = ?", item.id).toArray().length > 0) continue;
@@ -603,6 +627,7 @@ export class FlowObject extends DurableObject<Env> {
 		this.#running.clear();
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
+		this.#metaCache.clear();
 		// The instance lives on until evicted: a late queue hand-off must find empty tables, not none.
 		this.#migrate();
 	}
@@ -616,7 +641,16 @@ export class FlowObject extends DurableObject<Env> {
 		const window = this.#sql
 			.exec<{ used: number | null; oldest: number | null }>("SELECT sum(count) AS used, min(at) AS oldest FROM rate_window")
 			.one();
-		const decision = decideGrant(Number(window.used ?? 0), window.oldest === null ? null : Number(window.oldest), now, want, limit);
+		const slice = this.#sql
+			.exec<{ used: number | null; oldest: number | null }>(
+				"SELECT sum(count) AS used, min(at) AS oldest FROM rate_window WHERE at > ?",
+				now - sliceMs(limit),
+			)
+			.one();
+		const decision = decideGrant(Number(window.used ?? 0), window.oldest === null ? null : Number(window.oldest), now, want, limit, {
+			used: Number(slice.used ?? 0),
+			oldestAt: slice.oldest === null ? null : Number(slice.oldest),
+		});
 		if (decision.granted > 0)
 			this.#sql.exec(
 				"INSERT INTO rate_window (at, count) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET count = count + excluded.count",
@@ -753,6 +787,8 @@ export class FlowObject extends DurableObject<Env> {
 			.toArray();
 		let rateWakeAt: number | null = null;
 		if (rows.length > 0 && settings.rateLimit) {
+			// A token is a call leaving now: load what the calls need first, so a cold start does not delay them past their grant.
+			await this.#prepare(rows);
 			const { granted, retryAt } = this.#isMain()
 				? await this.acquireTokens(rows.length, settings.rateLimit)
 				: await this.#main().acquireTokens(rows.length, settings.rateLimit);
@@ -783,6 +819,19 @@ export class FlowObject extends DurableObject<Env> {
 		return times.length > 0 ? Math.min(...times) : null;
 	}
 
+	/** Loads the versions, credentials and code these rows' calls need; failures are left to the attempt. */
+	async #prepare(rows: InboxRow[]): Promise<void> {
+		const flowId = this.#flowId();
+		const now = Date.now();
+		await Promise.all(
+			[...new Set(rows.map((r) => r.version))].map(async (version) => {
+				const step = (await this.#definition(flowId, version))?.steps[0];
+				if (step) await this.#credential(step.credentialId, now);
+			}),
+		).catch(() => undefined);
+		await import("../flows/run-step").catch(() => undefined);
+	}
+
 	async #definition(flowId: string, version: number): Promise<FlowDefinition | null> {
 		if (!this.#versions.has(version)) this.#versions.set(version, await loadFlowVersion(this.env.DB, flowId, version));
 		return this.#versions.get(version) ?? null;
@@ -804,7 +853,7 @@ export class FlowObject extends DurableObject<Env> {
 		const now = Date.now();
 		const base = { type: "execution", id: row.id, flowId, version: row.version, receivedAt: row.received_at } as const;
 		log("error", "execution.infrastructure", { flowId, executionId: row.id, failures, error: message });
-		this.ctx.storage.transactionSync(() => {
+		this.#transaction(() => {
 			if (next.action === "retry") {
 				this.#sql.exec("UPDATE inbox SET infra_failures = ?, next_attempt_at = ? WHERE seq = ?", failures, now + next.delayMs, row.seq);
 				this.#outbox.record({
@@ -886,7 +935,7 @@ export class FlowObject extends DurableObject<Env> {
 		let error = next.kind === "succeed" ? null : slowedBy ? `${next.error}; ${slowedBy}` : next.error;
 
 		const store = (request: ActionRequest | null, response: ActionResponse | null) =>
-			this.ctx.storage.transactionSync(() => {
+			this.#transaction(() => {
 				// At full speed a success changes nothing: no write.
 				if (JSON.stringify(after) !== JSON.stringify(before)) this.#setMeta("pace", JSON.stringify(after));
 				this.#outbox.record({

@@ -5,7 +5,25 @@
  * average, which lets twice the limit through across a window boundary). Objects ask for tokens
  * just before they start calls; the flow's main object keeps the log, so the limit holds across
  * shards. Pure.
+ *
+ * Grants are also spread over the window: a limit above SPREAD_ABOVE grants at most a tenth of
+ * itself (at least MIN_SLICE_GRANTS) in any tenth of the window, so a backlog released at once
+ * does not start the whole second's calls in its first milliseconds (and start delays then bunch
+ * them further). Smaller limits may start all their calls at once.
  */
+
+/** The window is smoothed in this many slices. */
+export const RATE_SLICES = 10;
+const SPREAD_ABOVE = 20;
+const MIN_SLICE_GRANTS = 5;
+
+/** The most grants in any one slice (RATE_SLICES) of the window. */
+export function sliceGrants(limit: RateLimit): number {
+	return limit.requests <= SPREAD_ABOVE ? limit.requests : Math.max(MIN_SLICE_GRANTS, Math.ceil(limit.requests / RATE_SLICES));
+}
+
+/** The slice's length in ms. */
+export const sliceMs = (limit: RateLimit): number => (limit.perSeconds * 1000) / RATE_SLICES;
 
 export interface Grant {
 	at: number;
@@ -46,10 +64,14 @@ export function decideGrant(
 	nowMs: number,
 	want: number,
 	limit: RateLimit,
+	slice: { used: number; oldestAt: number | null } = { used: 0, oldestAt: null },
 ): { granted: number; retryAt: number | null } {
-	const granted = Math.max(0, Math.min(want, limit.requests - used));
+	const inWindow = limit.requests - used;
+	const inSlice = sliceGrants(limit) - slice.used;
+	const granted = Math.max(0, Math.min(want, inWindow, inSlice));
 	if (granted >= want) return { granted, retryAt: null };
-	// The oldest grant leaves the window first and frees its tokens; with none before, the one made now is the oldest.
+	// The oldest grant leaves the window (or the slice) first and frees its tokens; with none before, the one made now is the oldest.
+	if (inSlice < inWindow) return { granted, retryAt: (slice.oldestAt ?? nowMs) + sliceMs(limit) };
 	return { granted, retryAt: (oldestAt ?? nowMs) + limit.perSeconds * 1000 };
 }
 
@@ -58,7 +80,12 @@ export function grantTokens(previous: readonly Grant[], nowMs: number, want: num
 	const grants = previous.filter((g) => g.at > nowMs - limit.perSeconds * 1000);
 	const used = grants.reduce((sum, g) => sum + g.count, 0);
 	const oldest = grants.length === 0 ? null : Math.min(...grants.map((g) => g.at));
-	const { granted, retryAt } = decideGrant(used, oldest, nowMs, want, limit);
+	const inSlice = grants.filter((g) => g.at > nowMs - sliceMs(limit));
+	const slice = {
+		used: inSlice.reduce((sum, g) => sum + g.count, 0),
+		oldestAt: inSlice.length === 0 ? null : Math.min(...inSlice.map((g) => g.at)),
+	};
+	const { granted, retryAt } = decideGrant(used, oldest, nowMs, want, limit, slice);
 	if (granted > 0) grants.push({ at: nowMs, count: granted });
 	return { granted, grants, retryAt };
 }

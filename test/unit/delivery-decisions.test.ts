@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ActionOutcome } from "../../src/components/types";
 import { capacity, describeSlowDown, freshPace, MAX_FLOW_HOLD_MS, slowDown, speedUp } from "../../src/delivery/backpressure";
 import { decideAfterAttempt } from "../../src/delivery/next-step";
-import { decideGrant, grantBucket, grantTokens } from "../../src/delivery/rate-window";
+import { decideGrant, grantBucket, grantTokens, sliceGrants } from "../../src/delivery/rate-window";
 import { DEFAULT_RETRY_POLICY } from "../../src/delivery/retry-policy";
 import { laneFor, MAX_SHARDS, NO_KEY_LANE, routeFor, shardCount, shardName, stableHash } from "../../src/delivery/shards";
 
@@ -116,6 +116,38 @@ describe("rate window", () => {
 		}
 		for (const start of log) expect(log.filter((at) => at >= start && at < start + 1000).length).toBeLessThanOrEqual(5);
 		expect(log.length).toBeGreaterThanOrEqual(25);
+	});
+});
+
+describe("rate window smoothing", () => {
+	it("spreads a window's grants over its tenths: a released backlog does not start a whole second's calls at once", () => {
+		const limit = { requests: 50, perSeconds: 1 };
+		expect(sliceGrants(limit)).toBe(5);
+		const first = grantTokens([], NOW, 32, limit);
+		expect(first).toMatchObject({ granted: 5, retryAt: NOW + 100 });
+		expect(grantTokens(first.grants, NOW + 99, 8, limit)).toMatchObject({ granted: 0, retryAt: NOW + 100 });
+		expect(grantTokens(first.grants, NOW + 100, 8, limit).granted).toBe(5);
+	});
+
+	it("keeps the window's limit when asked all the time, and reaches it", () => {
+		const limit = { requests: 50, perSeconds: 1 };
+		let grants: { at: number; count: number }[] = [];
+		const log: number[] = [];
+		for (let t = 0; t < 3_000; t += 7) {
+			const result = grantTokens(grants, NOW + t, 8, limit);
+			grants = result.grants;
+			for (let i = 0; i < result.granted; i++) log.push(NOW + t);
+		}
+		for (const start of log) {
+			expect(log.filter((at) => at >= start && at < start + 1000).length).toBeLessThanOrEqual(50);
+			expect(log.filter((at) => at >= start && at < start + 100).length).toBeLessThanOrEqual(5);
+		}
+		expect(log.length).toBeGreaterThanOrEqual(145);
+	});
+
+	it("does not spread small limits: three calls an hour may start together", () => {
+		expect(sliceGrants({ requests: 3, perSeconds: 3600 })).toBe(3);
+		expect(grantTokens([], NOW, 8, { requests: 3, perSeconds: 3600 })).toMatchObject({ granted: 3, retryAt: NOW + 3_600_000 });
 	});
 });
 
