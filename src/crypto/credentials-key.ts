@@ -4,7 +4,7 @@
  * id (8 hex of its SHA-256) that sealed values and keyed hashes carry, so either key can be found
  * again; each purpose derives its own CryptoKey from it, imported once per isolate.
  */
-import { fromBase64, toHex } from "./encoding";
+import { fromBase64, toHex, utf8 } from "./encoding";
 
 export interface KeyRing {
 	CREDENTIALS_KEY: string;
@@ -19,6 +19,21 @@ export interface IdentifiedKey {
 type Derive = (raw: Uint8Array) => Promise<CryptoKey>;
 
 const cache = new Map<string, Promise<IdentifiedKey>>();
+
+/** An HMAC-SHA256 key derived from the credentials key with HKDF under `info`, so no purpose ever uses the key itself. */
+export function hkdfHmacKey(info: string): Derive {
+	const infoBytes = utf8.encode(info);
+	return async (raw) => {
+		const material = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+		return crypto.subtle.deriveKey(
+			{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(), info: infoBytes },
+			material,
+			{ name: "HMAC", hash: "SHA-256", length: 256 },
+			false,
+			["sign", "verify"],
+		);
+	};
+}
 
 export function importCredentialsKey(base64Key: string, purpose: string, derive: Derive): Promise<IdentifiedKey> {
 	const cacheKey = `${purpose}\n${base64Key}`;

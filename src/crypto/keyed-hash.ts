@@ -7,24 +7,12 @@
  * Without the plaintext a hash cannot be re-made under a new key: such a credential keeps working
  * only as long as CREDENTIALS_KEY_PREVIOUS is set, or until it is rotated (PATCH with a new secret).
  */
-import { findCredentialsKey, importCredentialsKey, type KeyRing } from "./credentials-key";
+import { findCredentialsKey, hkdfHmacKey, importCredentialsKey, type KeyRing } from "./credentials-key";
 import { fromBase64, toBase64Url, utf8 } from "./encoding";
-
-const HKDF_INFO = utf8.encode("hookflow keyed-hash v1");
 
 const PURPOSE = "keyed-hash";
 
-/** An HMAC key derived with HKDF, so the hash key is never the sealing key itself. */
-async function deriveHashKey(raw: Uint8Array): Promise<CryptoKey> {
-	const material = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
-	return crypto.subtle.deriveKey(
-		{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(), info: HKDF_INFO },
-		material,
-		{ name: "HMAC", hash: "SHA-256", length: 256 },
-		false,
-		["sign", "verify"],
-	);
-}
+const deriveHashKey = hkdfHmacKey("hookflow keyed-hash v1");
 
 const importHashKey = (base64Key: string) => importCredentialsKey(base64Key, PURPOSE, deriveHashKey);
 

@@ -6,24 +6,14 @@
  * calling made-up sample URLs creates no object and no storage; the object then checks that the
  * token is open and unused. A URL signed under a key rotated away stops working, like its 10 min TTL.
  */
-import { importCredentialsKey, type KeyRing } from "./credentials-key";
+import { hkdfHmacKey, importCredentialsKey, type KeyRing } from "./credentials-key";
 import { fromBase64, toBase64Url, utf8 } from "./encoding";
 
-const HKDF_INFO = utf8.encode("hookflow sample-url v1");
 const PURPOSE = "sample-url";
 /** 24 random bytes and a 32-byte MAC, both base64url without padding. */
 const SIGNED_TOKEN = /^([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})$/;
 
-async function deriveMacKey(raw: Uint8Array): Promise<CryptoKey> {
-	const material = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
-	return crypto.subtle.deriveKey(
-		{ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(), info: HKDF_INFO },
-		material,
-		{ name: "HMAC", hash: "SHA-256", length: 256 },
-		false,
-		["sign", "verify"],
-	);
-}
+const deriveMacKey = hkdfHmacKey("hookflow sample-url v1");
 
 const macInput = (flowId: string, token: string) => utf8.encode(`${flowId}\n${token}`);
 
