@@ -15,7 +15,7 @@ import type { FlowObject } from "../../src/delivery/flow-object";
 import worker from "../../src/index";
 import type { AlertMessage } from "../../src/ops/alerts";
 import { ALERT_CRON } from "../../src/ops/crons";
-import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
+import { api, call, createRunningFlow, eventually, hook, injectFaults, json, resetPetstore, waitForExecution } from "./helpers";
 
 const receiver = env.ALERT_RECEIVER_URL;
 const MINUTE = 60_000;
@@ -32,9 +32,6 @@ const newPath = () => `/alerts/${Date.now()}-${pathCount++}`;
 const received = async (path: string): Promise<Received[]> => (await fetch(`${receiver}/__control/requests?path=${path}`)).json();
 const receiverFaults = (path: string, responses: unknown[]) =>
 	fetch(`${receiver}/__control/faults`, { method: "POST", body: JSON.stringify({ path, responses }) });
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
-const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const send = async (flowId: string, petname: string, petstatus = "sold") =>
 	((await (await hook(flowId, json({ petname, petstatus }))).json()) as { requestId: string }).requestId;
 

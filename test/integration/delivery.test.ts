@@ -9,6 +9,8 @@ import {
 	createRunningFlow,
 	eventually,
 	hook,
+	injectFaults,
+	json,
 	ONE_SUCCEEDED,
 	petstoreRequests,
 	putDraft,
@@ -17,10 +19,6 @@ import {
 } from "./helpers";
 
 beforeEach(resetPetstore);
-
-const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
 
 /** Lets the scheduled retry come due now, as if its backoff had elapsed, then runs the alarm. */
 async function fastForwardAlarm(stub: DurableObjectStub<FlowObject>): Promise<boolean> {

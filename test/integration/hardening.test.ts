@@ -9,6 +9,8 @@ import {
 	createRunningFlow,
 	eventually,
 	hook,
+	injectFaults,
+	json,
 	ORIGIN,
 	petstoreRequests,
 	petstoreUrl,
@@ -26,12 +28,6 @@ beforeEach(resetPetstore);
 
 const utf8 = new TextEncoder();
 const JSON_TYPE = { "content-type": "application/json" };
-const json = (body: unknown, headers: Record<string, string> = {}) => ({
-	headers: { ...JSON_TYPE, ...headers },
-	body: JSON.stringify(body),
-});
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ responses }) });
 const petPosts = async () => (await petstoreRequests()).requests.filter((r) => r.method === "POST" && r.path === "/v2/pet");
 const pets = async () => (await (await fetch(controlUrl("pets"))).json()) as Array<{ name: string }>;
 const fetchWorker = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));

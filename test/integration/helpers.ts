@@ -20,6 +20,16 @@ export function hook(flowId: string, init: RequestInit & { path?: string } = {})
 export const petstoreUrl = () => env.PETSTORE_BASE_URL;
 export const controlUrl = (path: string) => `${env.PETSTORE_BASE_URL.replace(/\/v2$/, "")}/__control/${path}`;
 
+/** A JSON request's init (for `hook`), with any extra headers. */
+export const json = (body: unknown, headers: Record<string, string> = {}) => ({
+	headers: { "content-type": "application/json", ...headers },
+	body: JSON.stringify(body),
+});
+
+/** The local Petstore answers this file's next pet POSTs with these (status, retryAfter, hangMs, bodyBytes, …). */
+export const injectFaults = (responses: unknown[]) =>
+	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
+
 export async function resetPetstore(): Promise<void> {
 	await fetch(controlUrl("reset"), { method: "POST" });
 }

@@ -2,13 +2,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
-import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
+import { api, call, createRunningFlow, eventually, hook, injectFaults, json, resetPetstore, waitForExecution } from "./helpers";
 
 beforeEach(resetPetstore);
 
-const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
 const send = async (flowId: string, petname: string, petstatus = "sold") =>
 	((await (await hook(flowId, json({ petname, petstatus }))).json()) as { requestId: string }).requestId;
 

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { MAX_RECORDED_BODY_BYTES } from "../../src/components/recorded-body";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import { INFRASTRUCTURE_RETRY } from "../../src/delivery/retry-policy";
-import { api, controlUrl, createRunningFlow, eventually, hook, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
+import { api, createRunningFlow, eventually, hook, injectFaults, json, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
 
 /**
  * Attacks on the delivery engine's own limits (issue 10, item 1): an answer or an echo too large
@@ -14,9 +14,6 @@ import { api, controlUrl, createRunningFlow, eventually, hook, petstoreRequests,
 
 beforeEach(resetPetstore);
 
-const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
 const send = async (flowId: string, petname: string) =>
 	((await (await hook(flowId, json({ petname, petstatus: "available" }))).json()) as { requestId: string }).requestId;
 const petPosts = async () => (await petstoreRequests()).requests.filter((r) => r.method === "POST" && r.path === "/v2/pet");

@@ -4,10 +4,11 @@ import { REPLAY_CHUNK } from "../../src/ops/replay-jobs";
 import {
 	api,
 	call,
-	controlUrl,
 	createRunningFlow,
 	eventually,
 	hook,
+	injectFaults,
+	json,
 	petstoreRequests,
 	putDraft,
 	resetPetstore,
@@ -16,9 +17,6 @@ import {
 
 beforeEach(resetPetstore);
 
-const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
 const send = async (flowId: string, petname: string) =>
 	((await (await hook(flowId, json({ petname, petstatus: "sold" }))).json()) as { requestId: string }).requestId;
 

@@ -1,10 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, call, createRunningFlow, hook, putDraft, type RunningFlow, resetPetstore, waitForExecution } from "./helpers";
-
-const json = (body: unknown, headers: Record<string, string> = {}) => ({
-	headers: { "content-type": "application/json", ...headers },
-	body: JSON.stringify(body),
-});
+import { api, call, createRunningFlow, hook, json, putDraft, type RunningFlow, resetPetstore, waitForExecution } from "./helpers";
 
 interface Summary {
 	id: string;

@@ -4,13 +4,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import worker from "../../src/index";
 import { ALERT_CRON } from "../../src/ops/crons";
-import { api, call, controlUrl, createRunningFlow, eventually, hook, resetPetstore, waitForExecution } from "./helpers";
+import { api, call, createRunningFlow, eventually, hook, injectFaults, json, resetPetstore, waitForExecution } from "./helpers";
 
 beforeEach(resetPetstore);
 
-const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const injectFaults = (responses: unknown[]) =>
-	fetch(controlUrl("faults"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ responses }) });
 const send = async (flowId: string, petname: string) =>
 	((await (await hook(flowId, json({ petname, petstatus: "sold" }))).json()) as { requestId: string }).requestId;
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
