@@ -44,6 +44,23 @@ export function objectOfKey(flow: DeliveryFlow, key: string): string {
 	return routeFor(flow.flowId, plan(flow.delivery), laneFor("key", key, "")).object;
 }
 
+/** The object that delivers the execution `id` (ordering "none" spreads executions by id). */
+export function objectOfId(flow: DeliveryFlow, id: string): string {
+	return routeFor(flow.flowId, plan(flow.delivery), laneFor("none", null, id)).object;
+}
+
+/** `perObject` fresh 32-hex ids for each of the flow's objects: sent as x-request-id, they spread a "none" flow evenly. */
+export function idsSpreadOverShards(flow: DeliveryFlow, perObject: number): string[] {
+	const byObject = new Map<string, string[]>();
+	const count = shardCount(plan(flow.delivery));
+	while ([...byObject.values()].filter((ids) => ids.length >= perObject).length < count) {
+		const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+		const ids = byObject.get(objectOfId(flow, id)) ?? [];
+		if (ids.length < perObject) byObject.set(objectOfId(flow, id), [...ids, id]);
+	}
+	return [...byObject.values()].flat();
+}
+
 export const stub = (name: string) => env.FLOW.getByName(name);
 
 /** A pet for `owner`: the key expression of the key-ordered flows here is `owner`. */
