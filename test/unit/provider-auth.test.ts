@@ -176,6 +176,25 @@ describe("the providers' timestamp headers", () => {
 	});
 });
 
+describe("twilio agrees with Twilio's SDK (validateRequest, validateRequestWithBody) on genuine and forged requests", () => {
+	const verdicts = vectors.filter((v) => v.sdkAccepts !== undefined);
+
+	it("has forged requests the SDK refuses and genuine ones it accepts", () => {
+		expect(verdicts.filter((v) => v.sdkAccepts).length).toBeGreaterThanOrEqual(3);
+		expect(verdicts.filter((v) => !v.sdkAccepts).length).toBeGreaterThanOrEqual(4);
+	});
+
+	it.each(verdicts.map((v) => [v.name, v] as const))("%s", async (_, v) => {
+		const result = await send(await verifierFor(v.auth), v);
+		expect(result.ok, JSON.stringify(result)).toBe(v.sdkAccepts);
+	});
+
+	it("attack: a JSON body under the URL's signature alone is refused as unsigned, naming bodySHA256", async () => {
+		const result = await send(await verifierFor(vector("twilio json").auth), vector("twilio json without bodySHA256"));
+		expectRefused(result, /^Unsigned body: Twilio signs a JSON \(non-form\) body only through bodySHA256/);
+	});
+});
+
 /** The message the ingress would build, for handshake detection and delivery ids. */
 function messageOf(v: ProviderVector): Record<string, unknown> {
 	const parsed = buildMessage({
