@@ -83,6 +83,13 @@ export interface DeliveryIdSource {
 	bodyField?: string;
 }
 
+/** The methods a hook request can become an execution with (HEAD only answers whether the flow runs). */
+export type HookMethod = "GET" | "POST";
+const ANY_METHOD: readonly HookMethod[] = ["GET", "POST"];
+const POST_ONLY: readonly HookMethod[] = ["POST"];
+/** Why a preset that signs only the body takes only POST: a GET's payload is its query, which nothing signs. */
+const bodySigned = (who: string) => `${who} signs only a POST's body, so a GET's query would run unsigned`;
+
 export type HandshakeKind = "slack.url_verification" | "zoom.endpoint.url_validation" | "meta.subscribe";
 
 export interface WebhookTypeSpec {
@@ -101,6 +108,13 @@ export interface WebhookTypeSpec {
 	handshake?: HandshakeKind;
 	/** Signing by hand makes no sense for it: the designer says to send a test from this dashboard instead. */
 	testFrom?: string;
+	/**
+	 * The methods that become executions: those whose payload (a POST's body, a GET's query) the type
+	 * verifies. Any other answers 405 (acceptedMethods; the generic HMAC adds GET when it signs {url}).
+	 */
+	methods: readonly HookMethod[];
+	/** Why, for the 405 and the designer. */
+	methodsHint: string;
 }
 
 const secretField = (name: string, label: string, help?: string): CredentialField => ({
@@ -112,9 +126,18 @@ const secretField = (name: string, label: string, help?: string): CredentialFiel
 });
 
 export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
-	{ type: "none", title: "No Auth", group: "generic", fields: [] },
+	{
+		type: "none",
+		title: "No Auth",
+		group: "generic",
+		fields: [],
+		methods: ANY_METHOD,
+		methodsHint: "Nothing is checked: the URL is the secret, for a GET (its query is the payload) as for a POST",
+	},
 	{
 		type: "basic",
+		methods: ANY_METHOD,
+		methodsHint: "Nothing is signed: the credential itself is the proof, for a GET (its query is the payload) as for a POST",
 		title: "Basic Auth",
 		group: "generic",
 		header: "Authorization",
@@ -122,6 +145,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "apiKey",
+		methods: ANY_METHOD,
+		methodsHint: "Nothing is signed: the credential itself is the proof, for a GET (its query is the payload) as for a POST",
 		title: "API Key Auth",
 		group: "generic",
 		header: "x-api-key (or the header you choose)",
@@ -132,6 +157,9 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "hmac",
+		methods: POST_ONLY,
+		methodsHint:
+			"The HMAC covers the body, so a GET's query would run unsigned; put {url} in signedContent to sign the query and accept GET too",
 		title: "HMAC verification",
 		group: "generic",
 		header: `${DEFAULT_HMAC_HEADER} (or the header you choose)`,
@@ -175,6 +203,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "standardWebhooks",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Standard Webhooks (with the id and timestamp)"),
 		title: "Standard Webhooks",
 		group: "generic",
 		header: "webhook-signature (or svix-signature)",
@@ -186,6 +216,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "github",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("GitHub"),
 		title: "GitHub",
 		group: "providers",
 		header: "X-Hub-Signature-256",
@@ -196,6 +228,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "stripe",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Stripe"),
 		title: "Stripe",
 		group: "providers",
 		header: "Stripe-Signature",
@@ -207,6 +241,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "shopify",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Shopify"),
 		title: "Shopify",
 		group: "providers",
 		header: "X-Shopify-Hmac-Sha256",
@@ -218,6 +254,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "slack",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Slack"),
 		title: "Slack",
 		group: "providers",
 		header: "X-Slack-Signature",
@@ -230,6 +268,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "twilio",
+		methods: ANY_METHOD,
+		methodsHint: "Twilio signs the URL it calls, query included, so a GET (a Twilio webhook's other method) is verified as well as a POST",
 		title: "Twilio",
 		group: "providers",
 		header: "X-Twilio-Signature",
@@ -241,6 +281,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "paddle",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Paddle"),
 		title: "Paddle",
 		group: "providers",
 		header: "Paddle-Signature",
@@ -252,6 +294,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "linear",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Linear"),
 		title: "Linear",
 		group: "providers",
 		header: "Linear-Signature",
@@ -264,6 +308,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "zoom",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Zoom"),
 		title: "Zoom",
 		group: "providers",
 		header: "x-zm-signature",
@@ -275,6 +321,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "meta",
+		methods: POST_ONLY,
+		methodsHint: `${bodySigned("Meta")}; a GET is only its subscribe check (hub.mode=subscribe), answered here`,
 		title: "Meta (WhatsApp, Instagram, Messenger)",
 		group: "providers",
 		header: "X-Hub-Signature-256",
@@ -286,6 +334,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "square",
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Square (with the notification URL, not this request's)"),
 		title: "Square",
 		group: "providers",
 		header: "x-square-hmacsha256-signature",
@@ -305,6 +355,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	},
 	{
 		type: "gitlab",
+		methods: ANY_METHOD,
+		methodsHint: "The token signs nothing: it is the proof, for a GET (its query is the payload) as for a POST",
 		title: "GitLab",
 		group: "providers",
 		header: "X-Gitlab-Token",
@@ -316,6 +368,20 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 ];
 
 const byType = new Map(webhookTypeSpecs.map((spec) => [spec.type, spec]));
+
+/** The methods a credential of `type` with `details` accepts: the generic HMAC signs the query when its signedContent holds {url}. */
+export function acceptedMethods(type: WebhookAuthType, details: CredentialDetails): readonly HookMethod[] {
+	if (type === "hmac" && details.signedContent?.includes("{url}")) return ANY_METHOD;
+	return webhookTypeSpec(type).methods;
+}
+
+/**
+ * The signature covers the body and nothing of the URL (so only POST is accepted): a sender's
+ * delivery id is then bound to the body alone, since anyone can append a query or a path.
+ */
+export function signsOnlyBody(type: WebhookAuthType, details: CredentialDetails): boolean {
+	return !acceptedMethods(type, details).includes("GET");
+}
 
 export function webhookTypeSpec(type: WebhookAuthType): WebhookTypeSpec {
 	const spec = byType.get(type);

@@ -5,7 +5,14 @@
  * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
  */
 import { eq, sql } from "drizzle-orm";
-import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
+import {
+	acceptedMethods,
+	type HookMethod,
+	signsOnlyBody,
+	type WebhookAuthType,
+	type WebhookSecret,
+	webhookTypeSpec,
+} from "../components/webhook-types";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
 import { acceptingStatuses, credentials, flows, flowVersions } from "../db/schema";
@@ -22,6 +29,11 @@ export interface IngressConfig {
 	rateLimit: FlowDefinition["rateLimit"] | null;
 	/** The flow keeps client IP headers in `_headers` (off by default). */
 	keepClientIpHeaders: boolean;
+	/** The methods that become executions (webhook-types.ts acceptedMethods), and why, for the 405. */
+	methods: readonly HookMethod[];
+	methodsHint: string;
+	/** The signature covers only the body: dedupe binds a sender's id to the body alone (request-id.ts). */
+	signsOnlyBody: boolean;
 }
 
 const NOT_ACCEPTING: IngressConfig = {
@@ -31,6 +43,9 @@ const NOT_ACCEPTING: IngressConfig = {
 	verifier: null,
 	rateLimit: null,
 	keepClientIpHeaders: false,
+	methods: [],
+	methodsHint: "",
+	signsOnlyBody: false,
 };
 const MAX_ENTRIES = 10_000;
 
@@ -86,5 +101,8 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),
 		rateLimit: definition.rateLimit ?? null,
 		keepClientIpHeaders: definition.trigger.keepClientIpHeaders === true,
+		methods: acceptedMethods(type, row.credential.details),
+		methodsHint: webhookTypeSpec(type).methodsHint,
+		signsOnlyBody: signsOnlyBody(type, row.credential.details),
 	};
 }
