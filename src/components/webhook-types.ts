@@ -88,7 +88,7 @@ export type HookMethod = "GET" | "POST";
 const ANY_METHOD: readonly HookMethod[] = ["GET", "POST"];
 const POST_ONLY: readonly HookMethod[] = ["POST"];
 /** Why a preset that signs only the body takes only POST: a GET's payload is its query, which nothing signs. */
-const bodySigned = (who: string) => `${who} signs only a POST's body, so a GET's query would run unsigned`;
+const bodySigned = (who: string, what = "a POST's body") => `${who} signs only ${what}, so a GET's query would run unsigned`;
 
 export type HandshakeKind = "slack.url_verification" | "zoom.endpoint.url_validation" | "meta.subscribe";
 
@@ -204,7 +204,7 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	{
 		type: "standardWebhooks",
 		methods: POST_ONLY,
-		methodsHint: bodySigned("Standard Webhooks (with the id and timestamp)"),
+		methodsHint: bodySigned("Standard Webhooks", "a POST's body, with its id and timestamp"),
 		title: "Standard Webhooks",
 		group: "generic",
 		header: "webhook-signature (or svix-signature)",
@@ -335,7 +335,7 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 	{
 		type: "square",
 		methods: POST_ONLY,
-		methodsHint: bodySigned("Square (with the notification URL, not this request's)"),
+		methodsHint: bodySigned("Square", "a POST's body, with the notification URL (not this request's)"),
 		title: "Square",
 		group: "providers",
 		header: "x-square-hmacsha256-signature",
