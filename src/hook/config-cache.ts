@@ -34,6 +34,8 @@ export interface IngressConfig {
 	methodsHint: string;
 	/** The signature covers only the body: dedupe binds a sender's id to the body alone (request-id.ts). */
 	signsOnlyBody: boolean;
+	/** When the previous secret's rotation window closes: the cached verifier, which still holds it, must not outlive it. */
+	previousSecretExpiresAt: number | null;
 }
 
 const NOT_ACCEPTING: IngressConfig = {
@@ -46,6 +48,7 @@ const NOT_ACCEPTING: IngressConfig = {
 	methods: [],
 	methodsHint: "",
 	signsOnlyBody: false,
+	previousSecretExpiresAt: null,
 };
 const MAX_ENTRIES = 10_000;
 
@@ -62,9 +65,18 @@ export function getIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 	const config = loadIngressConfig(env, flowId, nowMs);
 	const oldest = cache.keys().next();
 	if (cache.size >= MAX_ENTRIES && !oldest.done) cache.delete(oldest.value);
-	cache.set(flowId, { config, expiresAt: nowMs + (Number(env.CONFIG_CACHE_TTL_MS) || 5000) });
-	// A failed load (D1 unreachable) must not be cached.
-	config.catch(() => cache.delete(flowId));
+	const entry = { config, expiresAt: nowMs + (Number(env.CONFIG_CACHE_TTL_MS) || 5000) };
+	cache.set(flowId, entry);
+	config.then(
+		// A rotation window closes on time, not up to a TTL later: the entry expires with the previous secret.
+		(loaded) => {
+			if (loaded.previousSecretExpiresAt !== null) entry.expiresAt = Math.min(entry.expiresAt, loaded.previousSecretExpiresAt);
+		},
+		// A failed load (D1 unreachable) must not be cached.
+		() => {
+			if (cache.get(flowId) === entry) cache.delete(flowId);
+		},
+	);
 	return config;
 }
 
@@ -104,5 +116,6 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		methods: acceptedMethods(type, row.credential.details),
 		methodsHint: webhookTypeSpec(type).methodsHint,
 		signsOnlyBody: signsOnlyBody(type, row.credential.details),
+		previousSecretExpiresAt: secrets.length > 1 ? row.credential.previousExpiresAt : null,
 	};
 }
