@@ -1,7 +1,8 @@
 /**
  * @module
  * The ingress answers from the isolate: each flow's config (status, live version, verifier with
- * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
+ * imported keys) is cached for CONFIG_CACHE_TTL_MS, or until a rotated-out secret it holds expires,
+ * so a warm hook request makes no D1 query.
  * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
  */
 import { eq, sql } from "drizzle-orm";
