@@ -174,7 +174,7 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 	const more = rows.length === REPLAY_CHUNK;
 	const now = Date.now();
 	// Progress is recorded even when the job was cancelled meanwhile: this chunk did happen.
-	await db
+	const [after] = await db
 		.update(jobs)
 		.set({
 			done: sql`${jobs.done} + ${rows.length}`,
@@ -183,8 +183,10 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 			updatedAt: now,
 			...(more ? {} : { state: sql`CASE WHEN ${jobs.state} = 'running' THEN 'done' ELSE ${jobs.state} END`, finishedAt: now }),
 		})
-		.where(eq(jobs.id, job.id));
-	return more;
+		.where(eq(jobs.id, job.id))
+		.returning({ state: jobs.state });
+	// A job cancelled during this chunk queues no next one.
+	return more && after?.state === "running";
 }
 
 /** Ends a running job as failed with `error`; returns it as it now stands. */

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { REPLAY_CHUNK } from "../../src/ops/replay-jobs";
 import {
@@ -115,6 +116,32 @@ describe("bulk replay", () => {
 		expect(queue.sent).toEqual([]);
 		expect(await job(jobId)).toMatchObject({ state: "cancelled", done: 2 * REPLAY_CHUNK, total: rows });
 		expect(await replayLinks(jobId)).toBe(2 * REPLAY_CHUNK);
+	});
+
+	it("a chunk under way when the cancel comes completes and is counted; none starts after it", async () => {
+		const flow = await createRunningFlow();
+		await seedRunLog(flow.flowId, 3 * REPLAY_CHUNK, (i) => ({ petname: `mid-${i}`, petstatus: "Unknown" }));
+		let jobId = "";
+		// The cancel lands while the first chunk hands its replays to the flow object.
+		const cancelling = {
+			getByName(name: string) {
+				const stub = env.FLOW.getByName(name);
+				return {
+					accept: async (...args: Parameters<typeof stub.accept>) => {
+						expect((await call("DELETE", `/api/jobs/${jobId}`)).status).toBe(200);
+						return stub.accept(...args);
+					},
+				};
+			},
+		} as unknown as Env["FLOW"];
+		const queue = heldJobsQueue({ FLOW: cancelling });
+		({ jobId } = await queue.api<{ jobId: string }>("POST", `/api/flows/${flow.flowId}/replay`, { mode: "replay", filters: {} }));
+		const first = await queue.deliver();
+		expect(first.explicitAcks).toHaveLength(1);
+		// No message for a next chunk, and the chunk's progress recorded under the cancelled state.
+		expect(queue.sent).toEqual([]);
+		expect(await job(jobId)).toMatchObject({ state: "cancelled", done: REPLAY_CHUNK, total: 3 * REPLAY_CHUNK });
+		expect(await replayLinks(jobId)).toBe(REPLAY_CHUNK);
 	});
 
 	it("answers 404 for an unknown job and 409 for a flow never published", async () => {
