@@ -14,8 +14,9 @@ const EXECUTION_ID = "0123456789abcdef0123456789abcdef";
 /** The key the local Petstore accepts. */
 const API_KEY = "secret";
 
-function petRequest(body: Record<string, unknown> = { name: "Gromit", status: "sold" }): ActionRequest {
-	return createPetRequest(petstoreUrl(), body, EXECUTION_ID);
+/** The create-pet request to this file's tenant; `body` may be one the Petstore refuses. */
+function petRequest(body: object = { name: "Gromit", status: "sold" }): ActionRequest {
+	return createPetRequest(petstoreUrl(), body as Parameters<typeof createPetRequest>[1], EXECUTION_ID);
 }
 
 /** What the Petstore saw: its request log, without the timing. */
