@@ -89,7 +89,7 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 	infra_failures: number;
 }
 
-const CACHED_META = new Set(["flowId", "objectName", "paused", "settings"]);
+const CACHED_META = new Set(["flowId", "objectName", "paused", "settings", "deleted"]);
 
 const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
 
@@ -230,6 +230,11 @@ export class FlowObject extends DurableObject<Env> {
 		return this.#meta("paused") !== null;
 	}
 
+	/** The flow was deleted (destroy): late hand-overs, retries and shard registrations record nothing. */
+	#deleted(): boolean {
+		return this.#meta("deleted") !== null;
+	}
+
 	#settings(): ObjectSettings {
 		const stored = this.#meta("settings");
 		if (stored !== this.#parsedSettings.stored)
@@ -286,7 +291,8 @@ export class FlowObject extends DurableObject<Env> {
 		if (this.#meta("objectName") !== null) return;
 		if (objectName !== flowId) {
 			const toggles = this.#pauseToggles;
-			const { paused, holdUntil } = await this.#main(flowId).registerShard(flowId, objectName);
+			const { paused, holdUntil, deleted } = await this.#main(flowId).registerShard(flowId, objectName);
+			if (deleted) return this.#setMeta("deleted", "1");
 			// A pause or resume that reached this shard while it registered is newer than the answer.
 			if (paused && toggles === this.#pauseToggles) this.#setMeta("paused", "1");
 			// A Retry-After the flow got before this shard existed holds it too.
@@ -299,6 +305,7 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Main object: holds a payload too large for a queue message until its queue reference arrives. */
 	async stage(key: string, message: Message): Promise<void> {
+		if (this.#deleted()) return;
 		// The queue's schema drops a top-level `__proto__` key from inline messages; a staged one must not keep it either.
 		const { ["__proto__"]: _dropped, ...fields } = Object.fromEntries(Object.entries(message));
 		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", key, JSON.stringify(fields), Date.now());
@@ -361,6 +368,8 @@ export class FlowObject extends DurableObject<Env> {
 		await this.#identify(flowId, objectName);
 		const accepted: string[] = [];
 		const duplicates: string[] = [];
+		// A deleted flow's queue backlog is dropped unrecorded (the consumer acks it): nothing comes back to the run log.
+		if (this.#deleted()) return { accepted, duplicates };
 		const now = Date.now();
 		const contentIds = new Map<LanedExecution, string>();
 		for (const item of items)
@@ -433,6 +442,7 @@ export class FlowObject extends DurableObject<Env> {
 	/** Queue messages that exhausted their retries: counted and logged as failed, so they can be retried by hand. */
 	async recordDeadLetters(flowId: string, objectName: string, items: ExecutionMessage[]): Promise<void> {
 		await this.#identify(flowId, objectName);
+		if (this.#deleted()) return;
 		const now = Date.now();
 		this.#transaction(() => {
 			for (const item of items) {
@@ -482,6 +492,7 @@ export class FlowObject extends DurableObject<Env> {
 	): Promise<string[]> {
 		await this.#identify(flowId, objectName);
 		const retried: string[] = [];
+		if (this.#deleted()) return retried;
 		const now = Date.now();
 		this.#transaction(() => {
 			this.#adoptSettings(settings);
@@ -566,10 +577,11 @@ export class FlowObject extends DurableObject<Env> {
 	}
 
 	/** Main object: a shard introduces itself; it learns whether the flow is paused or held. */
-	async registerShard(flowId: string, name: string): Promise<{ paused: boolean; holdUntil: number }> {
+	async registerShard(flowId: string, name: string): Promise<{ paused: boolean; holdUntil: number; deleted: boolean }> {
+		if (this.#deleted()) return { paused: true, holdUntil: 0, deleted: true };
 		this.#rememberFlowId(flowId);
 		this.#sql.exec("INSERT OR IGNORE INTO shards (name) VALUES (?)", name);
-		return { paused: this.#paused(), holdUntil: this.#pace().holdUntil };
+		return { paused: this.#paused(), holdUntil: this.#pace().holdUntil, deleted: false };
 	}
 
 	/** Holds deliveries here; calls under way finish. */
@@ -630,6 +642,8 @@ export class FlowObject extends DurableObject<Env> {
 		this.#metaCache.clear();
 		// The instance lives on until evicted: a late queue hand-off must find empty tables, not none.
 		this.#migrate();
+		// One row stays: the queue may still hold the flow's hooks, and they must not come back as executions.
+		this.#setMeta("deleted", "1");
 	}
 
 	// ── RPC: rate limit and backpressure across the flow's objects ─────────────────────────
