@@ -17,13 +17,14 @@ import {
 	statsLatency,
 	statsMinutes,
 } from "../db/schema";
-import { destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
+import { applyPublishedSettings, destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
 import type { FlowCounters } from "../flows/counters";
 import { draftSchema, type FlowDefinition } from "../flows/definition";
 import { type FlowAction, transition } from "../flows/lifecycle";
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";
 import { invalidateIngressConfig } from "../hook/config-cache";
+import { errorMessage, log } from "../log";
 import { ApiError, firstOrNotFound, valid } from "./errors";
 import type { FlowView } from "./responses";
 
@@ -232,6 +233,10 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 			db.update(flows).set({ liveVersion: version, updatedAt: Date.now() }).where(eq(flows.id, row.id)),
 		]);
 		invalidateIngressConfig(row.id);
+		// Executions already waiting (a paused flow's backlog) run under the new limits, not only later hooks.
+		await applyPublishedSettings(c.env, row.id, version, definition).catch((error: unknown) =>
+			log("error", "flow.settings_unapplied", { flowId: row.id, version, error: errorMessage(error) }),
+		);
 		return c.json({ version });
 	})
 	.post("/:id/start", actionRoute("start"))

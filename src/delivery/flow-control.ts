@@ -60,6 +60,7 @@
  *   lists the idempotency keys of the POSTs it overlapped (`concurrentWith`), from which per-key
  *   overlaps can be counted.
  */
+import { type FlowDefinition, resolveDelivery } from "../flows/definition";
 import type { FlowCounters, RetryRequest } from "./flow-object";
 
 /** Limits the engine applies, for the API to serve (GET /api/flow-settings) rather than the designer repeating them. */
@@ -101,4 +102,13 @@ export function retryExecutions(env: Env, flowId: string, items: RetryRequest[])
 /** The flow was deleted: every object of the flow drops its executions. */
 export async function destroyFlow(env: Env, flowId: string): Promise<void> {
 	await mainObject(env, flowId).destroy();
+}
+
+/**
+ * A version was published: its delivery settings (rate limit, concurrency) govern the flow's
+ * objects now, for the executions already waiting in them too, not only for hooks that arrive later.
+ */
+export async function applyPublishedSettings(env: Env, flowId: string, version: number, definition: FlowDefinition): Promise<void> {
+	const { ordering, concurrency, rateLimit } = resolveDelivery(definition.delivery);
+	await mainObject(env, flowId).applyPublishedSettings(flowId, version, { ordering, concurrency, rateLimit });
 }

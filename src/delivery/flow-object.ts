@@ -42,10 +42,10 @@ import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
 import { decideGrant, grantBucket, type RateLimit, sliceMs } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
-import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
+import { byObject, type ObjectSettings, publishedSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
 import { SampleRequests } from "./sample-requests";
-import { REORDER_WINDOW_MS } from "./shards";
+import { type DeliveryPlan, REORDER_WINDOW_MS } from "./shards";
 
 const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
@@ -672,6 +672,28 @@ export class FlowObject extends DurableObject<Env> {
 				decision.granted,
 			);
 		return decision;
+	}
+
+	/**
+	 * Main object: a version was published. Its delivery settings govern every object of the flow
+	 * at once, executions already waiting included (pause, publish a rate limit, resume).
+	 */
+	async applyPublishedSettings(flowId: string, version: number, plan: DeliveryPlan): Promise<void> {
+		this.#rememberFlowId(flowId);
+		if (this.#deleted()) return;
+		const names = [flowId, ...this.#shardNames()];
+		await Promise.all(
+			names.map((name) => {
+				const settings = publishedSettings(flowId, name, version, plan);
+				return name === flowId ? this.adoptPublishedSettings(settings) : this.env.FLOW.getByName(name).adoptPublishedSettings(settings);
+			}),
+		);
+	}
+
+	/** The flow's newest settings, from the main object: the delivery loop applies them from its next start on. */
+	async adoptPublishedSettings(settings: ObjectSettings): Promise<void> {
+		this.#adoptSettings(settings);
+		if (this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0) await this.#kick(Date.now());
 	}
 
 	/** Main object: one object of the flow got a 429/503; every other one slows down too. */

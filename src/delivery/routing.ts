@@ -10,7 +10,7 @@ import { computeDeliveryKey } from "../flows/delivery-key";
 import type { Message } from "../flows/message";
 import { log } from "../log";
 import type { RateLimit } from "./rate-window";
-import { type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
+import { concurrencyUnder, type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
 
 const MAX_CACHED_VERSIONS = 1000;
 const versions = new Map<string, Promise<FlowDefinition | null>>();
@@ -88,5 +88,15 @@ export function settingsFor(entries: ReadonlyArray<RoutedExecution<Routable>>): 
 		concurrency: newest.route.concurrency,
 		rateLimit: newest.route.rateLimit,
 		ordered: newest.route.ordered,
+	};
+}
+
+/** The settings a newly published version gives an existing object of the flow (shards.ts concurrencyUnder). */
+export function publishedSettings(flowId: string, objectName: string, version: number, plan: DeliveryPlan): ObjectSettings {
+	return {
+		version,
+		concurrency: concurrencyUnder(flowId, objectName, plan),
+		rateLimit: plan.rateLimit,
+		ordered: plan.ordering !== "none",
 	};
 }

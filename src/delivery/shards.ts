@@ -75,6 +75,26 @@ export interface Route {
 	ordered: boolean;
 }
 
+/** A shard's layout from its name (shardName); null for the main object. */
+export function shardLayout(flowId: string, objectName: string): { index: number; count: number } | null {
+	const match = objectName.startsWith(`${flowId}#`) ? /#shard-(\d+)-of-(\d+)$/.exec(objectName) : null;
+	return match ? { index: Number(match[1]), count: Number(match[2]) } : null;
+}
+
+/**
+ * The concurrency an existing object may use under a newly published plan, whether or not the
+ * plan's layout still routes to it: its share of the new concurrency within its own layout, at
+ * least 1 so its waiting executions still run (so while objects of an older layout drain, the
+ * flow may have up to one more in flight per such object than the new concurrency).
+ */
+export function concurrencyUnder(flowId: string, objectName: string, plan: Pick<DeliveryPlan, "ordering" | "concurrency">): number {
+	if (plan.ordering === "flow") return 1;
+	const layout = shardLayout(flowId, objectName);
+	if (layout === null) return plan.concurrency;
+	const share = Math.floor(plan.concurrency / layout.count) + (layout.index < plan.concurrency % layout.count ? 1 : 0);
+	return Math.max(1, share);
+}
+
 export function routeFor(flowId: string, plan: DeliveryPlan, lane: string): Route {
 	const count = shardCount(plan);
 	const index = count === 1 ? 0 : stableHash(lane) % count;
