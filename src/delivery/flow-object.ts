@@ -40,7 +40,7 @@ import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } f
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
-import { decideGrant, grantBucket, type RateLimit, sliceMs } from "./rate-window";
+import { CALL_START_GRACE_MS, callMayStart, decideGrant, grantStamp, type RateLimit, sliceMs } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
 import { byObject, type ObjectSettings, publishedSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
@@ -648,8 +648,8 @@ export class FlowObject extends DurableObject<Env> {
 
 	// ── RPC: rate limit and backpressure across the flow's objects ─────────────────────────
 
-	/** Main object: tokens for `want` calls under the flow's rate limit (rate-window.ts). */
-	async acquireTokens(want: number, limit: RateLimit): Promise<{ granted: number; retryAt: number | null }> {
+	/** Main object: tokens for `want` calls under the flow's rate limit (rate-window.ts); each call must start by callMayStart(grantedAt). */
+	async acquireTokens(want: number, limit: RateLimit): Promise<{ granted: number; retryAt: number | null; grantedAt: number }> {
 		const now = Date.now();
 		this.#sql.exec("DELETE FROM rate_window WHERE at <= ?", now - limit.perSeconds * 1000);
 		const window = this.#sql
@@ -658,20 +658,21 @@ export class FlowObject extends DurableObject<Env> {
 		const slice = this.#sql
 			.exec<{ used: number | null; oldest: number | null }>(
 				"SELECT sum(count) AS used, min(at) AS oldest FROM rate_window WHERE at > ?",
-				now - sliceMs(limit),
+				// Stamps are shifted by the grace: the slice (smoothing) is kept on grant times.
+				now + CALL_START_GRACE_MS - sliceMs(limit),
 			)
 			.one();
 		const decision = decideGrant(Number(window.used ?? 0), window.oldest === null ? null : Number(window.oldest), now, want, limit, {
 			used: Number(slice.used ?? 0),
-			oldestAt: slice.oldest === null ? null : Number(slice.oldest),
+			oldestAt: slice.oldest === null ? null : Number(slice.oldest) - CALL_START_GRACE_MS,
 		});
 		if (decision.granted > 0)
 			this.#sql.exec(
 				"INSERT INTO rate_window (at, count) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET count = count + excluded.count",
-				grantBucket(now, limit),
+				grantStamp(now, limit),
 				decision.granted,
 			);
-		return decision;
+		return { ...decision, grantedAt: now };
 	}
 
 	/**
@@ -822,15 +823,21 @@ export class FlowObject extends DurableObject<Env> {
 			)
 			.toArray();
 		let rateWakeAt: number | null = null;
+		let grantedAt: number | null = null;
 		if (rows.length > 0 && settings.rateLimit) {
 			// A token is a call leaving now: load what the calls need first, so a cold start does not delay them past their grant.
 			await this.#prepare(rows);
-			const { granted, retryAt } = this.#isMain()
+			const {
+				granted,
+				retryAt,
+				grantedAt: at,
+			} = this.#isMain()
 				? await this.acquireTokens(rows.length, settings.rateLimit)
 				: await this.#main().acquireTokens(rows.length, settings.rateLimit);
 			// A pause that arrived while the tokens were asked for wins (the tokens are spent unused: erring towards fewer calls).
 			rows = this.#paused() ? [] : rows.slice(0, granted);
 			rateWakeAt = retryAt;
+			grantedAt = at;
 		}
 		const generation = this.#generation;
 		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
@@ -840,7 +847,7 @@ export class FlowObject extends DurableObject<Env> {
 			if (this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", row.seq).rowsWritten === 0) continue;
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every call signals when it is done.
-			void this.#attempt(row, generation)
+			void this.#attempt(row, generation, grantedAt)
 				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: errorMessage(error) }))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this call's entry is gone already.
@@ -916,6 +923,7 @@ export class FlowObject extends DurableObject<Env> {
 		row: InboxRow,
 		flowId: string,
 		startedAt: number,
+		grantedAt: number | null,
 	): Promise<{ definition: FlowDefinition | null; outcome: ActionOutcome } | null> {
 		if (row.calling) {
 			// The last attempt's call may have reached the Petstore: it counts as an attempt under the retry policy, never as "not sent".
@@ -935,6 +943,11 @@ export class FlowObject extends DurableObject<Env> {
 			this.#afterInfrastructureFailure(row, errorMessage(error));
 			return null;
 		}
+		if (grantedAt !== null && !callMayStart(grantedAt, Date.now())) {
+			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent; the loop asks for a new token.
+			log("debug", "execution.token_expired", { flowId, executionId: row.id });
+			return null;
+		}
 		// Durable before the call leaves (the output gate holds the fetch until this write is stored).
 		this.#sql.exec("UPDATE inbox SET calling = 1 WHERE seq = ?", row.seq);
 		const step = definition?.steps[0];
@@ -952,10 +965,10 @@ export class FlowObject extends DurableObject<Env> {
 		}
 	}
 
-	async #attempt(row: InboxRow, generation: number): Promise<void> {
+	async #attempt(row: InboxRow, generation: number, grantedAt: number | null): Promise<void> {
 		const flowId = this.#flowId();
 		const startedAt = Date.now();
-		const called = await this.#call(row, flowId, startedAt);
+		const called = await this.#call(row, flowId, startedAt, grantedAt);
 		if (called === null || generation !== this.#generation) return;
 		const { definition, outcome } = called;
 		const finishedAt = Date.now();
