@@ -45,12 +45,21 @@ export interface RoutedExecution<T extends Routable> {
 	route: Route;
 }
 
+/**
+ * A macrotask turn: JSONata evaluates in microtasks, so a run of slow key expressions would hold
+ * every other flow's hand-over in the same consumer invocation (their RPC answers wait for the
+ * event loop) until the last one is done. Between two keys, the others get their turn.
+ */
+const yieldToOtherFlows = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 export async function routeExecutions<T extends Routable>(env: Env, flowId: string, items: readonly T[]): Promise<RoutedExecution<T>[]> {
 	const routed: RoutedExecution<T>[] = [];
+	let keysComputed = 0;
 	for (const item of items) {
 		const plan = resolveDelivery((await cachedFlowVersion(env.DB, flowId, item.version))?.delivery);
 		let key: string | null = null;
 		if (plan.ordering === "key" && plan.key !== null && item.message !== undefined) {
+			if (keysComputed++ > 0) await yieldToOtherFlows();
 			const computed = await computeDeliveryKey(plan.key, item.message);
 			key = computed.key;
 			if (computed.error) log("warn", "execution.no_key", { flowId, executionId: item.id, error: computed.error });
