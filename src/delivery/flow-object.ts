@@ -37,6 +37,7 @@ import { scopedId, stagingKey } from "../flows/execution-ids";
 import type { Message } from "../flows/message";
 import { errorMessage, log } from "../log";
 import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } from "./backpressure";
+import { DEDUPE_WINDOW_MS } from "./known-ids";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
@@ -47,7 +48,6 @@ import type { ExecutionRecord } from "./run-log";
 import { SampleRequests } from "./sample-requests";
 import { type DeliveryPlan, REORDER_WINDOW_MS } from "./shards";
 
-const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
 const INTERRUPTED =
 	"The attempt ended without a stored outcome (the object restarted during the call); the call may have reached the Petstore, so the retry carries the same idempotency key";
@@ -437,6 +437,18 @@ export class FlowObject extends DurableObject<Env> {
 		if (accepted.length > 0) await this.#kick(startAt);
 		await this.#flushOrLater();
 		return { accepted, duplicates };
+	}
+
+	/** Which of these ids this object accepted within the dedupe window (known-ids.ts asks, after a layout change). */
+	async knownIds(ids: string[]): Promise<string[]> {
+		return this.#sql
+			.exec<{ id: string }>(
+				"SELECT id FROM seen WHERE id IN (SELECT value FROM json_each(?)) AND at > ?",
+				JSON.stringify(ids),
+				Date.now() - DEDUPE_WINDOW_MS,
+			)
+			.toArray()
+			.map((row) => row.id as string);
 	}
 
 	/** Queue messages that exhausted their retries: counted and logged as failed, so they can be retried by hand. */

@@ -43,6 +43,8 @@ export interface Routable {
 export interface RoutedExecution<T extends Routable> {
 	item: T;
 	route: Route;
+	/** Sent to the object that accepted its id under an older layout (known-ids.ts), not where its own version routes it. */
+	redirected?: boolean;
 }
 
 /**
@@ -89,9 +91,14 @@ export interface ObjectSettings {
 	ordered: boolean;
 }
 
-/** The settings an object adopts from a group of routed executions: those of the newest version among them. */
-export function settingsFor(entries: ReadonlyArray<RoutedExecution<Routable>>): ObjectSettings {
-	const newest = entries.reduce((a, b) => (b.item.version > a.item.version ? b : a));
+/**
+ * The settings an object adopts from a group of routed executions: those of the newest version
+ * among them; none from executions only redirected there (their route's share is another object's).
+ */
+export function settingsFor(entries: ReadonlyArray<RoutedExecution<Routable>>): ObjectSettings | undefined {
+	const routedHere = entries.filter((entry) => !entry.redirected);
+	if (routedHere.length === 0) return undefined;
+	const newest = routedHere.reduce((a, b) => (b.item.version > a.item.version ? b : a));
 	return {
 		version: newest.item.version,
 		concurrency: newest.route.concurrency,
