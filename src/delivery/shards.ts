@@ -14,8 +14,10 @@
  * the concurrency exactly), so "never more than `concurrency` in flight" holds without a global
  * semaphore on the hot path. The price: a shard whose keys are busy cannot borrow the idle share
  * of another one. Exactly-once per id holds because an id always routes to the same object (see
- * flow-control.ts). The shard layout depends on the version's ordering and concurrency; executions
- * straddling a republish that changes them keep per-key order within each layout only.
+ * flow-control.ts) within a layout, and across a republish that changes it a known id is sent back
+ * to the object that first accepted it (known-ids.ts). The shard layout depends on the version's
+ * ordering and concurrency; executions straddling such a republish keep per-key order within each
+ * layout only.
  */
 
 /** One object delivers a few hundred calls per second; four of them cover the designer's maximum concurrency of 100. */
