@@ -50,7 +50,7 @@
  *   holdUntil).
  * - Destination rate limit: `delivery.rateLimit {requests, perSeconds}` is a sliding window over
  *   call starts kept in the main object (rate-window.ts; a grant counts at the latest start its
- *   call may have, CALL_START_GRACE_MS): at most `requests` calls start in any
+ *   call may reach the destination): at most `requests` calls start in any
  *   `perSeconds` window, across all shards (grants are kept in at most 1,000 buckets per window,
  *   counted at their bucket's end, so a long window errs by up to 1/1,000 of itself towards fewer
  *   calls); shards ask the main object for tokens before they start calls (one RPC per batch of

@@ -41,7 +41,7 @@ import { DEDUPE_WINDOW_MS } from "./known-ids";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
-import { CALL_START_GRACE_MS, callMayStart, decideGrant, grantStamp, type RateLimit, sliceMs } from "./rate-window";
+import { callMayStart, decideGrant, grantStamp, grantStampShift, type RateLimit, sliceMs } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
 import { byObject, type ObjectSettings, publishedSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
@@ -671,12 +671,12 @@ export class FlowObject extends DurableObject<Env> {
 			.exec<{ used: number | null; oldest: number | null }>(
 				"SELECT sum(count) AS used, min(at) AS oldest FROM rate_window WHERE at > ?",
 				// Stamps are shifted by the grace: the slice (smoothing) is kept on grant times.
-				now + CALL_START_GRACE_MS - sliceMs(limit),
+				now + grantStampShift() - sliceMs(limit),
 			)
 			.one();
 		const decision = decideGrant(Number(window.used ?? 0), window.oldest === null ? null : Number(window.oldest), now, want, limit, {
 			used: Number(slice.used ?? 0),
-			oldestAt: slice.oldest === null ? null : Number(slice.oldest) - CALL_START_GRACE_MS,
+			oldestAt: slice.oldest === null ? null : Number(slice.oldest) - grantStampShift(),
 		});
 		if (decision.granted > 0)
 			this.#sql.exec(

@@ -15,17 +15,24 @@
 /**
  * The promise is on call starts, not on grants: a call starts a little after its grant (loading,
  * the RPC back to a shard), by a varying amount, so grants kept to the limit let calls through
- * over it (44 in a second at 40/s). So a grant is stored as if its call started at the latest
- * moment it may, CALL_START_GRACE_MS after the grant (grantStamp), and a call that could not
- * start by then is not made (callMayStart; its token is spent unused, erring towards fewer calls).
- * Then any window holds at most `requests` call starts. The cost: a token is held this much
- * longer than its window, e.g. a 1 s limit runs up to ~5% under its rate. Spreading (below) stays
- * on grants, so the calls of any tenth of the window come from grants of at most two tenths.
+ * over it (44 in a second at 40/s). So a call that has not passed its last check within
+ * CALL_START_GRACE_MS of its grant is not made (callMayStart; its token is spent unused, erring
+ * towards fewer calls), and a grant is stored as if its call reached the destination at the latest
+ * moment it may: that grace plus CALL_TRANSIT_MARGIN_MS for what still lies between the check and
+ * the destination (the mapping, the storage write the call waits for, the hop). Then any window
+ * holds at most `requests` calls. The cost: a token is held that much longer than its window, so
+ * a 1 s limit runs up to ~9 % under its rate. Spreading (below) stays on grants, so the calls of
+ * any tenth of the window come from grants of at most two tenths.
  */
 export const CALL_START_GRACE_MS = 50;
+export const CALL_TRANSIT_MARGIN_MS = 50;
+const GRANT_HELD_MS = CALL_START_GRACE_MS + CALL_TRANSIT_MARGIN_MS;
 
-/** Where a grant made at `nowMs` is stored: as the latest start its call may have. */
-export const grantStamp = (nowMs: number, limit: RateLimit): number => grantBucket(nowMs + CALL_START_GRACE_MS, limit);
+/** Where a grant made at `nowMs` is stored: as the latest moment its call may reach the destination. */
+export const grantStamp = (nowMs: number, limit: RateLimit): number => grantBucket(nowMs + GRANT_HELD_MS, limit);
+
+/** How far grantStamp moves a grant; the slice (spreading) query moves back by as much. */
+export const grantStampShift = (): number => GRANT_HELD_MS;
 
 /** Whether a call granted at `grantedAt` (the main object's clock) may still start at `nowMs`. */
 export const callMayStart = (grantedAt: number, nowMs: number): boolean => nowMs <= grantedAt + CALL_START_GRACE_MS;

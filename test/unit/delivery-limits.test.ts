@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CALL_START_GRACE_MS, callMayStart, grantStamp } from "../../src/delivery/rate-window";
+import { CALL_START_GRACE_MS, CALL_TRANSIT_MARGIN_MS, callMayStart, grantStamp } from "../../src/delivery/rate-window";
 import { concurrencyUnder, shardLayout, shardName } from "../../src/delivery/shards";
 import { MAX_KEY_LENGTH, storedKey } from "../../src/flows/delivery-key";
 
@@ -37,8 +37,8 @@ describe("published settings for existing objects", () => {
 
 describe("rate-limit grants are counted at the latest start of their call", () => {
 	const limit = { requests: 10, perSeconds: 1 };
-	it("stores a grant at its grace's end and lets its call start only until then", () => {
-		expect(grantStamp(1_000, limit)).toBe(1_000 + CALL_START_GRACE_MS);
+	it("stores a grant at the latest moment its call may arrive and lets its call start only until then", () => {
+		expect(grantStamp(1_000, limit)).toBe(1_000 + CALL_START_GRACE_MS + CALL_TRANSIT_MARGIN_MS);
 		expect(callMayStart(1_000, 1_000 + CALL_START_GRACE_MS)).toBe(true);
 		expect(callMayStart(1_000, 1_001 + CALL_START_GRACE_MS)).toBe(false);
 	});
