@@ -1,7 +1,8 @@
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
+import worker from "../../src/index";
 import {
 	consume,
 	createDeliveryFlow,
@@ -111,7 +112,14 @@ describe("deleting a flow", () => {
 		expect(result.explicitAcks).toHaveLength(6);
 		expect(result.retryMessages).toEqual([]);
 
-		const ids = [...done, ...pending, ...late.map((m) => m.body.id)];
+		// And what exhausted its queue retries meanwhile: not recorded as failed executions either.
+		const dead = Array.from({ length: 3 }, (_, i) => queueMessage(flow.flowId, Date.now(), pet(`dead-${i}`, `owner${i}`)));
+		const deadBatch = createMessageBatch("hookflow-executions-dlq", dead);
+		const ctx = createExecutionContext();
+		await (worker as ExportedHandler<Env>).queue?.(deadBatch, env, ctx);
+		expect((await getQueueResult(deadBatch, ctx)).explicitAcks).toHaveLength(3);
+
+		const ids = [...done, ...pending, ...late.map((m) => m.body.id), ...dead.map((m) => m.body.id)];
 		expect(await d1Rows(flow.flowId, ids)).toEqual(NOTHING_LEFT);
 		for (const id of ids) expect((await call("GET", `/api/executions/${id}`)).status).toBe(404);
 		expect((await call("GET", `/api/flows/${flow.flowId}`)).status).toBe(404);
