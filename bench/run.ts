@@ -24,6 +24,7 @@ import { startPetstore } from "../dev/petstore/server.ts";
 import { buildBundle, bundleSize } from "./lib/build.ts";
 import { KEY_FLOW, measureDelivery } from "./lib/delivery.ts";
 import { profileEdge } from "./lib/edge-profile.ts";
+import { edgeOnlyReport, edgeSummary, roundStatsOf } from "./lib/edge-report.ts";
 import {
 	applyMigrations,
 	BODY,
@@ -224,13 +225,13 @@ async function main(): Promise<void> {
 		"ingress: one workerd with the edge Worker (the control Worker behind it), the single Worker's /hook and the baseline, on the local queue and on a no-op queue",
 	);
 	const hookflow = hookflowWorker(config, { bundleDir, petstoreUrl: petstore.url, deliver: false });
-	const edge = edgeWorker(edgeConfig, edgeDir);
+	const edgeOptions = edgeWorker(edgeConfig, edgeDir);
 	const compatibilityDate = config.compatibility_date;
 	const ingress = await startRuntime([
 		hookflow,
 		withNoopQueue(hookflow, "hookflow-noop", bundleFile),
-		edge,
-		withNoopQueue(edge, "edge-noop", edgeFile),
+		edgeOptions,
+		withNoopQueue(edgeOptions, "edge-noop", edgeFile),
 		{
 			name: "baseline",
 			modules: true,
@@ -297,34 +298,16 @@ async function main(): Promise<void> {
 		throw new Error("not every worker got a round");
 	const ingressLogs = { ...ingress.logs };
 	await ingress.dispose();
-	const edgeReport = {
-		ratio: stats(hookRounds).rps / stats(baseRounds).rps,
-		cpu: stats(hookNoopRounds).cpu,
-		single: stats(singleNoopRounds).cpu,
-	};
-	const edgeLines = [
-		`edge worker startup cpu ms: ${edgeStartup.startupMs.toFixed(1)}`,
-		`edge worker bundle gzip KiB: ${edgeSize.gzipKiB.toFixed(1)}`,
-	];
-	const edgeTargets: [boolean, string][] = [
-		[
-			edgeStartup.startupMs <= TARGET.edgeStartupMs,
-			`edge Worker startup ${edgeStartup.startupMs.toFixed(1)} ms CPU (target ≤ ${TARGET.edgeStartupMs} ms)`,
-		],
-		[
-			edgeSize.gzipKiB <= TARGET.edgeGzipKiB,
-			`edge Worker bundle ${edgeSize.gzipKiB.toFixed(1)} KiB gzip (target ≤ ${TARGET.edgeGzipKiB} KiB)`,
-		],
-		[
-			edgeReport.cpu <= TARGET.cpuMs,
-			`cpu per accepted hook, edge Worker, no-op queue: ${edgeReport.cpu.toFixed(3)} ms (target ≤ ${TARGET.cpuMs}); ` +
-				`the single Worker's /hook in the same rounds: ${edgeReport.single.toFixed(3)} ms (${((edgeReport.cpu / edgeReport.single - 1) * 100).toFixed(0)} %)`,
-		],
-		[
-			edgeReport.ratio >= TARGET.ratio,
-			`ingress ratio, edge Worker vs bare Q.send worker, local queue: ${edgeReport.ratio.toFixed(2)} (target ≥ ${TARGET.ratio}); no-op queue ${(stats(hookNoopRounds).rps / stats(baseNoopRounds).rps).toFixed(2)}`,
-		],
-	];
+	const edge = edgeSummary({
+		startup: edgeStartup,
+		size: edgeSize,
+		hook: stats(hookRounds),
+		base: stats(baseRounds),
+		hookNoop: stats(hookNoopRounds),
+		baseNoop: stats(baseNoopRounds),
+		singleNoop: stats(singleNoopRounds),
+		target: TARGET,
+	});
 	if (only === "edge") {
 		const profile = wantProfile
 			? await profileEdge(config, edgeConfig, {
@@ -339,45 +322,23 @@ async function main(): Promise<void> {
 					connections: CONNECTIONS,
 				})
 			: [];
-		say("");
-		say(`Hookflow benchmark, --only edge — ${new Date().toISOString()}, ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
-		say(
-			`machine: ${machine.cores} × ${machine.cpu}; load average at start ${machine.loadavg}, at the end ${loadavg()
-				.map((l) => l.toFixed(2))
-				.join(" ")}`,
-		);
-		const busiest = Math.max(...rounds.map((r) => r.otherCores), bare.otherCores);
-		say(`other processes used up to ${busiest.toFixed(2)} cores during the rounds; bare 202 calibration ${bare.wrk.rps.toFixed(0)} req/s`);
-		say("");
-		for (const line of markdownTable([
-			["run", "req/s", "p50 ms", "p99 ms", "cpu ms/req", "non-2xx"],
-			...(["hook", "baseline", "hook-noop", "baseline-noop", "single-noop"] as const).map(
-				(w): [string, string, string, string, string, string] => {
-					const s = stats(of(w));
-					return [LABEL[w], s.rps.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.cpu.toFixed(3), String(s.non2xx)];
-				},
-			),
-		]))
+		const rows = (["hook", "baseline", "hook-noop", "baseline-noop", "single-noop"] as const).map((w) => ({
+			label: LABEL[w],
+			...stats(of(w)),
+		}));
+		const bareStats = { label: LABEL.bare, ...roundStatsOf(bare) };
+		for (const line of edgeOnlyReport({
+			startedAt,
+			machine,
+			rounds,
+			rows: [...rows, bareStats],
+			bare: bareStats,
+			anchorBareRps: ANCHOR_BARE_RPS,
+			edge,
+			profile,
+			errors: ingressLogs.errors,
+		}))
 			say(line);
-		say("");
-		say("rounds, in the order run:");
-		for (const r of rounds)
-			say(
-				`  ${r.worker.padEnd(13)} ${r.wrk.rps.toFixed(0).padStart(6)} req/s  cpu ${(r.cpuMs / Math.max(1, r.wrk.accepted)).toFixed(3)} ms/req  other processes ${r.otherCores.toFixed(2)} cores`,
-			);
-		if (ingressLogs.errors.length > 0) say(`worker warnings/errors (first 3): ${ingressLogs.errors.slice(0, 3).join(" | ")}`);
-		say("");
-		say("targets:");
-		for (const [ok, text] of edgeTargets) say(`  ${ok ? "met   " : "MISSED"} ${text}`);
-		if (profile.length > 0) {
-			say("");
-			say("profiles:");
-			for (const line of profile) say(`  ${line}`);
-		}
-		say("");
-		say(`ingress ratio vs bare Q.send worker: ${edgeReport.ratio.toFixed(2)}`);
-		say(`cpu ms per accepted hook: ${edgeReport.cpu.toFixed(3)}`);
-		for (const line of edgeLines) say(line);
 		return;
 	}
 
@@ -513,21 +474,14 @@ async function main(): Promise<void> {
 		s.cpu.toFixed(3),
 		String(s.non2xx),
 	];
-	const roundStats = (r: Round) => ({
-		rps: r.wrk.rps,
-		p50: r.wrk.p50,
-		p99: r.wrk.p99,
-		cpu: r.cpuMs / Math.max(1, r.wrk.accepted),
-		non2xx: r.wrk.non2xx,
-	});
 	const table: Row[] = [
 		["run", "req/s", "p50 ms", "p99 ms", "cpu ms/req", "non-2xx"],
 		row(LABEL.hook, hook),
 		row(LABEL.baseline, base),
 		row(LABEL["hook-noop"], hookNoop),
 		row(LABEL["baseline-noop"], baseNoop),
-		row(LABEL.bare, roundStats(bare)),
-		row("hook + queue consumer + delivery", { ...roundStats(load), cpu: pipelineCpu }),
+		row(LABEL.bare, roundStatsOf(bare)),
+		row("hook + queue consumer + delivery", { ...roundStatsOf(load), cpu: pipelineCpu }),
 	];
 	const short = (value: number, target: number, lowerIsBetter: boolean) =>
 		lowerIsBetter ? `${(value / target).toFixed(1)}× the target` : `${((1 - value / target) * 100).toFixed(0)}% short`;
@@ -574,7 +528,7 @@ async function main(): Promise<void> {
 			startup.startupMs < TARGET.startupMs,
 			`control startup ${startup.startupMs.toFixed(1)} ms CPU (target < ${TARGET.startupMs} ms${startup.startupMs < TARGET.startupMs ? "" : `: ${short(startup.startupMs, TARGET.startupMs, true)}`})`,
 		],
-		...edgeTargets,
+		...edge.targets,
 	];
 
 	say("");
@@ -641,7 +595,7 @@ async function main(): Promise<void> {
 	say(`per-key order violations: ${ordering.orderViolations}`);
 	say(`destination rate limit ${RATE_LIMIT.requests / RATE_LIMIT.perSeconds}/s held: measured ${ordering.rate.perS.toFixed(1)}/s`);
 	say(`run-log search over 100k executions: ${search.fieldMs.toFixed(1)} ms`);
-	for (const line of edgeLines) say(line);
+	for (const line of edge.lines) say(line);
 }
 
 /** `--only keys`: phase 5 alone, with where the Petstore sat idle while the backlog drained. */
