@@ -9,8 +9,8 @@
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { handleHookRequest, hookError } from "../hook/ingress";
 
-/** `/hook/<flowId>` followed by `/…`, a query or nothing; read from the URL string, no URL parse for routing. */
-const HOOK_URL = /^[a-z]+:\/\/[^/]+\/hook\/([^/?#]+)(?:[/?#]|$)/i;
+/** `/hook/<flowId>` followed by `/…`, a query or nothing, case-sensitive as the control Worker's router; read from the URL string (its scheme is always lower case), no URL parse for routing. */
+const HOOK_URL = /^[a-z]+:\/\/[^/]+\/hook\/([^/?#]+)(?:[/?#]|$)/;
 
 function hookFlowId(url: string): string | null {
 	const id = HOOK_URL.exec(url)?.[1];
@@ -24,7 +24,7 @@ function hookFlowId(url: string): string | null {
 
 /** An admin call that may change what a hook accepts (start, stop, publish, a credential's secret, a key rotation). */
 const changesIngressConfig = (request: Request) =>
-	request.method !== "GET" && request.method !== "HEAD" && /^[a-z]+:\/\/[^/]+\/api\//i.test(request.url);
+	request.method !== "GET" && request.method !== "HEAD" && /^[a-z]+:\/\/[^/]+\/api\//.test(request.url);
 
 export default {
 	async fetch(request, env, ctx) {
