@@ -32,10 +32,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv
-		extends StringifyValues<
-			Pick<Cloudflare.Env, "MAX_BODY_BYTES" | "CONFIG_CACHE_TTL_MS" | "BUILD_SHA" | "LOG_LEVEL" | "CREDENTIALS_KEY">
-		> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_BODY_BYTES" | "CONFIG_CACHE_TTL_MS" | "BUILD_SHA" | "LOG_LEVEL" | "CREDENTIALS_KEY">> {}
 }
 declare module "*.txt" {
 	const value: string;
