@@ -11,6 +11,10 @@
  * - a cycle between files (`webhook.ts` → `webhook-verifier.ts` → `webhook.ts`);
  * - a file in `src/` that belongs to no area, so the rule cannot be silently outgrown.
  *
+ * And the edge Worker's rule (issue 20): what `src/edge/index.ts` loads, following value imports
+ * (type-only ones leave nothing in the bundle), holds no admin API, designer, delivery engine, ops,
+ * mapping, zod, JSONata or drizzle — see EDGE_FORBIDDEN.
+ *
  * TypeScript 7 has no JavaScript compiler API, so imports are read with a small scanner that skips
  * comments and strings; every specifier it finds must resolve to a file, or the check fails too.
  */
@@ -20,7 +24,7 @@ import { fileURLToPath } from "node:url";
 
 /** The rule, left to right. Areas in one inner list have the same rank. */
 export const LAYERS: readonly (readonly string[])[] = [
-	["index"],
+	["index", "edge"],
 	["app"],
 	["api", "hook", "delivery", "ops"],
 	["flows"],
@@ -39,7 +43,7 @@ export interface Import {
 }
 
 export interface Violation {
-	kind: "upward import" | "area cycle" | "file cycle" | "outside the rule" | "unresolved import";
+	kind: "upward import" | "area cycle" | "file cycle" | "outside the rule" | "unresolved import" | "edge import";
 	message: string;
 }
 
@@ -217,6 +221,69 @@ function resolveSpecifier(root: string, from: string, specifier: string): string
 	return undefined;
 }
 
+/** The edge Worker's entry; what it loads must stay within the ingress (wrangler.edge.toml). */
+export const EDGE_ENTRY = "src/edge/index.ts";
+
+/** What the edge Worker may not load, each with the reason a reader of a violation needs. */
+export const EDGE_FORBIDDEN: readonly { test: (target: string) => boolean; what: string }[] = [
+	{ test: (t) => t.startsWith("src/api/"), what: "the admin API" },
+	{ test: (t) => t.startsWith("src/ops/"), what: "ops (alerts, replay jobs, retention)" },
+	// limits.ts is the size limits the hook and delivery share: constants, no code.
+	{ test: (t) => t.startsWith("src/delivery/") && t !== "src/delivery/limits.ts", what: "the delivery engine" },
+	{ test: (t) => t.startsWith("src/mapping/"), what: "the JSONata mapping" },
+	{ test: (t) => t === "src/app.ts" || t === "src/index.ts", what: "the control Worker's entry" },
+	{ test: (t) => t === "src/db/schema.ts" || t === "src/db/client.ts", what: "drizzle's tables (use plain SQL on the binding)" },
+	{ test: (t) => /^(zod|jsonata|drizzle-orm|@hono\/zod-validator)(\/|$)/.test(t), what: "a package the edge does not load" },
+];
+
+const IMPORT_CLAUSE = /(?:^|[\s;}])(import|export)\s+(type\s+)?(?:([\w$*{},\s]+?)\s+from\s+)?["']([^"'\n]+)["']/g;
+
+/** The specifiers a source imports for their values: `import type`, `export type` and all-`type` lists leave nothing at run time. */
+export function valueImportSpecifiers(source: string): string[] {
+	const code = blankCommentsAndTemplates(source);
+	const found: string[] = [];
+	for (const match of code.matchAll(IMPORT_CLAUSE)) {
+		const [, , typeKeyword, clause, specifier = ""] = match;
+		if (typeKeyword) continue;
+		const members = clause?.trim().match(/^\{([^}]*)\}$/)?.[1];
+		const names = members
+			?.split(",")
+			.map((m) => m.trim())
+			.filter(Boolean);
+		if (names && names.length > 0 && names.every((name) => name.startsWith("type "))) continue;
+		found.push(specifier);
+	}
+	// A dynamic import loads code too (there is none on the ingress path today: keep it so).
+	for (const match of code.matchAll(DYNAMIC_IMPORT)) found.push(match[1] ?? "");
+	return found;
+}
+
+/** Every forbidden module the edge entry reaches through value imports, with the chain that reaches it. */
+export function edgeViolations(root: string): Violation[] {
+	const violations: Violation[] = [];
+	const via = new Map<string, string>([[EDGE_ENTRY, ""]]);
+	const pending = [EDGE_ENTRY];
+	const chain = (file: string): string[] => (file === EDGE_ENTRY ? [file] : [...chain(via.get(file) ?? EDGE_ENTRY), file]);
+	for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+		if (!existsSync(join(root, file))) continue;
+		for (const specifier of valueImportSpecifiers(readFileSync(join(root, file), "utf8"))) {
+			const target = specifier.startsWith(".") ? resolveSpecifier(root, file, specifier) : specifier;
+			if (target === undefined) continue; // reported by checkTree
+			const forbidden = EDGE_FORBIDDEN.find((rule) => rule.test(target));
+			if (forbidden) {
+				violations.push({
+					kind: "edge import",
+					message: `the edge Worker loads ${forbidden.what}: ${[...chain(file), target].join(" → ")}`,
+				});
+			} else if (target.startsWith("src/") && !via.has(target)) {
+				via.set(target, file);
+				pending.push(target);
+			}
+		}
+	}
+	return violations;
+}
+
 /** Reads `src/` under `root` and checks it. */
 export function checkTree(root: string): { files: string[]; imports: Import[]; violations: Violation[] } {
 	const files = sourceFiles(root, "src");
@@ -232,14 +299,16 @@ export function checkTree(root: string): { files: string[]; imports: Import[]; v
 			else violations.push({ kind: "upward import", message: `${from}:${line} imports ${to}, which is outside src/` });
 		}
 	}
-	return { files, imports, violations: [...violations, ...findViolations(files, imports)] };
+	return { files, imports, violations: [...violations, ...findViolations(files, imports), ...edgeViolations(root)] };
 }
 
 if (import.meta.main) {
 	const root = fileURLToPath(new URL("..", import.meta.url));
 	const { files, imports, violations } = checkTree(root);
 	if (violations.length === 0) {
-		console.log(`check-deps: ${files.length} files, ${imports.length} imports follow ${RULE_TEXT}`);
+		console.log(
+			`check-deps: ${files.length} files, ${imports.length} imports follow ${RULE_TEXT}; the edge Worker loads none of the admin API, ops, delivery, mapping, zod, JSONata or drizzle`,
+		);
 	} else {
 		console.error(`check-deps: ${violations.length} violation(s) of the dependency rule\n  ${RULE_TEXT}\n`);
 		for (const violation of violations) console.error(`✗ ${violation.kind}: ${violation.message}`);

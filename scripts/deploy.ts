@@ -1,6 +1,8 @@
 // `npm run deploy [-- --env staging] [-- <more wrangler deploy args>]`: the remote D1 migrations
-// first, so the new code never runs against an old schema, then `wrangler deploy` with the git sha
-// as BUILD_SHA (shown by /healthz).
+// first, so the new code never runs against an old schema, then `wrangler deploy` of both Workers
+// with the git sha as BUILD_SHA (shown by /healthz): the control Worker (wrangler.toml) first, as the
+// edge Worker binds to its Durable Object class and to it as a service, then the edge Worker
+// (wrangler.edge.toml), which takes the public traffic.
 import { execFileSync, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -39,4 +41,6 @@ const given = givenEnv(args);
 // warning that several environments exist; CLOUDFLARE_ENV, when set, is left to choose.
 const target = given ?? (process.env.CLOUDFLARE_ENV ? [] : ["--env="]);
 wrangler(["d1", "migrations", "apply", "DB", "--remote", ...target]);
-wrangler(["deploy", "--var", `BUILD_SHA:${buildSha()}`, ...(given ? [] : target), ...args]);
+const sha = buildSha();
+for (const config of ["wrangler.toml", "wrangler.edge.toml"])
+	wrangler(["deploy", "-c", config, "--var", `BUILD_SHA:${sha}`, ...(given ? [] : target), ...args]);

@@ -4,12 +4,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-/** Builds the Worker of the project in `projectDir` (its wrangler.toml, its node_modules) into `outdir`, top-level environment. */
-export function buildBundle(projectDir: string, outdir: string): Promise<void> {
+/**
+ * Builds a Worker of the project in `projectDir` (its wrangler.toml, or another config such as
+ * wrangler.edge.toml; its node_modules) into `outdir`, top-level environment.
+ */
+export function buildBundle(projectDir: string, outdir: string, config = "wrangler.toml"): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(
 			process.execPath,
-			[join(projectDir, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "--env="],
+			[join(projectDir, "node_modules/wrangler/bin/wrangler.js"), "deploy", "-c", config, "--dry-run", "--outdir", outdir, "--env="],
 			{
 				cwd: projectDir,
 				env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },

@@ -9,7 +9,7 @@ import type { Miniflare, WorkerOptions } from "./runtime.ts";
 
 export const HMAC_SECRET = "bench-hmac-secret";
 export const ADMIN_TOKEN = randomBytes(24).toString("base64url");
-const CREDENTIALS_KEY = randomBytes(32).toString("base64");
+export const CREDENTIALS_KEY = randomBytes(32).toString("base64");
 
 /** The 60-byte JSON body every load request sends, as in the issue's anchors. */
 export const BODY = (() => {
@@ -28,7 +28,10 @@ export interface WranglerConfig {
 	compatibility_flags?: string[];
 	vars: Record<string, unknown>;
 	d1_databases: { binding: string; database_id?: string; database_name?: string }[];
-	durable_objects: { bindings: { name: string; class_name: string }[] };
+	name?: string;
+	durable_objects: { bindings: { name: string; class_name: string; script_name?: string }[] };
+	services?: { binding: string; service: string }[];
+	ratelimits?: { name: string; namespace_id: string; simple: { limit: number; period: 10 | 60 } }[];
 	queues: {
 		producers?: { binding: string; queue: string }[];
 		consumers?: { queue: string; max_batch_size?: number; max_batch_timeout?: number; max_retries?: number; dead_letter_queue?: string }[];
@@ -36,11 +39,34 @@ export interface WranglerConfig {
 	migrations: { new_sqlite_classes?: string[] }[];
 }
 
-export async function readWranglerConfig(projectDir: string): Promise<WranglerConfig> {
+export async function readWranglerConfig(projectDir: string, file = "wrangler.toml"): Promise<WranglerConfig> {
 	const wrangler = (await import(pathToFileURL(createRequire(join(projectDir, "package.json")).resolve("wrangler")).href)) as {
 		unstable_readConfig(args: { config: string }): WranglerConfig;
 	};
-	return wrangler.unstable_readConfig({ config: join(projectDir, "wrangler.toml") });
+	return wrangler.unstable_readConfig({ config: join(projectDir, file) });
+}
+
+/**
+ * The edge Worker's built bundle (wrangler.edge.toml) as a Miniflare worker in the same instance as
+ * `hookflowWorker`: the same D1 database and queue, the FlowObject of the worker named "hookflow",
+ * and CONTROL bound to it, as in wrangler dev and in production.
+ */
+export function edgeWorker(config: WranglerConfig, bundleDir: string, name = "hookflow-edge"): WorkerOptions {
+	return {
+		name,
+		modulesRoot: bundleDir,
+		modules: [{ type: "ESModule", path: join(bundleDir, "index.js") }],
+		compatibilityDate: config.compatibility_date,
+		compatibilityFlags: config.compatibility_flags ?? [],
+		bindings: { ...config.vars, CREDENTIALS_KEY },
+		d1Databases: Object.fromEntries(config.d1_databases.map((d) => [d.binding, d.database_name ?? d.binding])),
+		durableObjects: Object.fromEntries(
+			config.durable_objects.bindings.map((d) => [d.name, { className: d.class_name, scriptName: d.script_name, useSQLite: true }]),
+		),
+		queueProducers: Object.fromEntries((config.queues.producers ?? []).map((p) => [p.binding, { queueName: p.queue }])),
+		serviceBindings: Object.fromEntries((config.services ?? []).map((s) => [s.binding, s.service])),
+		ratelimits: Object.fromEntries((config.ratelimits ?? []).map((r) => [r.name, { namespace_id: r.namespace_id, simple: r.simple }])),
+	};
 }
 
 export interface HookflowWorkerOptions {

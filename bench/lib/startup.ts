@@ -10,7 +10,7 @@ import { type CpuProfile, profileDuring } from "./profile.ts";
 const here = new URL("..", import.meta.url).pathname;
 
 /** CPU ms of one `workerd serve startup.capnp <config>` until it listens; the process is killed right after. */
-function startupCpuOnce(workerd: string, dir: string, config: "bundle" | "empty"): Promise<number> {
+function startupCpuOnce(workerd: string, dir: string, config: string): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(workerd, ["serve", "startup.capnp", config, "--control-fd=3"], {
 			cwd: dir,
@@ -103,16 +103,31 @@ export async function profileStartup(workerd: string, bundleFile: string, workDi
 	}
 }
 
-export async function measureStartup(workerd: string, bundleFile: string, workDir: string, runs = 7): Promise<StartupResult> {
+/**
+ * The configs of startup.capnp to compare: the control Worker's bundle declares the FlowObject class
+ * (and so does its empty reference); the edge Worker's declares none.
+ */
+export const STARTUP_CONFIGS = {
+	control: { bundle: "bundle", empty: "empty" },
+	edge: { bundle: "edge", empty: "edgeEmpty" },
+} as const;
+
+export async function measureStartup(
+	workerd: string,
+	bundleFile: string,
+	workDir: string,
+	runs = 7,
+	configs: { bundle: string; empty: string } = STARTUP_CONFIGS.control,
+): Promise<StartupResult> {
 	prepare(workDir, bundleFile);
 	const bundle: number[] = [];
 	const empty: number[] = [];
 	// One unmeasured run of each first: page cache and the like.
-	await startupCpuOnce(workerd, workDir, "bundle");
-	await startupCpuOnce(workerd, workDir, "empty");
+	await startupCpuOnce(workerd, workDir, configs.bundle);
+	await startupCpuOnce(workerd, workDir, configs.empty);
 	for (let i = 0; i < runs; i++) {
-		bundle.push(await startupCpuOnce(workerd, workDir, "bundle"));
-		empty.push(await startupCpuOnce(workerd, workDir, "empty"));
+		bundle.push(await startupCpuOnce(workerd, workDir, configs.bundle));
+		empty.push(await startupCpuOnce(workerd, workDir, configs.empty));
 	}
 	const bundleMs = median(bundle);
 	const emptyMs = median(empty);

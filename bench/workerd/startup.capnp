@@ -30,6 +30,27 @@ const emptyWorker :Workerd.Worker = (
   durableObjectStorage = (inMemory = void),
 );
 
+# The edge Worker (wrangler.edge.toml) exports no Durable Object class: the same pair without one.
+const edge :Workerd.Config = (
+  services = [ (name = "main", worker = .edgeWorker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+
+const edgeWorker :Workerd.Worker = (
+  modules = [ (name = "index.js", esModule = embed "bundle.js") ],
+  compatibilityDate = "2026-11-01",
+);
+
+const edgeEmpty :Workerd.Config = (
+  services = [ (name = "main", worker = .edgeEmptyWorker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+
+const edgeEmptyWorker :Workerd.Worker = (
+  modules = [ (name = "index.js", esModule = embed "empty.js") ],
+  compatibilityDate = "2026-11-01",
+);
+
 # For the startup profile: the bundle is imported on the first request, with the profiler running.
 const profile :Workerd.Config = (
   services = [ (name = "main", worker = .profileWorker) ],

@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import * as z from "zod";
+import { flowStatuses } from "./flow-statuses";
 
 const timestamps = {
 	createdAt: integer("created_at", { mode: "number" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
@@ -54,11 +55,7 @@ export const credentialDetailsSchema = z.object({
 });
 export type CredentialDetails = z.infer<typeof credentialDetailsSchema>;
 
-/** paused: accepts hooks like running, but holds its deliveries until resumed (stopped: accepts none, delivers what it has). */
-export const flowStatuses = ["draft", "running", "paused", "stopped"] as const;
-export type FlowStatus = (typeof flowStatuses)[number];
-/** The statuses in which /hook accepts requests. */
-export const acceptingStatuses: readonly FlowStatus[] = ["running", "paused"];
+export { acceptingStatuses, type FlowStatus, flowStatuses } from "./flow-statuses";
 
 export const flows = sqliteTable("flows", {
 	id: text("id").primaryKey(),

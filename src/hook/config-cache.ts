@@ -5,7 +5,6 @@
  * so a warm hook request makes no D1 query.
  * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
  */
-import { eq, sql } from "drizzle-orm";
 import {
 	acceptedMethods,
 	type HookMethod,
@@ -14,12 +13,13 @@ import {
 	type WebhookSecret,
 	webhookTypeSpec,
 } from "../components/webhook-types";
-import { getDb } from "../db/client";
+import { acceptingStatuses } from "../db/flow-statuses";
 import { unsealSecrets } from "../db/queries/credentials";
-import { acceptingStatuses, credentials, flows, flowVersions } from "../db/schema";
+import { readIngressConfigRow } from "../db/queries/ingress-config";
 import type { FlowDefinition } from "../flows/definition";
 import { createWebhookVerifier } from "./auth/create-verifier";
 import type { Verifier } from "./auth/types";
+import type { HookEnv } from "./hook-env";
 
 export interface IngressConfig {
 	/** Running or paused: a paused flow keeps accepting hooks and only holds its deliveries. */
@@ -60,7 +60,7 @@ export function invalidateIngressConfig(flowId?: string): void {
 	else cache.delete(flowId);
 }
 
-export function getIngressConfig(env: Env, flowId: string, nowMs: number): Promise<IngressConfig> {
+export function getIngressConfig(env: HookEnv, flowId: string, nowMs: number): Promise<IngressConfig> {
 	const hit = cache.get(flowId);
 	if (hit && hit.expiresAt > nowMs) return hit.config;
 	const config = loadIngressConfig(env, flowId, nowMs);
@@ -81,20 +81,8 @@ export function getIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 	return config;
 }
 
-async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promise<IngressConfig> {
-	const db = getDb(env.DB);
-	const [row] = await db
-		.select({
-			status: flows.status,
-			version: flows.liveVersion,
-			definition: flowVersions.definition,
-			credential: credentials,
-		})
-		.from(flows)
-		.leftJoin(flowVersions, sql`${flowVersions.flowId} = ${flows.id} and ${flowVersions.version} = ${flows.liveVersion}`)
-		.leftJoin(credentials, sql`${credentials.id} = json_extract(${flowVersions.definition}, '$.trigger.credentialId')`)
-		.where(eq(flows.id, flowId))
-		.limit(1);
+async function loadIngressConfig(env: HookEnv, flowId: string, nowMs: number): Promise<IngressConfig> {
+	const row = await readIngressConfigRow(env.DB, flowId);
 	if (
 		!row ||
 		!acceptingStatuses.includes(row.status) ||

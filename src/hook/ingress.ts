@@ -3,7 +3,7 @@
  * `/hook/:flowId[/…]`: verify at the edge, then durably enqueue before answering 200.
  */
 import type { Context } from "hono";
-import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/stats";
+import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/auth-failures";
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
 import { stagingKey } from "../flows/execution-ids";
@@ -11,6 +11,7 @@ import { errorMessage, log } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig, type IngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
+import type { HookEnv } from "./hook-env";
 import { buildMessage } from "./message";
 import { executionIdFor } from "./request-id";
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, WindowCounter } from "./throttle";
@@ -27,7 +28,13 @@ function headerBytes(headers: Headers): number {
 	return n;
 }
 
-type HookContext = Context<{ Bindings: Env }>;
+/** What a hook request runs with: the same in the edge Worker (no Hono) and in the control Worker's app. */
+interface HookCall {
+	request: Request;
+	env: HookEnv;
+	ctx: Pick<ExecutionContext, "waitUntil">;
+	flowId: string;
+}
 interface HookSeen {
 	authType: string | null;
 	reason?: string;
@@ -68,28 +75,33 @@ const DEFAULT_MAX_BODY_BYTES = 1_048_576;
  * A hook's or a sample's body within MAX_BODY_BYTES, or the 413 that says so: refused on a declared
  * length before reading, or as soon as the bytes read pass the limit.
  */
-export async function readLimitedBody(request: Request, env: Env): Promise<Uint8Array | Response> {
+export async function readLimitedBody(request: Request, env: Pick<HookEnv, "MAX_BODY_BYTES">): Promise<Uint8Array | Response> {
 	const maxBytes = Number(env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
 	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
 	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
 	return (await readBodyLimited(request, maxBytes)) ?? tooLarge();
 }
 
-export async function handleHook(c: HookContext): Promise<Response> {
+/** `/hook/:flowId[/…]` in a Hono app (the control Worker's). */
+export function handleHook(c: Context<{ Bindings: Env }>): Promise<Response> {
+	return handleHookRequest({ request: c.req.raw, env: c.env, ctx: c.executionCtx, flowId: c.req.param("flowId") ?? "" });
+}
+
+export async function handleHookRequest(call: HookCall): Promise<Response> {
 	const startedAt = Date.now();
 	const seen: HookSeen = { authType: null };
-	const response = await acceptHook(c, startedAt, seen);
+	const response = await acceptHook(call, startedAt, seen);
 	log(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", "hook", {
-		flowId: c.req.param("flowId"),
+		flowId: call.flowId,
 		requestId: response.headers.get("x-request-id"),
-		method: c.req.method,
+		method: call.request.method,
 		status: response.status,
 		auth: seen.authType,
 		// A 401's reason names the check that failed, never a given or expected value.
 		reason: seen.reason,
 		// A provider's handshake (Slack url_verification, Zoom endpoint.url_validation, Meta subscribe) answered at the edge.
 		handshake: seen.handshake,
-		bytes: Number(c.req.header("content-length") ?? 0) || null,
+		bytes: Number(call.request.headers.get("content-length") ?? 0) || null,
 		ms: Date.now() - startedAt,
 	});
 	return response;
@@ -100,7 +112,7 @@ export async function handleHook(c: HookContext): Promise<Response> {
  * per (flow, client) across this location's isolates. When the binding says the client is over the
  * limit, this isolate's counter is filled too, so its zero-I/O gate answers 429 from then on.
  */
-async function recordAuthFailure(env: Env, flowId: string, clientKey: string): Promise<void> {
+async function recordAuthFailure(env: HookEnv, flowId: string, clientKey: string): Promise<void> {
 	const [counted, limited, charted] = await Promise.allSettled([
 		env.FLOW.getByName(flowId).addAuthFailures(1),
 		env.AUTH_FAILURES.limit({ key: clientKey }),
@@ -117,10 +129,10 @@ async function recordAuthFailure(env: Env, flowId: string, clientKey: string): P
 }
 
 /** The handshake's answer: no execution; the flow object counts it for the dashboard. */
-function answerHandshake(c: HookContext, flowId: string, answer: HandshakeAnswer, seen: HookSeen): Response {
+function answerHandshake({ env, ctx, flowId }: HookCall, answer: HandshakeAnswer, seen: HookSeen): Response {
 	seen.handshake = answer.kind;
-	c.executionCtx.waitUntil(
-		c.env.FLOW.getByName(flowId)
+	ctx.waitUntil(
+		env.FLOW.getByName(flowId)
 			.addHandshakes(1)
 			.catch((error: Error) => log("warn", "hook.handshake_unrecorded", { flowId, error: error.message })),
 	);
@@ -139,9 +151,8 @@ function refuseUnsignedMethod(method: string, url: URL, config: IngressConfig): 
 	});
 }
 
-async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promise<Response> {
-	const flowId = c.req.param("flowId") ?? "";
-	const request = c.req.raw;
+async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promise<Response> {
+	const { request, env, ctx, flowId } = call;
 	if (!ALLOWED_METHODS.includes(request.method)) {
 		return hookError(405, `Method ${request.method} is not allowed: use POST (or GET with query parameters)`, {
 			allow: ALLOWED_METHODS.join(", "),
@@ -149,7 +160,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 	}
 	let config: IngressConfig;
 	try {
-		config = await getIngressConfig(c.env, flowId, nowMs);
+		config = await getIngressConfig(env, flowId, nowMs);
 	} catch (error) {
 		log("error", "hook.config_failed", { flowId, error: errorMessage(error) });
 		return hookError(503, "Hookflow cannot read the flow configuration right now; retry shortly", { "retry-after": "5" });
@@ -180,7 +191,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 			);
 	}
 
-	const rawBody = await readLimitedBody(request, c.env);
+	const rawBody = await readLimitedBody(request, env);
 	if (rawBody instanceof Response) return rawBody;
 
 	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
@@ -188,10 +199,10 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 		authFailures.add(clientKey, nowMs, AUTH_FAILURE_WINDOW_MS);
 		seen.reason = auth.reason;
 		// waitUntil: the 401 goes out without waiting for the object or the binding, and the runtime keeps that work alive after it.
-		c.executionCtx.waitUntil(recordAuthFailure(c.env, flowId, clientKey));
+		ctx.waitUntil(recordAuthFailure(env, flowId, clientKey));
 		return hookError(401, auth.reason, auth.wwwAuthenticate ? { "www-authenticate": auth.wwwAuthenticate } : {});
 	}
-	if (auth.handshake) return answerHandshake(c, flowId, auth.handshake, seen);
+	if (auth.handshake) return answerHandshake(call, auth.handshake, seen);
 	// Only authenticated requests count against the flow's rate limit: strangers cannot use it up.
 	if (config.rateLimit) flowRequests.add(flowId, nowMs, config.rateLimit.perSeconds * 1000);
 
@@ -206,7 +217,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 	});
 	if (!parsed.ok) return hookError(parsed.status, parsed.error);
 	const handshake = config.verifier.handshake ? await config.verifier.handshake(parsed.message, auth.secretIndex ?? 0) : null;
-	if (handshake) return answerHandshake(c, flowId, handshake, seen);
+	if (handshake) return answerHandshake(call, handshake, seen);
 
 	const senderId = providerDeliveryId(config.verifier.deliveryId, request.headers, parsed.message);
 	const content = { method: request.method, url, rawBody, ...(config.signsOnlyBody ? { bodyOnlyPath: `/hook/${flowId}` } : {}) };
@@ -223,10 +234,10 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 	try {
 		if (size > MAX_INLINE_MESSAGE_BYTES) {
 			// Too large for one queue message: the flow object holds the payload, the queue a reference.
-			await c.env.FLOW.getByName(flowId).stage(stagingKey(envelope), parsed.message);
+			await env.FLOW.getByName(flowId).stage(stagingKey(envelope), parsed.message);
 			delete envelope.message;
 		}
-		await c.env.EXECUTIONS.send(envelope, { contentType: "json" });
+		await env.EXECUTIONS.send(envelope, { contentType: "json" });
 	} catch (error) {
 		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: errorMessage(error) });
 		return hookError(503, "Hookflow could not store the request; nothing was accepted, retry shortly", { "retry-after": "5" });

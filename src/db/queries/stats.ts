@@ -7,11 +7,9 @@
  * counted once when an execution enters it (received, succeeded, failed; a manual retry that
  * fails again counts again) and the backlog gauge moves by the difference.
  */
-import { sql } from "drizzle-orm";
-import { getDb } from "../client";
-import { flowTotals, statsMinutes } from "../schema";
+import { MINUTE_MS } from "./auth-failures";
 
-export const MINUTE_MS = 60_000;
+export { MINUTE_MS };
 
 /**
  * Upper bounds (exclusive) of the latency histogram bins, accepted → finished; one more bin holds
@@ -147,24 +145,6 @@ export async function purgeOldStats(d1: D1Database, nowMs: number): Promise<void
 }
 
 /** A hook request refused with 401, for the charts' neighbours: metrics and the auth-failure alert. */
-export async function recordAuthFailure(d1: D1Database, flowId: string, nowMs: number): Promise<void> {
-	const db = getDb(d1);
-	const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
-	await db.batch([
-		db
-			.insert(statsMinutes)
-			.values({ flowId, minute, authFailures: 1 })
-			.onConflictDoUpdate({
-				target: [statsMinutes.flowId, statsMinutes.minute],
-				set: { authFailures: sql`${statsMinutes.authFailures} + 1` },
-			}),
-		db
-			.insert(flowTotals)
-			.values({ flowId, authFailures: 1 })
-			.onConflictDoUpdate({ target: flowTotals.flowId, set: { authFailures: sql`${flowTotals.authFailures} + 1` } }),
-	]);
-}
-
 export interface StatsRows {
 	counts: { minute: number; received: number; succeeded: number; failed: number }[];
 	latency: { minute: number; bin: number; count: number }[];
