@@ -19,29 +19,32 @@ const DAY_MS = 24 * 60 * 60_000;
 const MINUTE_MS = 60_000;
 
 describe("the 24 h windows of a flow object", () => {
-	it("an execution id handed over again within 24 h is a duplicate; after 24 h it is a new execution", async () => {
-		const clock = movableClock();
-		const flow = await createDeliveryFlow({ ordering: "flow" });
-		const first = queueMessage(flow.flowId, Date.now(), pet("once", "o"));
-		// The same execution id in a later queue message: a sender's retry with the same id, or the queue's redelivery.
-		const again = (n: number) => ({ ...first, id: `${first.id}-again-${n}`, body: { ...first.body, receivedAt: clock.now() } });
-		expect((await consume([first])).explicitAcks).toEqual([first.id]);
-		await waitForCounters(flow.flowId, { received: 1, succeeded: 1 });
+	it.each([{ ordering: "flow" as const }, { ordering: "none" as const, concurrency: 4 }])(
+		"an execution id handed over again within 24 h is a duplicate; after 24 h it is a new execution (ordering $ordering)",
+		async (delivery) => {
+			const clock = movableClock();
+			const flow = await createDeliveryFlow(delivery);
+			const first = queueMessage(flow.flowId, Date.now(), pet("once", "o"));
+			// The same execution id in a later queue message: a sender's retry with the same id, or the queue's redelivery.
+			const again = (n: number) => ({ ...first, id: `${first.id}-again-${n}`, body: { ...first.body, receivedAt: clock.now() } });
+			expect((await consume([first])).explicitAcks).toEqual([first.id]);
+			await waitForCounters(flow.flowId, { received: 1, succeeded: 1 });
 
-		clock.set(DAY_MS - MINUTE_MS);
-		expect((await consume([again(1)])).explicitAcks).toHaveLength(1);
-		await fastForward(flow);
-		expect(await counters(flow.flowId)).toMatchObject({ received: 1, succeeded: 1, queued: 0 });
-		expect((await petPosts()).posts).toHaveLength(1);
+			clock.set(DAY_MS - MINUTE_MS);
+			expect((await consume([again(1)])).explicitAcks).toHaveLength(1);
+			await fastForward(flow);
+			expect(await counters(flow.flowId)).toMatchObject({ received: 1, succeeded: 1, queued: 0 });
+			expect((await petPosts()).posts).toHaveLength(1);
 
-		clock.set(DAY_MS + MINUTE_MS);
-		expect((await consume([again(2)])).explicitAcks).toHaveLength(1);
-		expect(await counters(flow.flowId)).toMatchObject({ received: 2, queued: 1 });
-		await fastForward(flow);
-		await waitForCounters(flow.flowId, { received: 2, succeeded: 2, queued: 0 });
-		// A second call, with the execution id as its idempotency key as ever.
-		expect((await petPosts()).posts.map((p) => p.idempotencyKey)).toEqual([first.body.id, first.body.id]);
-	});
+			clock.set(DAY_MS + MINUTE_MS);
+			expect((await consume([again(2)])).explicitAcks).toHaveLength(1);
+			expect(await counters(flow.flowId)).toMatchObject({ received: 2, queued: 1 });
+			await fastForward(flow);
+			await waitForCounters(flow.flowId, { received: 2, succeeded: 2, queued: 0 });
+			// A second call, with the execution id as its idempotency key as ever.
+			expect((await petPosts()).posts.map((p) => p.idempotencyKey)).toEqual([first.body.id, first.body.id]);
+		},
+	);
 
 	it("drops a staged payload whose queue reference never came after 24 h, and not before", async () => {
 		const clock = movableClock();
@@ -88,13 +91,16 @@ describe("the ingress's config cache", () => {
 		// Paused: hooks are still accepted, and nothing accepted here is delivered behind the next test's back.
 		await api("POST", `/api/flows/${flowId}/pause`);
 		const send = async () => (await hook(flowId, json({ petname: "cached", petstatus: "sold" }))).status;
+		// Frozen, so the edges are exact: this hook loads the config at `loadedAt`.
+		const loadedAt = clock.now();
+		clock.freeze(loadedAt);
 		expect(await send()).toBe(200);
 		// Another isolate's API call stopped the flow: D1 says so, this isolate's cache was not told.
 		await env.DB.prepare("UPDATE flows SET status = 'stopped' WHERE id = ?").bind(flowId).run();
 
-		clock.set(4_900);
+		clock.freeze(loadedAt + 4_999);
 		expect(await send()).toBe(200);
-		clock.set(5_100);
+		clock.freeze(loadedAt + 5_000);
 		expect(await send()).toBe(404);
 	});
 });

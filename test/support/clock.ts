@@ -6,7 +6,8 @@
  * cache, the objects' 24 h dedupe and staging windows, the retry schedule. Nothing in `src/` needs
  * a clock parameter for it, so the seam cannot drift from the code it controls.
  *
- * The clock keeps running (real time plus an offset), so timeouts and polling still work. What it
+ * The clock keeps running (real time plus an offset), so timeouts and polling still work, unless a
+ * test freezes it to hit an edge to the millisecond. What it
  * does not move: workerd's own alarm scheduler. An alarm the code sets on the moved clock fires
  * that much later in real time, so a test that moved the clock runs alarms itself
  * (`runDurableObjectAlarm`). `new Date()` is not moved; the code under test uses `Date.now()`.
@@ -14,9 +15,11 @@
 import { onTestFinished, vi } from "vitest";
 
 export interface MovableClock {
-	/** Sets the clock to real time + `offsetMs` (from when the clock was taken). */
+	/** Runs the clock at real time + `offsetMs`. */
 	set(offsetMs: number): void;
-	/** The moved time now. */
+	/** Stops the clock at `atMs` (for an edge to the millisecond; nothing that waits on the clock may run meanwhile). */
+	freeze(atMs: number): void;
+	/** The clock's time now. */
 	now(): number;
 }
 
@@ -24,12 +27,18 @@ export interface MovableClock {
 export function movableClock(): MovableClock {
 	const real = Date.now.bind(Date);
 	let offset = 0;
-	const spy = vi.spyOn(Date, "now").mockImplementation(() => real() + offset);
+	let frozenAt: number | null = null;
+	const now = () => frozenAt ?? real() + offset;
+	const spy = vi.spyOn(Date, "now").mockImplementation(now);
 	onTestFinished(() => spy.mockRestore());
 	return {
 		set: (offsetMs) => {
+			frozenAt = null;
 			offset = offsetMs;
 		},
-		now: () => real() + offset,
+		freeze: (atMs) => {
+			frozenAt = atMs;
+		},
+		now,
 	};
 }
