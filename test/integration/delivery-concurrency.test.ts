@@ -174,8 +174,8 @@ describe("backpressure", () => {
 describe("restarts and dedupe across shards", () => {
 	it("loses and repeats nothing when every object restarts in the middle of parallel deliveries", async () => {
 		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
-		// The first four calls are held at the Petstore far longer than this test: the restart lands while they are open.
-		await injectFaults(Array.from({ length: 4 }, () => ({ delayMs: 120_000 })));
+		// The first four calls are held 10 s at the Petstore: the restart, right after they arrive, lands while they are open.
+		await injectFaults(Array.from({ length: 4 }, () => ({ delayMs: 10_000 })));
 		const bodies = ownersAndNames(8, 3);
 		const ids = await sendAllThenResume(flow, bodies);
 		const held = await eventually("four calls held open at the Petstore", async () => {
@@ -214,10 +214,8 @@ describe("restarts and dedupe across shards", () => {
 		expect(interrupted.length).toBeLessThanOrEqual(8);
 		const { posts } = await petPosts();
 		expect(posts.length).toBeLessThanOrEqual(24 + interrupted.length);
-		// The held calls were cut off by the restart, unanswered: none of them created a pet.
-		for (const call of posts.slice(0, 4)) expect(call).toMatchObject({ responseStatus: null, endedAt: expect.any(String) });
 		for (const [owner, names] of namesByOwner(posts)) expect([...new Set(names)]).toEqual([1, 2, 3].map((n) => `${owner}-${n}`));
-	});
+	}, 60_000);
 
 	it("hands a payload too large for a queue message to the shard of its key", async () => {
 		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
@@ -242,6 +240,9 @@ describe("restarts and dedupe across shards", () => {
 		expect(await send(flow.flowId, pet(`${other}-1`, other), { "x-request-id": senderId })).toBe(senderId);
 		expect(await send(flow.flowId, pet("a-1", "a"), { "x-request-id": senderId })).toBe(senderId);
 		await waitForCounters(flow.flowId, { received: 2, succeeded: 2, queued: 0 });
+		// Two objects each delivered one: the second body really went to another shard.
+		expect(await stub(objectOfKey(flow, "a")).counters()).toMatchObject({ received: 1, succeeded: 1 });
+		expect(await stub(objectOfKey(flow, other)).counters()).toMatchObject({ received: 1, succeeded: 1 });
 		await runAlarms(flow);
 		const { posts } = await petPosts();
 		expect(posts.map((p) => p.body.name).sort()).toEqual(["a-1", `${other}-1`].sort());
@@ -273,6 +274,14 @@ describe("restarts and dedupe across shards", () => {
 		for (const key of keys) await send(flow.flowId, pet(`${key}-1`, key));
 		await send(flow.flowId, pet("a-2", "a"));
 		await waitForCounters(flow.flowId, { succeeded: keys.length - 1, queued: 2 });
+		const inboxes = () =>
+			Promise.all(
+				objectNames(flow).map((name) =>
+					runInDurableObject(stub(name), (_: FlowObject, s) => s.storage.sql.exec("SELECT id FROM inbox").toArray().length),
+				),
+			);
+		// Before: key a's head retrying and the one behind it, in a shard of the flow.
+		expect((await inboxes()).reduce((sum, n) => sum + n, 0)).toBe(2);
 		await api("DELETE", `/api/flows/${flow.flowId}`);
 		for (const name of objectNames(flow)) {
 			const state = await runInDurableObject(stub(name), async (_: FlowObject, s) => ({

@@ -108,8 +108,6 @@ export interface PetPost {
 	host: string;
 	idempotencyKey: string;
 	responseStatus: number | null;
-	/** When the call ended at the Petstore (answered or cut off), null while it is open. */
-	endedAt: string | null;
 	concurrentWith: string[];
 }
 
