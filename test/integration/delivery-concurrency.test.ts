@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
@@ -15,7 +15,6 @@ import {
 	objectOfKey,
 	pet,
 	petPosts,
-	petsCreated,
 	pinJitter,
 	queueMessage,
 	runAlarms,
@@ -26,7 +25,7 @@ import {
 } from "./delivery-support";
 import { api, eventually, resetPetstore, waitForExecution } from "./helpers";
 
-/** Orderings "key" and "none" in parallel: concurrency, rate limit, backpressure, restarts, dedupe across shards. */
+/** Orderings "key" and "none" in parallel: concurrency, rate limit, backpressure, dedupe across shards (restarts: delivery-restart.test.ts). */
 
 beforeEach(async () => {
 	await resetPetstore();
@@ -171,52 +170,7 @@ describe("backpressure", () => {
 	});
 });
 
-describe("restarts and dedupe across shards", () => {
-	it("loses and repeats nothing when every object restarts in the middle of parallel deliveries", async () => {
-		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
-		// The first four calls are held 10 s at the Petstore: the restart, right after they arrive, lands while they are open.
-		await injectFaults(Array.from({ length: 4 }, () => ({ delayMs: 10_000 })));
-		const bodies = ownersAndNames(8, 3);
-		const ids = await sendAllThenResume(flow, bodies);
-		const held = await eventually("four calls held open at the Petstore", async () => {
-			const { posts } = await petPosts();
-			return posts.length >= 4 ? posts.slice(0, 4) : undefined;
-		});
-		// Like a runtime restart: every instance is torn down mid-call, storage stays.
-		await abortAllDurableObjects();
-		// Interrupted calls are retried under the retry policy: their backoff comes due now.
-		await eventually(
-			"all 24 to succeed after the restart",
-			async () => {
-				await fastForward(flow);
-				return (await counters(flow.flowId)).succeeded === 24;
-			},
-			30_000,
-		);
-
-		expect(await counters(flow.flowId)).toMatchObject({ received: 24, succeeded: 24, failed: 0, queued: 0 });
-		const pets = await petsCreated();
-		expect(pets.map((p) => p.name).sort()).toEqual(bodies.map((b) => b.petname).sort());
-		// A call cut off by the restart counts as an attempt and is made again with the same idempotency key.
-		const interrupted: string[] = [];
-		for (const id of ids) {
-			const execution = await waitForExecution(id, "succeeded");
-			const outcomes = execution.attempts.map((a: { outcome: string }) => a.outcome);
-			if (outcomes.length === 2) {
-				interrupted.push(id);
-				expect(execution.attempts[0].error).toContain("the object restarted during the call");
-			}
-			expect(outcomes.slice(-1)).toEqual(["succeeded"]);
-			expect(outcomes.length).toBeLessThanOrEqual(2);
-		}
-		// Every call open at the restart, the four held ones at least, counts as an attempt and is made again.
-		expect(interrupted).toEqual(expect.arrayContaining(held.map((p) => p.idempotencyKey)));
-		expect(interrupted.length).toBeLessThanOrEqual(8);
-		const { posts } = await petPosts();
-		expect(posts.length).toBeLessThanOrEqual(24 + interrupted.length);
-		for (const [owner, names] of namesByOwner(posts)) expect([...new Set(names)]).toEqual([1, 2, 3].map((n) => `${owner}-${n}`));
-	}, 60_000);
-
+describe("large payloads and dedupe across shards", () => {
 	it("hands a payload too large for a queue message to the shard of its key", async () => {
 		const flow = await created({ ordering: "key", key: "owner", concurrency: 8 });
 		const large = await send(flow.flowId, { ...pet("big-1", "big"), padding: "x".repeat(200_000) });
