@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, onTestFinished, vi } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import { laneFor, type Ordering, routeFor, shardCount, shardName } from "../../src/delivery/shards";
 import worker from "../../src/index";
@@ -62,6 +62,24 @@ export function idsSpreadOverShards(flow: DeliveryFlow, perObject: number): stri
 }
 
 export const stub = (name: string) => env.FLOW.getByName(name);
+
+/**
+ * Pins the retry backoff's full jitter (retry-policy.ts draws it from `Math.random`, in the object
+ * that runs in this isolate) at `fraction` of its ceiling for the rest of the running test, so a
+ * retry comes due at a known time instead of anywhere from now on.
+ */
+export function pinJitter(fraction = 0.5): void {
+	const spy = vi.spyOn(Math, "random").mockReturnValue(fraction);
+	onTestFinished(() => spy.mockRestore());
+}
+
+/** When the object plans to try the execution `id` next (its inbox row), or null when it is not waiting there. */
+export async function nextAttemptAt(objectName: string, id: string): Promise<number | null> {
+	return runInDurableObject(stub(objectName), (_: FlowObject, state) => {
+		const row = state.storage.sql.exec<{ at: number }>("SELECT next_attempt_at AS at FROM inbox WHERE id = ?", id).toArray()[0];
+		return row ? Number(row.at) : null;
+	});
+}
 
 /** A pet for `owner`: the key expression of the key-ordered flows here is `owner`. */
 export const pet = (name: string, owner: string) => ({ petname: name, petstatus: "available", owner });

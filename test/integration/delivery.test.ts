@@ -2,6 +2,7 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
+import { nextAttemptAt, pinJitter } from "./delivery-support";
 import {
 	api,
 	call,
@@ -18,7 +19,14 @@ import {
 	waitForExecution,
 } from "./helpers";
 
-beforeEach(resetPetstore);
+beforeEach(async () => {
+	await resetPetstore();
+	// Retries come due at half their backoff ceiling, not anywhere from now on: a test's own steps never race them.
+	pinJitter(0.5);
+});
+
+/** When an attempt ended, from its run-log record. */
+const endOf = (attempt: { startedAt: string; durationMs: number }) => Date.parse(attempt.startedAt) + attempt.durationMs;
 
 /** Lets the scheduled retry come due now, as if its backoff had elapsed, then runs the alarm. */
 async function fastForwardAlarm(stub: DurableObjectStub<FlowObject>): Promise<boolean> {
@@ -61,11 +69,13 @@ describe("per-flow order", () => {
 	});
 
 	it("keeps flows independent: a retrying head blocks its own flow only", async () => {
-		const slow = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 60_000, maxAttempts: 5 } });
+		const slow = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000, maxAttempts: 5 } });
 		const fast = await createRunningFlow();
-		await injectFaults([{ status: 503 }]);
+		await injectFaults([{ status: 500 }]);
 		const first = (await (await hook(slow.flowId, json({ petname: "blocked-head", petstatus: "sold" }))).json()) as { requestId: string };
-		await waitForExecution(first.requestId, "retrying");
+		const retrying = await waitForExecution(first.requestId, "retrying");
+		// The head's retry is 5 minutes away (half of its 10-minute ceiling), so nothing below can race it.
+		expect((await nextAttemptAt(slow.flowId, first.requestId)) ?? 0).toBe(endOf(retrying.attempts[0]) + 300_000);
 		const behind = (await (await hook(slow.flowId, json({ petname: "behind-head", petstatus: "sold" }))).json()) as { requestId: string };
 		const other = (await (await hook(fast.flowId, json({ petname: "other-flow", petstatus: "sold" }))).json()) as { requestId: string };
 		await waitForExecution(other.requestId, "succeeded");
@@ -88,9 +98,10 @@ describe("retries", () => {
 		expect(retrying.attempts[0]).toMatchObject({ n: 1, status: 503, outcome: "retry" });
 
 		const stub = env.FLOW.getByName(flowId);
-		// The next attempt is scheduled, not slept on: the alarm is set in the future.
-		const alarmAt = await runInDurableObject(stub, (_: FlowObject, state) => state.storage.getAlarm());
-		expect(alarmAt).toBeGreaterThan(Date.now());
+		// The next attempt is scheduled, not slept on: at the pinned jitter, half of the first ceiling (10 min) after the 503.
+		const retryAt = endOf(retrying.attempts[0]) + 300_000;
+		expect(await nextAttemptAt(flowId, requestId)).toBe(retryAt);
+		expect(await runInDurableObject(stub, (_: FlowObject, state) => state.storage.getAlarm())).toBe(retryAt);
 		expect(await fastForwardAlarm(stub)).toBe(true);
 		const second = await eventually("a second attempt", async () => {
 			const { execution } = await api("GET", `/api/executions/${requestId}`);
@@ -137,7 +148,8 @@ describe("the flow object survives eviction", () => {
 		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000, maxAttempts: 3 } });
 		await injectFaults([{ status: 503 }]);
 		const { requestId } = (await (await hook(flowId, json({ petname: "Wallace", petstatus: "pending" }))).json()) as { requestId: string };
-		await waitForExecution(requestId, "retrying");
+		const retrying = await waitForExecution(requestId, "retrying");
+		expect(await nextAttemptAt(flowId, requestId)).toBe(endOf(retrying.attempts[0]) + 300_000);
 		// Like a runtime restart: every instance is torn down, storage stays.
 		await abortAllDurableObjects();
 		const stub = env.FLOW.getByName(flowId);
@@ -173,7 +185,9 @@ describe("stop and publish while executions are pending", () => {
 		const { flowId } = flow;
 		await injectFaults([{ status: 503 }]);
 		const { requestId } = (await (await hook(flowId, json({ petname: "Gromit", petstatus: "sold" }))).json()) as { requestId: string };
-		await waitForExecution(requestId, "retrying");
+		const retrying = await waitForExecution(requestId, "retrying");
+		// Still waiting for its retry (5 minutes away) while version 2 is published and the flow stopped.
+		expect(await nextAttemptAt(flowId, requestId)).toBe(endOf(retrying.attempts[0]) + 300_000);
 		// Version 2 maps the name differently; the flow is then stopped.
 		await putDraft(flow, { name: '"v2-" & petname', status: "petstatus" });
 		expect(await api("POST", `/api/flows/${flowId}/publish`)).toEqual({ version: 2 });

@@ -1,15 +1,28 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { MAX_RECORDED_BODY_BYTES } from "../../src/components/recorded-body";
 import type { FlowObject } from "../../src/delivery/flow-object";
 import { INFRASTRUCTURE_RETRY } from "../../src/delivery/retry-policy";
-import { api, createRunningFlow, eventually, hook, injectFaults, json, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
+import { pinJitter } from "./delivery-support";
+import {
+	api,
+	call,
+	createRunningFlow,
+	eventually,
+	hook,
+	injectFaults,
+	json,
+	petstoreRequests,
+	resetPetstore,
+	waitForExecution,
+} from "./helpers";
 
 /**
  * Attacks on the delivery engine's own limits (issue 10, item 1): an answer or an echo too large
  * to store, a failure to store after the call, and infrastructure failures before it. Each must
  * end in one recorded outcome, at most one call, and a flow that keeps delivering in order.
+ * And D1 failing while executions finish (issue 21): the run log is late, never short.
  */
 
 beforeEach(resetPetstore);
@@ -131,5 +144,57 @@ describe("outcomes always fit", () => {
 		expect(failed.error).toContain(`gave up after ${INFRASTRUCTURE_RETRY.maxFailures} tries`);
 		expect(await petPosts()).toHaveLength(0);
 		expect(await stub.counters()).toMatchObject({ received: 1, failed: 1, inFlight: 0 });
+	});
+
+	it("attack: D1 is down while executions finish: every outcome waits in the object's outbox and reaches the run log when D1 answers again", async () => {
+		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 600_000, maxAttempts: 3 } });
+		pinJitter();
+		const stub = env.FLOW.getByName(flowId);
+		// D1 refuses every write (the run log is written in batches); reads, and the API reading the run log, still work.
+		const d1Down = vi
+			.spyOn(Object.getPrototypeOf(env.DB) as D1Database, "batch")
+			.mockRejectedValue(new Error("D1_ERROR: Network connection lost."));
+		onTestFinished(() => d1Down.mockRestore());
+		await injectFaults([{ status: 500 }]);
+		const first = await send(flowId, "first");
+		const second = await send(flowId, "second");
+		// The first call failed and its retry is scheduled (its outcome stored in the object).
+		const attemptsMade = () =>
+			runInDurableObject(
+				stub,
+				(_: FlowObject, state) =>
+					state.storage.sql.exec<{ attempts: number }>("SELECT attempts FROM inbox WHERE id = ?", first).toArray()[0]?.attempts ?? null,
+			);
+		await eventually("the first attempt to be stored", async () => (await attemptsMade()) === 1);
+		expect(await petPosts()).toHaveLength(1);
+		// Its retry comes due now; the second one follows it.
+		await runInDurableObject(stub, (_: FlowObject, state) => state.storage.sql.exec("UPDATE inbox SET next_attempt_at = 0"));
+		await runDurableObjectAlarm(stub);
+		await eventually("both executions to finish", async () => (await stub.counters()).succeeded === 2);
+		// Finished, yet the run log has none of it: the records wait in the object.
+		for (const id of [first, second]) expect((await call("GET", `/api/executions/${id}`)).status).toBe(404);
+		const waiting = () =>
+			runInDurableObject(stub, (_: FlowObject, state) => state.storage.sql.exec("SELECT seq FROM outbox").toArray().length);
+		expect(await waiting()).toBeGreaterThan(0);
+		expect(d1Down).toHaveBeenCalled();
+
+		d1Down.mockRestore();
+		// The alarm the object set to try again (5 s on) runs now.
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const done = await waitForExecution(first, "succeeded");
+		expect(done.input).toMatchObject({ petname: "first" });
+		expect(done.attempts.map((a: { n: number; status: number; outcome: string }) => [a.n, a.status, a.outcome])).toEqual([
+			[1, 500, "retry"],
+			[2, 200, "succeeded"],
+		]);
+		expect((await waitForExecution(second, "succeeded")).attempts).toHaveLength(1);
+		expect(await waiting()).toBe(0);
+		// Delayed, not repeated: three calls, as before D1 came back.
+		expect((await petPosts()).map((p) => [p.body.name, p.responseStatus])).toEqual([
+			["first", 500],
+			["first", 200],
+			["second", 200],
+		]);
+		expect((await api("GET", `/api/flows/${flowId}`)).flow.counters).toMatchObject({ received: 2, succeeded: 2, failed: 0, queued: 0 });
 	});
 });
