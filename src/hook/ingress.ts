@@ -7,7 +7,7 @@ import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/auth-f
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
 import { stagingKey } from "../flows/execution-ids";
-import { errorMessage, log } from "../log";
+import { errorMessage, log, logHook } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig, type IngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
@@ -91,7 +91,7 @@ export async function handleHookRequest(call: HookCall): Promise<Response> {
 	const startedAt = Date.now();
 	const seen: HookSeen = { authType: null };
 	const response = await acceptHook(call, startedAt, seen);
-	log(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", "hook", {
+	logHook(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", {
 		flowId: call.flowId,
 		requestId: response.headers.get("x-request-id"),
 		method: call.request.method,
