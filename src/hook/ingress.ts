@@ -37,20 +37,26 @@ interface HookCall {
 }
 interface HookSeen {
 	authType: string | null;
+	/** The accepted request's execution id (its answer's x-request-id). */
+	requestId: string | null;
+	/** The declared content-length, read once. */
+	declaredLength: string | null;
 	reason?: string;
 	handshake?: string;
 }
 
+/** A JSON answer is never sniffed into something a browser would render: every answer of the hook says so itself. */
+const NOSNIFF = "nosniff";
+
 export function hookError(status: number, error: string, headers: Record<string, string> = {}): Response {
-	return Response.json({ error }, { status, headers });
+	return Response.json({ error }, { status, headers: { ...headers, "x-content-type-options": NOSNIFF } });
 }
 
 /** Reads at most `limit` bytes; null when the body is larger. */
-async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
-	if (!request.body) return new Uint8Array();
+async function readBodyLimited(request: Request, limit: number, declared: string | null): Promise<Uint8Array | null> {
 	// A declared length is what HTTP framing delivers: read it in one go (the caller checked it against the limit).
-	const declared = request.headers.get("content-length");
 	if (declared !== null && Number(declared) <= limit) return new Uint8Array(await request.arrayBuffer());
+	if (!request.body) return new Uint8Array();
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
@@ -75,11 +81,15 @@ const DEFAULT_MAX_BODY_BYTES = 1_048_576;
  * A hook's or a sample's body within MAX_BODY_BYTES, or the 413 that says so: refused on a declared
  * length before reading, or as soon as the bytes read pass the limit.
  */
-export async function readLimitedBody(request: Request, env: Pick<HookEnv, "MAX_BODY_BYTES">): Promise<Uint8Array | Response> {
+export async function readLimitedBody(
+	request: Request,
+	env: Pick<HookEnv, "MAX_BODY_BYTES">,
+	declared = request.headers.get("content-length"),
+): Promise<Uint8Array | Response> {
 	const maxBytes = Number(env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
 	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
-	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
-	return (await readBodyLimited(request, maxBytes)) ?? tooLarge();
+	if (Number(declared ?? 0) > maxBytes) return tooLarge();
+	return (await readBodyLimited(request, maxBytes, declared)) ?? tooLarge();
 }
 
 /** `/hook/:flowId[/…]` in a Hono app (the control Worker's). */
@@ -89,11 +99,11 @@ export function handleHook(c: Context<{ Bindings: Env }>): Promise<Response> {
 
 export async function handleHookRequest(call: HookCall): Promise<Response> {
 	const startedAt = Date.now();
-	const seen: HookSeen = { authType: null };
+	const seen: HookSeen = { authType: null, requestId: null, declaredLength: call.request.headers.get("content-length") };
 	const response = await acceptHook(call, startedAt, seen);
 	logHook(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", {
 		flowId: call.flowId,
-		requestId: response.headers.get("x-request-id"),
+		requestId: seen.requestId,
 		method: call.request.method,
 		status: response.status,
 		auth: seen.authType,
@@ -101,7 +111,7 @@ export async function handleHookRequest(call: HookCall): Promise<Response> {
 		reason: seen.reason,
 		// A provider's handshake (Slack url_verification, Zoom endpoint.url_validation, Meta subscribe) answered at the edge.
 		handshake: seen.handshake,
-		bytes: Number(call.request.headers.get("content-length") ?? 0) || null,
+		bytes: Number(seen.declaredLength ?? 0) || null,
 		ms: Date.now() - startedAt,
 	});
 	return response;
@@ -136,7 +146,7 @@ function answerHandshake({ env, ctx, flowId }: HookCall, answer: HandshakeAnswer
 			.addHandshakes(1)
 			.catch((error: Error) => log("warn", "hook.handshake_unrecorded", { flowId, error: error.message })),
 	);
-	return new Response(answer.body, { headers: { "content-type": answer.contentType } });
+	return new Response(answer.body, { headers: { "content-type": answer.contentType, "x-content-type-options": NOSNIFF } });
 }
 
 /**
@@ -168,7 +178,7 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 	if (!config.accepting || !config.verifier || config.version === null)
 		return hookError(404, `Flow ${flowId} either does not exist or is inactive`);
 	seen.authType = config.authType;
-	if (request.method === "HEAD") return new Response(null, { status: 200 });
+	if (request.method === "HEAD") return new Response(null, { status: 200, headers: { "x-content-type-options": NOSNIFF } });
 	const url = new URL(request.url);
 	const methodRefused = refuseUnsignedMethod(request.method, url, config);
 	if (methodRefused) return methodRefused;
@@ -191,7 +201,7 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 			);
 	}
 
-	const rawBody = await readLimitedBody(request, env);
+	const rawBody = await readLimitedBody(request, env, seen.declaredLength);
 	if (rawBody instanceof Response) return rawBody;
 
 	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
@@ -242,5 +252,9 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: errorMessage(error) });
 		return hookError(503, "Hookflow could not store the request; nothing was accepted, retry shortly", { "retry-after": "5" });
 	}
-	return Response.json({ requestId: id, message: "thank you" }, { headers: { "x-request-id": id } });
+	seen.requestId = id;
+	// The answer's JSON written directly: the id is 32 hex characters, nothing to escape.
+	return new Response(`{"requestId":"${id}","message":"thank you"}`, {
+		headers: { "content-type": "application/json", "x-request-id": id, "x-content-type-options": NOSNIFF },
+	});
 }
