@@ -22,12 +22,6 @@ const flowRequests = new WindowCounter();
 const encoder = new TextEncoder();
 const utf8Length = (text: string) => encoder.encode(text).length;
 
-function headerBytes(headers: Headers): number {
-	let n = 0;
-	for (const [name, value] of headers) n += name.length + value.length + 6;
-	return n;
-}
-
 /** What a hook request runs with: the same in the edge Worker (no Hono) and in the control Worker's app. */
 interface HookCall {
 	request: Request;
@@ -236,7 +230,8 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 	if (fromSender) envelope.idFromSender = true;
 	if (contentHash) envelope.contentHash = contentHash;
 	// Every request byte becomes at most 6 bytes of JSON (\uXXXX): serialize only when near the limits.
-	const bound = 6 * (rawBody.length + 2 * request.url.length + headerBytes(request.headers)) + 1024;
+	// (Headers kept out of the message take no room in it: only `_headers`' count, from building it.)
+	const bound = 6 * (rawBody.length + 2 * request.url.length + parsed.headerBytes) + 1024;
 	const size = bound <= MAX_INLINE_MESSAGE_BYTES ? bound : utf8Length(JSON.stringify(envelope));
 	// A form body of escapes can expand when parsed; storage rows hold at most 2 MB.
 	if (size > MAX_STORED_MESSAGE_BYTES)
