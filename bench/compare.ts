@@ -6,6 +6,8 @@
 //   options: --seconds N (4), --cycles N (3), --queue noop|local (noop), --no-startup
 //            --delivery: instead of the hook path, each build's delivery throughput (a fresh workerd per
 //            run: a load of --seconds, then the drain, timed), in ABBA order over --cycles
+//            --edge: each build's edge Worker (wrangler.edge.toml) on the hook path, with this checkout's
+//            control Worker behind them and the bare Q.send baseline in the same rounds (the ratio)
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,6 +19,7 @@ import {
 	applyMigrations,
 	BODY,
 	createHmacFlow,
+	edgeWorker,
 	hookflowWorker,
 	readWranglerConfig,
 	SIGNATURE,
@@ -25,7 +28,7 @@ import {
 } from "./lib/hookflow.ts";
 import { abba, loadRound, markdownTable, type Round, stats } from "./lib/rounds.ts";
 import { startRuntime, workerdBinary } from "./lib/runtime.ts";
-import { measureStartup } from "./lib/startup.ts";
+import { measureStartup, STARTUP_CONFIGS } from "./lib/startup.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -34,6 +37,8 @@ const option = (name: string, fallback: string) => (args.includes(name) ? (args[
 const SECONDS = Number(option("--seconds", "4"));
 const CYCLES = Number(option("--cycles", "3"));
 const QUEUE = option("--queue", "noop");
+const EDGE = args.includes("--edge");
+const WRANGLER_CONFIG = EDGE ? "wrangler.edge.toml" : "wrangler.toml";
 const load = { threads: Number(process.env.BENCH_THREADS ?? 2), connections: Number(process.env.BENCH_CONNECTIONS ?? 32) };
 const variants = args
 	.filter((a) => /^[\w.-]+=/.test(a))
@@ -51,13 +56,13 @@ let stop: (() => Promise<void>) | undefined;
 try {
 	const bundles: { name: string; dir: string }[] = [];
 	for (const v of variants) {
-		if (existsSync(join(v.path, "wrangler.toml"))) {
+		if (existsSync(join(v.path, WRANGLER_CONFIG))) {
 			const dir = join(work, v.name);
-			console.log(`building ${v.name} from ${v.path}`);
-			await buildBundle(v.path, dir);
+			console.log(`building ${v.name} from ${v.path} (${WRANGLER_CONFIG})`);
+			await buildBundle(v.path, dir, WRANGLER_CONFIG);
 			bundles.push({ name: v.name, dir });
 		} else if (existsSync(join(v.path, "index.js"))) bundles.push({ name: v.name, dir: v.path });
-		else throw new Error(`${v.path} is neither a project (wrangler.toml) nor a bundle (index.js)`);
+		else throw new Error(`${v.path} is neither a project (${WRANGLER_CONFIG}) nor a bundle (index.js)`);
 	}
 	// Bindings from this checkout's wrangler.toml: every variant must accept the same ones.
 	const config = await readWranglerConfig(root);
@@ -103,31 +108,69 @@ try {
 		for (const line of markdownTable(rows)) console.log(line);
 		process.exitCode = 0;
 	} else {
+		const control = EDGE ? join(work, "__control") : undefined;
+		if (control) {
+			console.log(`building the control Worker from ${root}`);
+			await buildBundle(root, control);
+		}
+		const edgeConfig = EDGE ? await readWranglerConfig(root, "wrangler.edge.toml") : undefined;
+		const baselineFile = join(root, "bench/workers/baseline.js");
+		const baselineQueue = {
+			name: "baseline",
+			compatibilityDate: config.compatibility_date,
+			queueProducers: { Q: { queueName: "baseline-queue" } },
+		};
 		const rt = await startRuntime([
+			...(control ? [hookflowWorker(config, { bundleDir: control, petstoreUrl: petstore.url, deliver: false })] : []),
 			...bundles.map((b) => {
-				const worker = { ...hookflowWorker(config, { bundleDir: b.dir, petstoreUrl: petstore.url, deliver: false }), name: b.name };
+				const worker = edgeConfig
+					? edgeWorker(edgeConfig, b.dir, b.name)
+					: { ...hookflowWorker(config, { bundleDir: b.dir, petstoreUrl: petstore.url, deliver: false }), name: b.name };
 				return QUEUE === "noop" ? withNoopQueue(worker, b.name, join(b.dir, "index.js")) : worker;
 			}),
+			// The bare Q.send worker of the ingress ratio, on the same queue.
+			...(EDGE
+				? [
+						QUEUE === "noop"
+							? withNoopQueue(baselineQueue, "baseline", baselineFile)
+							: { ...baselineQueue, modules: true, scriptPath: baselineFile },
+					]
+				: []),
 		]);
 		stop = () => rt.dispose();
-		await applyMigrations(rt.mf, join(root, "migrations"), bundles[0]?.name);
+		const admin = control ? "hookflow" : (bundles[0]?.name as string);
+		await applyMigrations(rt.mf, join(root, "migrations"), admin);
 		const origins = new Map<string, string>();
 		for (const b of bundles) origins.set(b.name, await rt.url(b.name));
-		const flowId = await createHmacFlow(origins.get(bundles[0]?.name as string) as string, "compare");
+		const flowId = await createHmacFlow(await rt.url(admin), "compare");
 		const script = writeWrkScript(join(work, "hook.lua"), {
 			method: "POST",
 			path: `/hook/${flowId}`,
 			body: BODY,
 			headers: { "content-type": "application/json", "x-hookflow-signature": SIGNATURE },
 		});
+		const plainScript = writeWrkScript(join(work, "plain.lua"), {
+			method: "POST",
+			path: "/",
+			body: BODY,
+			headers: { "content-type": "application/json" },
+		});
 		for (const [name, origin] of origins) {
 			const response = await sendOneHook(origin, flowId);
 			if (response.status !== 200) throw new Error(`${name} answered ${response.status}: ${await response.text()}`);
 			await runWrk({ url: origin, script, seconds: 2, ...load });
 		}
+		if (EDGE) origins.set("baseline", await rt.url("baseline"));
 		const rounds: Round[] = [];
 		for (const name of abba([...origins.keys()], CYCLES)) {
-			const round = await loadRound(rt.pid, name, origins.get(name) as string, script, SECONDS, load);
+			const round = await loadRound(
+				rt.pid,
+				name,
+				origins.get(name) as string,
+				name === "baseline" && EDGE ? plainScript : script,
+				SECONDS,
+				load,
+			);
 			rounds.push(round);
 			console.log(
 				`  ${name.padEnd(16)} ${round.wrk.rps.toFixed(0).padStart(6)} req/s  cpu ${(round.cpuMs / Math.max(1, round.wrk.accepted)).toFixed(3)} ms/req`,
@@ -138,14 +181,16 @@ try {
 
 		const startupDir = join(work, "startup");
 		const first = stats(rounds.filter((r) => r.worker === bundles[0]?.name));
-		const rows = [["build", "req/s", "p99 ms", "cpu ms/req", "Δ cpu", "gzip KiB", "startup ms"]];
+		const base = EDGE ? stats(rounds.filter((r) => r.worker === "baseline")) : undefined;
+		const rows = [["build", "req/s", "p99 ms", "cpu ms/req", "Δ cpu", "gzip KiB", "startup ms", ...(base ? ["ratio vs Q.send"] : [])]];
 		for (const b of bundles) {
 			const s = stats(rounds.filter((r) => r.worker === b.name));
 			let startup = "";
 			if (!args.includes("--no-startup")) {
 				rmSync(startupDir, { recursive: true, force: true });
 				mkdirSync(startupDir);
-				startup = (await measureStartup(workerdBinary, join(b.dir, "index.js"), startupDir, 5)).startupMs.toFixed(1);
+				const configs = EDGE ? STARTUP_CONFIGS.edge : STARTUP_CONFIGS.control;
+				startup = (await measureStartup(workerdBinary, join(b.dir, "index.js"), startupDir, 5, configs)).startupMs.toFixed(1);
 			}
 			rows.push([
 				b.name,
@@ -155,10 +200,12 @@ try {
 				`${(((s.cpu - first.cpu) / first.cpu) * 100).toFixed(0)}%`,
 				bundleSize(b.dir).gzipKiB.toFixed(1),
 				startup,
+				...(base ? [(s.rps / base.rps).toFixed(2)] : []),
 			]);
 		}
+		if (base) rows.push(["baseline Q.send", base.rps.toFixed(0), base.p99.toFixed(1), base.cpu.toFixed(3), "", "", "", ""]);
 		console.log(
-			`\nhook on the ${QUEUE === "noop" ? "no-op" : "local"} queue, ${CYCLES} ABBA cycles of ${SECONDS} s, wrk -t${load.threads} -c${load.connections}`,
+			`\n${EDGE ? "edge Worker " : ""}hook on the ${QUEUE === "noop" ? "no-op" : "local"} queue, ${CYCLES} ABBA cycles of ${SECONDS} s, wrk -t${load.threads} -c${load.connections}`,
 		);
 		for (const line of markdownTable(rows)) console.log(line);
 	}

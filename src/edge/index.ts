@@ -29,20 +29,14 @@ const changesIngressConfig = (request: Request) =>
 export default {
 	async fetch(request, env, ctx) {
 		const flowId = hookFlowId(request.url);
-		if (flowId !== null) {
-			const response = await handleHookRequest({ request, env, ctx, flowId });
-			// A JSON answer is never sniffed into something a browser would render.
-			response.headers.set("x-content-type-options", "nosniff");
-			return response;
-		}
+		// Every answer of the hook carries x-content-type-options: nosniff itself (hook/ingress.ts).
+		if (flowId !== null) return handleHookRequest({ request, env, ctx, flowId });
 		const control: Fetcher | undefined = env.CONTROL;
 		if (!control) {
-			const response = hookError(
+			return hookError(
 				404,
 				"Not found: this hostname only serves /hook/<flowId>; the admin API and the designer are on the control Worker",
 			);
-			response.headers.set("x-content-type-options", "nosniff");
-			return response;
 		}
 		const response = await control.fetch(request);
 		// The admin API invalidates the config cache of the isolate that ran it, which is the control

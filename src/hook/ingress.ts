@@ -7,7 +7,7 @@ import { recordAuthFailure as recordAuthFailureStat } from "../db/queries/auth-f
 import { MAX_INLINE_MESSAGE_BYTES, MAX_STORED_MESSAGE_BYTES } from "../delivery/limits";
 import type { ExecutionMessage } from "../delivery/messages";
 import { stagingKey } from "../flows/execution-ids";
-import { errorMessage, log } from "../log";
+import { errorMessage, log, logHook } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
 import { getIngressConfig, type IngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
@@ -22,12 +22,6 @@ const flowRequests = new WindowCounter();
 const encoder = new TextEncoder();
 const utf8Length = (text: string) => encoder.encode(text).length;
 
-function headerBytes(headers: Headers): number {
-	let n = 0;
-	for (const [name, value] of headers) n += name.length + value.length + 6;
-	return n;
-}
-
 /** What a hook request runs with: the same in the edge Worker (no Hono) and in the control Worker's app. */
 interface HookCall {
 	request: Request;
@@ -37,20 +31,26 @@ interface HookCall {
 }
 interface HookSeen {
 	authType: string | null;
+	/** The accepted request's execution id (its answer's x-request-id). */
+	requestId: string | null;
+	/** The declared content-length, read once. */
+	declaredLength: string | null;
 	reason?: string;
 	handshake?: string;
 }
 
+/** A JSON answer is never sniffed into something a browser would render: every answer of the hook says so itself. */
+const NOSNIFF = "nosniff";
+
 export function hookError(status: number, error: string, headers: Record<string, string> = {}): Response {
-	return Response.json({ error }, { status, headers });
+	return Response.json({ error }, { status, headers: { ...headers, "x-content-type-options": NOSNIFF } });
 }
 
 /** Reads at most `limit` bytes; null when the body is larger. */
-async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array | null> {
-	if (!request.body) return new Uint8Array();
+async function readBodyLimited(request: Request, limit: number, declared: string | null): Promise<Uint8Array | null> {
 	// A declared length is what HTTP framing delivers: read it in one go (the caller checked it against the limit).
-	const declared = request.headers.get("content-length");
 	if (declared !== null && Number(declared) <= limit) return new Uint8Array(await request.arrayBuffer());
+	if (!request.body) return new Uint8Array();
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
@@ -75,11 +75,15 @@ const DEFAULT_MAX_BODY_BYTES = 1_048_576;
  * A hook's or a sample's body within MAX_BODY_BYTES, or the 413 that says so: refused on a declared
  * length before reading, or as soon as the bytes read pass the limit.
  */
-export async function readLimitedBody(request: Request, env: Pick<HookEnv, "MAX_BODY_BYTES">): Promise<Uint8Array | Response> {
+export async function readLimitedBody(
+	request: Request,
+	env: Pick<HookEnv, "MAX_BODY_BYTES">,
+	declared = request.headers.get("content-length"),
+): Promise<Uint8Array | Response> {
 	const maxBytes = Number(env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
 	const tooLarge = () => hookError(413, `Body is larger than the ${maxBytes}-byte limit`);
-	if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
-	return (await readBodyLimited(request, maxBytes)) ?? tooLarge();
+	if (Number(declared ?? 0) > maxBytes) return tooLarge();
+	return (await readBodyLimited(request, maxBytes, declared)) ?? tooLarge();
 }
 
 /** `/hook/:flowId[/…]` in a Hono app (the control Worker's). */
@@ -89,11 +93,11 @@ export function handleHook(c: Context<{ Bindings: Env }>): Promise<Response> {
 
 export async function handleHookRequest(call: HookCall): Promise<Response> {
 	const startedAt = Date.now();
-	const seen: HookSeen = { authType: null };
+	const seen: HookSeen = { authType: null, requestId: null, declaredLength: call.request.headers.get("content-length") };
 	const response = await acceptHook(call, startedAt, seen);
-	log(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", "hook", {
+	logHook(response.status < 400 ? "info" : response.status >= 500 ? "error" : "warn", {
 		flowId: call.flowId,
-		requestId: response.headers.get("x-request-id"),
+		requestId: seen.requestId,
 		method: call.request.method,
 		status: response.status,
 		auth: seen.authType,
@@ -101,7 +105,7 @@ export async function handleHookRequest(call: HookCall): Promise<Response> {
 		reason: seen.reason,
 		// A provider's handshake (Slack url_verification, Zoom endpoint.url_validation, Meta subscribe) answered at the edge.
 		handshake: seen.handshake,
-		bytes: Number(call.request.headers.get("content-length") ?? 0) || null,
+		bytes: Number(seen.declaredLength ?? 0) || null,
 		ms: Date.now() - startedAt,
 	});
 	return response;
@@ -136,7 +140,7 @@ function answerHandshake({ env, ctx, flowId }: HookCall, answer: HandshakeAnswer
 			.addHandshakes(1)
 			.catch((error: Error) => log("warn", "hook.handshake_unrecorded", { flowId, error: error.message })),
 	);
-	return new Response(answer.body, { headers: { "content-type": answer.contentType } });
+	return new Response(answer.body, { headers: { "content-type": answer.contentType, "x-content-type-options": NOSNIFF } });
 }
 
 /**
@@ -168,7 +172,7 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 	if (!config.accepting || !config.verifier || config.version === null)
 		return hookError(404, `Flow ${flowId} either does not exist or is inactive`);
 	seen.authType = config.authType;
-	if (request.method === "HEAD") return new Response(null, { status: 200 });
+	if (request.method === "HEAD") return new Response(null, { status: 200, headers: { "x-content-type-options": NOSNIFF } });
 	const url = new URL(request.url);
 	const methodRefused = refuseUnsignedMethod(request.method, url, config);
 	if (methodRefused) return methodRefused;
@@ -191,7 +195,7 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 			);
 	}
 
-	const rawBody = await readLimitedBody(request, env);
+	const rawBody = await readLimitedBody(request, env, seen.declaredLength);
 	if (rawBody instanceof Response) return rawBody;
 
 	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
@@ -226,7 +230,8 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 	if (fromSender) envelope.idFromSender = true;
 	if (contentHash) envelope.contentHash = contentHash;
 	// Every request byte becomes at most 6 bytes of JSON (\uXXXX): serialize only when near the limits.
-	const bound = 6 * (rawBody.length + 2 * request.url.length + headerBytes(request.headers)) + 1024;
+	// (Headers kept out of the message take no room in it: only `_headers`' count, from building it.)
+	const bound = 6 * (rawBody.length + 2 * request.url.length + parsed.headerBytes) + 1024;
 	const size = bound <= MAX_INLINE_MESSAGE_BYTES ? bound : utf8Length(JSON.stringify(envelope));
 	// A form body of escapes can expand when parsed; storage rows hold at most 2 MB.
 	if (size > MAX_STORED_MESSAGE_BYTES)
@@ -242,5 +247,9 @@ async function acceptHook(call: HookCall, nowMs: number, seen: HookSeen): Promis
 		log("error", "hook.enqueue_failed", { flowId, requestId: id, error: errorMessage(error) });
 		return hookError(503, "Hookflow could not store the request; nothing was accepted, retry shortly", { "retry-after": "5" });
 	}
-	return Response.json({ requestId: id, message: "thank you" }, { headers: { "x-request-id": id } });
+	seen.requestId = id;
+	// The answer's JSON written directly: the id is 32 hex characters, nothing to escape.
+	return new Response(`{"requestId":"${id}","message":"thank you"}`, {
+		headers: { "content-type": "application/json", "x-request-id": id, "x-content-type-options": NOSNIFF },
+	});
 }

@@ -43,7 +43,14 @@ function jsonDepth(value: unknown): number {
 	return deepest;
 }
 
-export type ParseResult = { ok: true; message: Message } | { ok: false; status: 400 | 415; error: string };
+export type ParseResult =
+	| {
+			ok: true;
+			message: Message;
+			/** The bytes of the headers kept in `_headers` (names, values and 6 of JSON syntax each): part of the message's size bound. */
+			headerBytes: number;
+	  }
+	| { ok: false; status: 400 | 415; error: string };
 
 export interface HookRequestParts {
 	method: string;
@@ -99,7 +106,8 @@ function parseBody(parts: HookRequestParts): { ok: true; body: Message } | { ok:
 	} catch (error) {
 		return { ok: false, status: 400, error: `Malformed JSON body: ${errorMessage(error)}` };
 	}
-	if (jsonDepth(value) > MAX_JSON_DEPTH)
+	// Each level takes an opening and a closing bracket: a shorter text cannot be too deep, no walk needed.
+	if (text.length > 2 * MAX_JSON_DEPTH && jsonDepth(value) > MAX_JSON_DEPTH)
 		return { ok: false, status: 400, error: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels` };
 	return { ok: true, body: isMessage(value) ? value : { _body: value } };
 }
@@ -109,16 +117,20 @@ export function buildMessage(parts: HookRequestParts): ParseResult {
 	if (!parsed.ok) return parsed;
 	const hidden = hiddenHeaders(parts.secretHeaders, parts.keepClientIpHeaders === true);
 	const headers: Record<string, string> = {};
+	let headerBytes = 0;
 	for (const [name, value] of parts.headers) {
-		if (!hidden.has(name)) headers[name] = value;
+		if (hidden.has(name)) continue;
+		headers[name] = value;
+		headerBytes += name.length + value.length + 6;
 	}
-	const message: Message = {
-		...parsed.body,
-		_method: parts.method,
-		_url: parts.url.href,
-		_query: paramsToObject(parts.url.searchParams),
-		_headers: headers,
-	};
+	// The parsed body is this call's own object: its fields stay first, the request's parts are written
+	// after them (a body field of the same name keeps its place and takes the request's value, as a spread would).
+	const message: Message = parsed.body;
+	message._method = parts.method;
+	message._url = parts.url.href;
+	// Without a query, no URLSearchParams is created.
+	message._query = parts.url.search === "" ? {} : paramsToObject(parts.url.searchParams);
+	message._headers = headers;
 	if (parts.additionalPath) message._additionalUrlPath = parts.additionalPath;
-	return { ok: true, message };
+	return { ok: true, message, headerBytes };
 }

@@ -96,6 +96,27 @@ describe("the edge Worker", () => {
 		expect(await refused.json()).toEqual({ error: `Flow ${flowId} either does not exist or is inactive` });
 	});
 
+	it("marks every answer of /hook nosniff, each kind of answer built with it (no header added afterwards)", async () => {
+		const { flowId } = await createRunningFlow({ type: "apiKey", key: "edge-key" });
+		const url = `${ORIGIN}/hook/${flowId}`;
+		const keyed = { "content-type": "application/json", "x-api-key": "edge-key" };
+		const answers: [string, Request, number][] = [
+			["accepted", new Request(url, { method: "POST", headers: keyed, body: '{"petname":"Gromit"}' }), 200],
+			["HEAD", new Request(url, { method: "HEAD" }), 200],
+			["method", new Request(url, { method: "PUT", headers: keyed, body: "{}" }), 405],
+			["unknown flow", new Request(`${ORIGIN}/hook/no-such-flow`, { method: "POST", headers: keyed, body: "{}" }), 404],
+			["wrong key", new Request(url, { method: "POST", headers: { ...keyed, "x-api-key": "guess" }, body: "{}" }), 401],
+			["malformed JSON", new Request(url, { method: "POST", headers: keyed, body: '{"petname":' }), 400],
+			["too large", new Request(url, { method: "POST", headers: keyed, body: "x".repeat(Number(env.MAX_BODY_BYTES) + 1) }), 413],
+		];
+		for (const [what, request, status] of answers) {
+			const response = await callEdge(request);
+			expect(response.status, what).toBe(status);
+			expect(response.headers.get("x-content-type-options"), what).toBe("nosniff");
+			if (request.method !== "HEAD") expect(response.headers.get("content-type"), what).toBe("application/json");
+		}
+	});
+
 	it("without a CONTROL binding serves /hook and answers everything else with a JSON 404", async () => {
 		const { flowId } = await createRunningFlow();
 		for (const path of ["/", "/index.html", "/api/flows", "/api", "/healthz", `/sample/${flowId}/t.m`]) {
