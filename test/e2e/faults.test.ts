@@ -197,13 +197,21 @@ async function runLog(flow: FlowKey | "gamma"): Promise<ExecutionSummary[]> {
 	return executions;
 }
 
-/** The most POST /v2/pet calls of one flow the Petstore ever had open at once (an end at t does not overlap a start at t). */
+/**
+ * The most POST /v2/pet calls of one flow the Petstore ever had open at once. Times are whole
+ * milliseconds: an end at t does not overlap another call's start at t, but a call that started and
+ * ended within one millisecond was open (its end is taken after the starts at t, not before its own).
+ */
 function maxOverlap(requests: PetstoreRequest[]): number {
-	const events = requests.flatMap((r) => [
-		{ at: Date.parse(r.startedAt), delta: 1 },
-		{ at: r.endedAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.endedAt), delta: -1 },
-	]);
-	events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+	const events = requests.flatMap((r) => {
+		const start = Date.parse(r.startedAt);
+		const end = r.endedAt === null ? Number.POSITIVE_INFINITY : Date.parse(r.endedAt);
+		return [
+			{ at: start, rank: 1, delta: 1 },
+			{ at: end, rank: end === start ? 2 : 0, delta: -1 },
+		];
+	});
+	events.sort((a, b) => a.at - b.at || a.rank - b.rank);
 	let open = 0;
 	let max = 0;
 	for (const event of events) {
