@@ -1,7 +1,13 @@
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import { HTTP_BASE_URL_CHANGE_REQUIRES_AUTH, type HttpAuthInput, httpAuthSchema, httpCredentialSchema, splitHttpAuth } from "../components/http/credential";
+import {
+	HTTP_BASE_URL_CHANGE_REQUIRES_AUTH,
+	type HttpAuthInput,
+	httpAuthSchema,
+	httpCredentialSchema,
+	splitHttpAuth,
+} from "../components/http/credential";
 import { BASE_URL_CHANGE_REQUIRES_KEY, petstoreCredentialSchema } from "../components/petstore";
 import { verifyPetstoreKey } from "../components/petstore/verify-key";
 import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
@@ -59,11 +65,8 @@ export const updateSchema = z
 			.max(30 * 86_400)
 			.optional(),
 	})
-	.strict()
-	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined || body.auth !== undefined, {
-		message: BASE_URL_CHANGE_REQUIRES_KEY,
-		path: ["apiKey"],
-	});
+	// A new baseUrl needs the secret in the same request: apiKey (Petstore) or auth (HTTP), checked per component below.
+	.strict();
 
 /** The API's view; a webhook credential adds how to send it a test request (components/webhook-try-it.ts). */
 function view(row: CredentialRow): CredentialView {
@@ -95,10 +98,7 @@ const usesCredential = (credentialId: string) =>
 
 /** Ids of flows with a version whose step uses the credential (drafts never reach a flow object). */
 async function flowsWithStepUsing(env: Env, credentialId: string): Promise<string[]> {
-	const rows = await getDb(env.DB)
-		.selectDistinct({ id: flowVersions.flowId })
-		.from(flowVersions)
-		.where(usesCredential(credentialId));
+	const rows = await getDb(env.DB).selectDistinct({ id: flowVersions.flowId }).from(flowVersions).where(usesCredential(credentialId));
 	return rows.map((r) => r.id);
 }
 
@@ -172,8 +172,10 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		const changes: Partial<typeof credentials.$inferInsert> = { updatedAt: now };
 		if (body.name) changes.name = body.name;
 		if (current.component === "http") {
-			if (body.apiKey !== undefined) throw new ApiError(400, "apiKey belongs to Petstore credentials; send auth to change an HTTP credential");
-			if (body.baseUrl !== undefined && !body.auth) throw new ApiError(400, HTTP_BASE_URL_CHANGE_REQUIRES_AUTH, [{ path: "auth", message: HTTP_BASE_URL_CHANGE_REQUIRES_AUTH }]);
+			if (body.apiKey !== undefined)
+				throw new ApiError(400, "apiKey belongs to Petstore credentials; send auth to change an HTTP credential");
+			if (body.baseUrl !== undefined && !body.auth)
+				throw new ApiError(400, HTTP_BASE_URL_CHANGE_REQUIRES_AUTH, [{ path: "auth", message: HTTP_BASE_URL_CHANGE_REQUIRES_AUTH }]);
 			if (body.auth) {
 				const auth = parsedOr400(httpAuthSchema, body.auth, "auth");
 				await checkHttpAuth(auth);
@@ -200,7 +202,9 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		} else {
 			if (body.auth) throw new ApiError(400, "auth belongs to webhook credentials; send apiKey or baseUrl to change a Petstore credential");
 			if (body.baseUrl !== undefined && body.apiKey === undefined)
-				throw new ApiError(400, `Invalid request body: apiKey: ${BASE_URL_CHANGE_REQUIRES_KEY}`, [{ path: "apiKey", message: BASE_URL_CHANGE_REQUIRES_KEY }]);
+				throw new ApiError(400, `Invalid request body: apiKey: ${BASE_URL_CHANGE_REQUIRES_KEY}`, [
+					{ path: "apiKey", message: BASE_URL_CHANGE_REQUIRES_KEY },
+				]);
 			if (body.apiKey !== undefined || body.baseUrl !== undefined) {
 				const [existing] = await unsealSecrets<{ apiKey: string }>(current, c.env, now);
 				const apiKey = body.apiKey ?? existing?.apiKey ?? "";

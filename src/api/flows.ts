@@ -94,7 +94,13 @@ async function checkCredentialsExist(env: Env, definition: FlowDefinition, statu
 		);
 	}
 	const facts = new Map(
-		found.map((f) => [f.id, { component: f.component, baseUrl: f.component === "petstore" ? (f.details.baseUrl ?? env.PETSTORE_BASE_URL) : (f.details.baseUrl ?? null) }]),
+		found.map((f) => [
+			f.id,
+			{
+				component: f.component,
+				baseUrl: f.component === "petstore" ? (f.details.baseUrl ?? env.PETSTORE_BASE_URL) : (f.details.baseUrl ?? null),
+			},
+		]),
 	);
 	const issues = credentialProblems(definition.steps, facts, subject);
 	if (issues.length > 0) throw new ApiError(status, publishProblem(issues), issues);

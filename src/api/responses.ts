@@ -13,8 +13,8 @@ import type {} from "../db/queries/run-log-search";
 import { credentialComponents, credentialDetailsSchema, executionStatuses, flowStatuses } from "../db/schema";
 import { flowCountersSchema, totalCountersSchema } from "../flows/counters";
 import { draftSchema } from "../flows/definition";
-import { STEP_RUN_STATUSES } from "../flows/step-machine";
 import type {} from "../flows/message";
+import { STEP_RUN_STATUSES } from "../flows/step-machine";
 
 const isoTime = z.iso.datetime();
 

@@ -31,7 +31,10 @@ export function resolveStepUrl(url: string, baseUrl: string | null): ResolvedUrl
 	let resolved: string;
 	if (HAS_SCHEME.test(trimmed)) resolved = trimmed;
 	else if (baseUrl === null)
-		return { ok: false, error: `The URL ${JSON.stringify(trimmed.slice(0, 200))} has no scheme: write a whole http(s) URL or choose a credential with a base URL` };
+		return {
+			ok: false,
+			error: `The URL ${JSON.stringify(trimmed.slice(0, 200))} has no scheme: write a whole http(s) URL or choose a credential with a base URL`,
+		};
 	else {
 		const base = baseUrl.replace(/\/+$/, "");
 		resolved = /^[?#]/.test(trimmed) ? `${base}${trimmed}` : `${base}/${trimmed.replace(/^\/+/, "")}`;
@@ -42,8 +45,10 @@ export function resolveStepUrl(url: string, baseUrl: string | null): ResolvedUrl
 	} catch {
 		return { ok: false, error: `${JSON.stringify(resolved.slice(0, 200))} is not a valid URL` };
 	}
-	if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return { ok: false, error: `Only http(s) URLs can be called, not ${parsed.protocol}` };
-	if (parsed.username !== "" || parsed.password !== "") return { ok: false, error: "The URL must not contain a user name or password: use a credential" };
+	if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+		return { ok: false, error: `Only http(s) URLs can be called, not ${parsed.protocol}` };
+	if (parsed.username !== "" || parsed.password !== "")
+		return { ok: false, error: "The URL must not contain a user name or password: use a credential" };
 	return { ok: true, url: parsed };
 }
 

@@ -12,7 +12,10 @@ import { webhookComponent } from "./webhook";
 export const catalogue = [webhookComponent, petstoreComponent, httpComponent, logicComponent] as const;
 
 export type ActionComponentId = Exclude<(typeof catalogue)[number], { kind: "trigger" }>["id"];
-export const ACTION_COMPONENTS = catalogue.filter((c) => c.kind === "action").map((c) => c.id) as [ActionComponentId, ...ActionComponentId[]];
+export const ACTION_COMPONENTS = catalogue.filter((c) => c.kind === "action").map((c) => c.id) as [
+	ActionComponentId,
+	...ActionComponentId[],
+];
 
 /** An action's declaration, or undefined for a component or action the catalogue does not have. */
 export function findAction(component: string, action: string): ActionDeclaration | undefined {

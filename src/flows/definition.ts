@@ -4,8 +4,8 @@
  * Drafts may be incomplete while the designer builds them; publishing requires the full shape.
  */
 import * as z from "zod";
+import { ROUTER_MODES, SPLIT_CONCURRENCY } from "../components/logic";
 import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
-import { SPLIT_CONCURRENCY, ROUTER_MODES } from "../components/logic";
 import { MAX_NAME_LENGTH } from "./names";
 import { stepTreeProblems } from "./step-tree";
 import { STEP_ID_PATTERN, STEP_LIMITS, type StepDefinition } from "./step-types";
@@ -154,7 +154,10 @@ export const stepIdSchema = z
 
 const templateText = z.string().max(MAX_EXPRESSION_LENGTH, `Templates are limited to ${MAX_EXPRESSION_LENGTH} characters`);
 const templateMap = z
-	.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "A header or parameter name may not contain spaces or separators"), templateText)
+	.record(
+		z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "A header or parameter name may not contain spaces or separators"),
+		templateText,
+	)
 	.refine((map) => Object.keys(map).length <= 50, "At most 50 entries");
 
 export const stepSchema: z.ZodType<StepDefinition> = z.lazy(() =>
@@ -180,7 +183,11 @@ export const stepSchema: z.ZodType<StepDefinition> = z.lazy(() =>
 			concurrency: z.number().int("Items at once is a whole number").min(SPLIT_CONCURRENCY.min).max(SPLIT_CONCURRENCY.max).optional(),
 			mode: z.enum(ROUTER_MODES).optional(),
 			routes: z
-				.array(z.object({ name: text(MAX_NAME_LENGTH).min(1, "A route needs a name"), condition: expression, steps: z.array(stepSchema) }).strict())
+				.array(
+					z
+						.object({ name: text(MAX_NAME_LENGTH).min(1, "A route needs a name"), condition: expression, steps: z.array(stepSchema) })
+						.strict(),
+				)
 				.max(STEP_LIMITS.maxSteps)
 				.optional(),
 			otherwise: z.array(stepSchema).max(STEP_LIMITS.maxSteps).optional(),

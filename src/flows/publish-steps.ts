@@ -26,7 +26,11 @@ const COMMON_KEYS = new Set(["id", "component", "action", "name", "note", "retry
 const dotted = (path: (string | number)[]) => path.join(".");
 
 /** Expressions of one setting, each with its path and what it is for messages. */
-function expressionsOf(step: StepDefinition, setting: ActionSetting, base: (string | number)[]): Array<{ path: string; source: string; what: string; template: boolean }> {
+function expressionsOf(
+	step: StepDefinition,
+	setting: ActionSetting,
+	base: (string | number)[],
+): Array<{ path: string; source: string; what: string; template: boolean }> {
 	const value = (step as unknown as Record<string, unknown>)[setting.name];
 	const at = (...more: (string | number)[]) => dotted([...base, setting.name, ...more]);
 	switch (setting.kind) {
@@ -47,7 +51,9 @@ function expressionsOf(step: StepDefinition, setting: ActionSetting, base: (stri
 			);
 		case "routes":
 			return ((value ?? []) as Array<{ condition?: string }>).flatMap((route, index) =>
-				route.condition ? [{ path: at(index, "condition"), source: route.condition, what: `The condition of route ${index + 1}`, template: false }] : [],
+				route.condition
+					? [{ path: at(index, "condition"), source: route.condition, what: `The condition of route ${index + 1}`, template: false }]
+					: [],
 			);
 		default:
 			return [];
@@ -98,7 +104,10 @@ export function stepProblems(steps: readonly StepDefinition[]): PublishIssue[] {
 		const settings = new Map(declared.settings.map((s) => [s.name, s]));
 		for (const key of Object.keys(step)) {
 			if (COMMON_KEYS.has(key) || settings.has(key)) continue;
-			issues.push({ path: dotted([...path, key]), message: `${declared.title} (${componentTitle(step.component)}) does not take ${key}: remove it` });
+			issues.push({
+				path: dotted([...path, key]),
+				message: `${declared.title} (${componentTitle(step.component)}) does not take ${key}: remove it`,
+			});
 		}
 		for (const setting of declared.settings) {
 			const value = (step as unknown as Record<string, unknown>)[setting.name];
@@ -115,7 +124,10 @@ export function stepProblems(steps: readonly StepDefinition[]): PublishIssue[] {
 					if (!expression.template) compileExpression(expression.source);
 				} catch (error) {
 					if (!(error instanceof MappingError)) throw error;
-					issues.push({ path: expression.path, message: `${expression.what} is not valid ${expression.template ? "as a template" : "JSONata"}: ${error.message}` });
+					issues.push({
+						path: expression.path,
+						message: `${expression.what} is not valid ${expression.template ? "as a template" : "JSONata"}: ${error.message}`,
+					});
 					continue;
 				}
 				for (const source of sources) {
@@ -156,11 +168,17 @@ export function credentialProblems(
 		const found = credentials.get(step.credentialId);
 		const wanted = setting.credentialComponent ?? step.component;
 		if (!found) {
-			issues.push({ path: at, message: `${subject} uses ${wanted} credential ${step.credentialId}, which does not exist; choose another and publish again` });
+			issues.push({
+				path: at,
+				message: `${subject} uses ${wanted} credential ${step.credentialId}, which does not exist; choose another and publish again`,
+			});
 			return;
 		}
 		if (found.component !== wanted) {
-			issues.push({ path: at, message: `Credential ${step.credentialId} is a ${found.component} credential; this step needs a ${wanted} credential` });
+			issues.push({
+				path: at,
+				message: `Credential ${step.credentialId} is a ${found.component} credential; this step needs a ${wanted} credential`,
+			});
 			return;
 		}
 		// A literal URL (no {{ }}) is checked now; a computed one when it runs.

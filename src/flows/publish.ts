@@ -34,7 +34,11 @@ export function checkPublishable(draft: unknown): PublishCheck {
 		} catch (error) {
 			if (!(error instanceof MappingError)) throw error;
 			if (issues.length === 0)
-				return { ok: false, problem: `The delivery key is not valid JSONata: ${error.message}`, issues: [{ path: "delivery.key", message: error.message }] };
+				return {
+					ok: false,
+					problem: `The delivery key is not valid JSONata: ${error.message}`,
+					issues: [{ path: "delivery.key", message: error.message }],
+				};
 			issues.push({ path: "delivery.key", message: `The delivery key is not valid JSONata: ${error.message}` });
 		}
 	}

@@ -10,8 +10,9 @@
  * of a call under way, plus one run-log record per instance. Steps already done are never run
  * again: a retry (automatic, manual, or after a restart) resumes at the first instance not done.
  */
-import { MAX_OUTPUTS_BYTES } from "../components/types";
+
 import type { ActionRequest, ActionResponse } from "../components/types";
+import { MAX_OUTPUTS_BYTES } from "../components/types";
 import { countSteps } from "./step-tree";
 import type { IdentifiedStep } from "./step-types";
 
@@ -88,7 +89,11 @@ export type NextAction =
 	| (Located & { kind: "complete"; output: unknown; status: "succeeded" | "filtered" })
 	| { kind: "finish"; status: "succeeded" | "failed" | "filtered"; error: string | null; failedKey: string | null };
 
-type Walk = { kind: "done"; last: unknown; any: boolean } | { kind: "filtered" } | { kind: "failed"; error: string; key: string } | { kind: "pending"; actions: NextAction[] };
+type Walk =
+	| { kind: "done"; last: unknown; any: boolean }
+	| { kind: "filtered" }
+	| { kind: "failed"; error: string; key: string }
+	| { kind: "pending"; actions: NextAction[] };
 
 const isLogic = (step: IdentifiedStep) => step.component === "logic";
 
@@ -111,7 +116,10 @@ export function nextActions(steps: readonly IdentifiedStep[], state: ExecutionSt
 			if (result?.s === "failed") return { kind: "failed", error: result.e, key };
 			if (!isLogic(step)) {
 				const attempt = (state.attempts[key] ?? 0) + 1;
-				return { kind: "pending", actions: [{ ...located, kind: "call", attempt, idempotencyKey: single ? executionId : idempotencyKeyOf(executionId, key) }] };
+				return {
+					kind: "pending",
+					actions: [{ ...located, kind: "call", attempt, idempotencyKey: single ? executionId : idempotencyKeyOf(executionId, key) }],
+				};
 			}
 			if (step.action === "split") {
 				const items = state.items[key];
@@ -180,7 +188,10 @@ export function contextVariables(state: ExecutionState, scope: Scope, execution:
 		const prefix = key.slice(0, slash + 1);
 		if (prefixes.includes(prefix)) steps[key.slice(slash + 1)] = result.o;
 	}
-	const variables: Record<string, unknown> = { steps, execution: { ...execution, receivedAt: new Date(execution.receivedAt).toISOString() } };
+	const variables: Record<string, unknown> = {
+		steps,
+		execution: { ...execution, receivedAt: new Date(execution.receivedAt).toISOString() },
+	};
 	if (scope.index !== undefined) {
 		variables.item = scope.item;
 		variables.index = scope.index;
@@ -211,7 +222,10 @@ function carry(state: ExecutionState, located: Located, output: unknown): { stat
 		const error = `The output of step ${stepLabel(located.step)} is ${bytes} bytes: with the outputs before it (${state.bytes} bytes) it is over the ${MAX_OUTPUTS_BYTES} bytes an execution carries between steps; nothing was cut, so the execution stops here`;
 		return { state: { ...state, done: { ...state.done, [located.key]: { s: "failed", e: error } } }, error };
 	}
-	return { state: { ...state, bytes: state.bytes + bytes, done: { ...state.done, [located.key]: { s: "succeeded", o: output } } }, error: null };
+	return {
+		state: { ...state, bytes: state.bytes + bytes, done: { ...state.done, [located.key]: { s: "succeeded", o: output } } },
+		error: null,
+	};
 }
 
 export interface CallResult {
@@ -268,7 +282,12 @@ export type LogicResult =
 	| { ok: false; error: string };
 
 /** A logic step was evaluated. A split's items and a router's choices are kept; its own record is written when its nested steps are done. */
-export function applyLogic(state: ExecutionState, action: Extract<NextAction, { kind: "logic" }>, result: LogicResult, atMs: number): ExecutionState {
+export function applyLogic(
+	state: ExecutionState,
+	action: Extract<NextAction, { kind: "logic" }>,
+	result: LogicResult,
+	atMs: number,
+): ExecutionState {
 	const run = (status: StepRunStatus, error: string | null = null): StepRun => ({
 		id: action.step.id,
 		key: action.key,
@@ -283,7 +302,10 @@ export function applyLogic(state: ExecutionState, action: Extract<NextAction, { 
 		durationMs: 0,
 	});
 	const fail = (error: string) => {
-		const failed = { ...state, done: { ...state.done, [action.key]: { s: "failed" as const, e: `Step ${stepLabel(action.step)}: ${error}` } } };
+		const failed = {
+			...state,
+			done: { ...state.done, [action.key]: { s: "failed" as const, e: `Step ${stepLabel(action.step)}: ${error}` } },
+		};
 		return { ...failed, runs: withRun(failed, run("failed", error)) };
 	};
 	if (!result.ok) return fail(result.error);
@@ -303,7 +325,9 @@ export function applyLogic(state: ExecutionState, action: Extract<NextAction, { 
 		case "split": {
 			const bytes = jsonBytes(result.items);
 			if (state.bytes + bytes > MAX_OUTPUTS_BYTES)
-				return fail(`its items are ${bytes} bytes, over the ${MAX_OUTPUTS_BYTES} bytes an execution carries between steps (with ${state.bytes} bytes before them)`);
+				return fail(
+					`its items are ${bytes} bytes, over the ${MAX_OUTPUTS_BYTES} bytes an execution carries between steps (with ${state.bytes} bytes before them)`,
+				);
 			return { ...state, bytes: state.bytes + bytes, items: { ...state.items, [action.key]: result.items } };
 		}
 		case "router": {
@@ -367,8 +391,12 @@ export function runsForRunLog(runs: readonly StepRun[], limit = MAX_RUN_LOG_STEP
 		const before = jsonBytes(run);
 		const slim: StepRun = {
 			...run,
-			request: run.request ? { ...run.request, body: "(left out: the run log keeps at most 512 KiB of steps per execution)", truncated: true } : null,
-			response: run.response ? { ...run.response, body: "(left out: the run log keeps at most 512 KiB of steps per execution)", truncated: true } : null,
+			request: run.request
+				? { ...run.request, body: "(left out: the run log keeps at most 512 KiB of steps per execution)", truncated: true }
+				: null,
+			response: run.response
+				? { ...run.response, body: "(left out: the run log keeps at most 512 KiB of steps per execution)", truncated: true }
+				: null,
 		};
 		out[index] = slim;
 		size += jsonBytes(slim) - before;

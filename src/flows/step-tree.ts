@@ -4,7 +4,7 @@
  * `otherwise`): the limits on their number and depth, unique ids, ids for steps saved without one,
  * and each step's path in the definition (`steps.3.routes.0.steps.1`).
  */
-import { STEP_LIMITS, type IdentifiedStep, type StepDefinition } from "./step-types";
+import { type IdentifiedStep, STEP_LIMITS, type StepDefinition } from "./step-types";
 
 export interface StepVisit {
 	step: StepDefinition;
@@ -26,8 +26,10 @@ export function visitSteps(steps: readonly StepDefinition[], visit: (visit: Step
 			const here = [...path, index];
 			visit({ step, path: here, depth, earlier: [...seen], inSplit });
 			// A nested list sees what came before its parent step, and what came before it within the list.
-			if (step.steps) walk(step.steps, [...here, "steps"], depth + 1, seen, inSplit || (step.component === "logic" && step.action === "split"));
-			for (const [r, route] of (step.routes ?? []).entries()) walk(route.steps ?? [], [...here, "routes", r, "steps"], depth + 1, seen, inSplit);
+			if (step.steps)
+				walk(step.steps, [...here, "steps"], depth + 1, seen, inSplit || (step.component === "logic" && step.action === "split"));
+			for (const [r, route] of (step.routes ?? []).entries())
+				walk(route.steps ?? [], [...here, "routes", r, "steps"], depth + 1, seen, inSplit);
 			if (step.otherwise) walk(step.otherwise, [...here, "otherwise"], depth + 1, seen, inSplit);
 			if (step.id) seen.push(step.id);
 		}
@@ -50,7 +52,10 @@ export function stepTreeProblems(steps: readonly StepDefinition[]): TreeProblem[
 		count++;
 		const relative = path.slice(1);
 		if (depth > STEP_LIMITS.maxDepth)
-			problems.push({ path: relative, message: `Steps nest at most ${STEP_LIMITS.maxDepth} deep (a split or router inside one inside another)` });
+			problems.push({
+				path: relative,
+				message: `Steps nest at most ${STEP_LIMITS.maxDepth} deep (a split or router inside one inside another)`,
+			});
 		if (step.id) {
 			const first = ids.get(step.id);
 			if (first) problems.push({ path: [...relative, "id"], message: `The id ${step.id} is already used by the step at ${first}` });
@@ -58,7 +63,10 @@ export function stepTreeProblems(steps: readonly StepDefinition[]): TreeProblem[
 		}
 	});
 	if (count > STEP_LIMITS.maxSteps)
-		problems.push({ path: [], message: `A flow has at most ${STEP_LIMITS.maxSteps} steps in all, nested ones included; this one has ${count}` });
+		problems.push({
+			path: [],
+			message: `A flow has at most ${STEP_LIMITS.maxSteps} steps in all, nested ones included; this one has ${count}`,
+		});
 	return problems;
 }
 

@@ -37,7 +37,8 @@ export function compileTemplate(template: string): string[] {
 
 /** A template that is a single `{{ }}` part: read as a whole value (a whole URL). */
 export function isWholeValue(parts: readonly TemplatePart[]): boolean {
-	return parts.length === 1 && "expression" in parts[0]!;
+	const [only] = parts;
+	return parts.length === 1 && only !== undefined && "expression" in only;
 }
 
 /** The text a value becomes inside a template: strings as they are, nothing as "", the rest as JSON. */

@@ -15,15 +15,35 @@ import { withStepIds } from "../../src/flows/step-tree";
 import type { StepDefinition } from "../../src/flows/step-types";
 
 const EXEC = "0123456789abcdef0123456789abcdef";
-const petstore: StepDefinition = { component: "petstore", action: "createPet", credentialId: "p", mapping: { name: "petname", status: "petstatus" } };
-const call = (id: string, extra: Partial<StepDefinition> = {}): StepDefinition => ({ id, component: "http", action: "request", method: "GET", url: "https://h/x", ...extra });
+const petstore: StepDefinition = {
+	component: "petstore",
+	action: "createPet",
+	credentialId: "p",
+	mapping: { name: "petname", status: "petstatus" },
+};
+const call = (id: string, extra: Partial<StepDefinition> = {}): StepDefinition => ({
+	id,
+	component: "http",
+	action: "request",
+	method: "GET",
+	url: "https://h/x",
+	...extra,
+});
 const filter = (id: string, condition = "true"): StepDefinition => ({ id, component: "logic", action: "filter", condition });
 
 type Call = Extract<NextAction, { kind: "call" }>;
 type Logic = Extract<NextAction, { kind: "logic" }>;
 type Complete = Extract<NextAction, { kind: "complete" }>;
 
-const ok = (output: unknown) => ({ status: "succeeded" as const, output, request: null, response: null, error: null, startedAt: 1, finishedAt: 2 });
+const ok = (output: unknown) => ({
+	status: "succeeded" as const,
+	output,
+	request: null,
+	response: null,
+	error: null,
+	startedAt: 1,
+	finishedAt: 2,
+});
 
 describe("the step machine", () => {
 	it("runs the tutorial's one step with the execution id as idempotency key, then finishes", () => {
@@ -80,7 +100,9 @@ describe("the step machine", () => {
 	});
 
 	it("runs a split's steps per item in item order, at most `concurrency` items at once, and outputs each item's last output", () => {
-		const steps = withStepIds([{ id: "lines", component: "logic", action: "split", items: "lines", concurrency: 2, steps: [call("price")] }]);
+		const steps = withStepIds([
+			{ id: "lines", component: "logic", action: "split", items: "lines", concurrency: 2, steps: [call("price")] },
+		]);
 		let state = emptyState();
 		const [split] = nextActions(steps, state, EXEC);
 		state = applyLogic(state, split as Logic, { ok: true, kind: "split", items: ["a", "b", "c"] }, 1);
@@ -89,7 +111,10 @@ describe("the step machine", () => {
 			["lines[0]/price", 0, `${EXEC}.lines.0.price`],
 			["lines[1]/price", 1, `${EXEC}.lines.1.price`],
 		]);
-		expect(contextVariables(state, (wave[1] as Call).scope, { id: EXEC, flowId: "f", version: 1, receivedAt: 0 })).toMatchObject({ item: "b", index: 1 });
+		expect(contextVariables(state, (wave[1] as Call).scope, { id: EXEC, flowId: "f", version: 1, receivedAt: 0 })).toMatchObject({
+			item: "b",
+			index: 1,
+		});
 		state = applyCall(state, wave[1] as Call, ok("B"));
 		// Item 0 still runs: item 2 may start now (two unfinished items at most).
 		expect((nextActions(steps, state, EXEC) as Call[]).map((a) => a.key)).toEqual(["lines[0]/price", "lines[2]/price"]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { outsideCredential, resolveStepUrl } from "../../src/components/base-url";
 import { checkPublishable } from "../../src/flows/publish";
 import { credentialProblems } from "../../src/flows/publish-steps";
 import { renderTemplate } from "../../src/mapping/template";
-import { outsideCredential, resolveStepUrl } from "../../src/components/base-url";
 
 const trigger = { component: "webhook", credentialId: "hook" };
 
@@ -19,7 +19,13 @@ describe("publishing steps", () => {
 					component: "logic",
 					action: "router",
 					mode: "first",
-					routes: [{ name: "a", condition: "true", steps: [{ id: "pet", component: "petstore", action: "createPet", credentialId: "p", mapping: { name: "$uppercase(" } }] }],
+					routes: [
+						{
+							name: "a",
+							condition: "true",
+							steps: [{ id: "pet", component: "petstore", action: "createPet", credentialId: "p", mapping: { name: "$uppercase(" } }],
+						},
+					],
 				},
 				{ id: "later", component: "http", action: "request", method: "GET" },
 			],
@@ -27,9 +33,7 @@ describe("publishing steps", () => {
 		expect(checked.ok).toBe(false);
 		if (checked.ok) return;
 		expect(checked.issues).toEqual(
-			expect.arrayContaining([
-				{ path: "steps.2.id", message: expect.stringMatching(/already used by the step at steps.1/) },
-			]),
+			expect.arrayContaining([{ path: "steps.2.id", message: expect.stringMatching(/already used by the step at steps.1/) }]),
 		);
 		// The duplicate id is a shape problem: fixed first. Without it, every other problem at once.
 		const again = checkPublishable({
@@ -42,7 +46,13 @@ describe("publishing steps", () => {
 					component: "logic",
 					action: "router",
 					mode: "first",
-					routes: [{ name: "a", condition: "true", steps: [{ id: "pet", component: "petstore", action: "createPet", credentialId: "p", mapping: { name: "$uppercase(" } }] }],
+					routes: [
+						{
+							name: "a",
+							condition: "true",
+							steps: [{ id: "pet", component: "petstore", action: "createPet", credentialId: "p", mapping: { name: "$uppercase(" } }],
+						},
+					],
 				},
 				{ id: "later", component: "http", action: "request", method: "GET" },
 				{ id: "after", component: "petstore", action: "createPet", mapping: { name: "$steps.pet.body.name" } },
@@ -63,11 +73,17 @@ describe("publishing steps", () => {
 
 	it("refuses more than 50 steps and nesting deeper than 3", () => {
 		const many = Array.from({ length: 51 }, (_, i) => ({ id: `s${i}`, component: "logic", action: "transform", expression: "1" }));
-		expect(checkPublishable({ trigger, steps: many })).toMatchObject({ ok: false, issues: expect.arrayContaining([expect.objectContaining({ path: "steps" })]) });
+		expect(checkPublishable({ trigger, steps: many })).toMatchObject({
+			ok: false,
+			issues: expect.arrayContaining([expect.objectContaining({ path: "steps" })]),
+		});
 		const split = (steps: unknown[], id: string) => ({ id, component: "logic", action: "split", items: "x", steps });
 		const deep = [split([split([split([{ id: "t", component: "logic", action: "transform", expression: "1" }], "c")], "b")], "a")];
 		const checked = checkPublishable({ trigger, steps: deep });
-		expect(checked).toMatchObject({ ok: false, issues: [expect.objectContaining({ path: "steps.0.steps.0.steps.0.steps.0", message: expect.stringMatching(/nest at most 3/) })] });
+		expect(checked).toMatchObject({
+			ok: false,
+			issues: [expect.objectContaining({ path: "steps.0.steps.0.steps.0.steps.0", message: expect.stringMatching(/nest at most 3/) })],
+		});
 	});
 
 	it("refuses a credential of the wrong component and a literal URL outside its credential", () => {
@@ -84,7 +100,10 @@ describe("publishing steps", () => {
 			]),
 		);
 		expect(issues).toEqual([
-			{ path: "steps.0.url", message: expect.stringMatching(/goes to https:\/\/evil.test, outside the credential's base URL https:\/\/crm.test\/api/) },
+			{
+				path: "steps.0.url",
+				message: expect.stringMatching(/goes to https:\/\/evil.test, outside the credential's base URL https:\/\/crm.test\/api/),
+			},
 			{ path: "steps.1.credentialId", message: "Credential pets is a petstore credential; this step needs a http credential" },
 		]);
 	});

@@ -15,7 +15,9 @@ export type HttpAuthType = (typeof HTTP_AUTH_TYPES)[number];
 
 export const httpAuthSchema = z.discriminatedUnion("type", [
 	z.object({ type: z.literal("none") }).strict(),
-	z.object({ type: z.literal("basic"), username: z.string().min(1, "Username is required").max(256), password: secret("Password") }).strict(),
+	z
+		.object({ type: z.literal("basic"), username: z.string().min(1, "Username is required").max(256), password: secret("Password") })
+		.strict(),
 	z.object({ type: z.literal("bearer"), token: secret("Token") }).strict(),
 	z
 		.object({

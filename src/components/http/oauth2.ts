@@ -76,7 +76,11 @@ export class OAuth2TokenClient {
 	async #fetch(key: string, details: HttpCredentialDetails, secret: HttpSecret): Promise<TokenResult> {
 		const tokenUrl = details.tokenUrl ?? "";
 		const origin = safeOrigin(tokenUrl);
-		const form = new URLSearchParams({ grant_type: "client_credentials", client_id: details.clientId ?? "", client_secret: secret.clientSecret ?? "" });
+		const form = new URLSearchParams({
+			grant_type: "client_credentials",
+			client_id: details.clientId ?? "",
+			client_secret: secret.clientSecret ?? "",
+		});
 		if (details.scope) form.set("scope", details.scope);
 		if (details.audience) form.set("audience", details.audience);
 		let response: Response;
@@ -101,7 +105,10 @@ export class OAuth2TokenClient {
 			// Described below without quoting the body: it might hold a token.
 		}
 		if (!response.ok) {
-			const reason = [body.error, body.error_description].filter((v) => typeof v === "string").join(": ").slice(0, 300);
+			const reason = [body.error, body.error_description]
+				.filter((v) => typeof v === "string")
+				.join(": ")
+				.slice(0, 300);
 			const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
 			return {
 				ok: false,

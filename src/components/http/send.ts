@@ -107,7 +107,9 @@ export async function sendHttpCall(
 			});
 			text = await readAtMost(response, MAX_OUTPUTS_BYTES);
 		} catch (error) {
-			const message = isTimeout(error) ? `${origin} did not answer within ${timeoutMs / 1000} s` : `${origin} is unreachable: ${errorMessage(error)}`;
+			const message = isTimeout(error)
+				? `${origin} did not answer within ${timeoutMs / 1000} s`
+				: `${origin} is unreachable: ${errorMessage(error)}`;
 			return { kind: "retryable", request: recorded, response: null, error: message, retryAfter: null };
 		}
 		// One new token and one more try when an OAuth2 API says the token is no longer good.

@@ -36,7 +36,9 @@ export const logicComponent = {
 			title: "Transform",
 			description: "Computes a value for later steps ($steps.<id>).",
 			runs: "logic",
-			settings: [{ name: "expression", label: "Expression", required: true, kind: "expression", help: "JSONata; its value is the step's output" }],
+			settings: [
+				{ name: "expression", label: "Expression", required: true, kind: "expression", help: "JSONata; its value is the step's output" },
+			],
 			fields: [],
 			output: "the expression's value",
 		},
@@ -68,7 +70,15 @@ export const logicComponent = {
 			description: "Sends the execution down the first route whose condition holds, or down every one (fan-out); otherwise when none does.",
 			runs: "logic",
 			settings: [
-				{ name: "mode", label: "Mode", required: true, kind: "select", options: ROUTER_MODES, default: "first", help: "first: one route; all: every route whose condition holds" },
+				{
+					name: "mode",
+					label: "Mode",
+					required: true,
+					kind: "select",
+					options: ROUTER_MODES,
+					default: "first",
+					help: "first: one route; all: every route whose condition holds",
+				},
 				{ name: "routes", label: "Routes", required: true, kind: "routes" },
 				{ name: "otherwise", label: "Otherwise", required: false, kind: "steps", help: "Run when no route's condition holds" },
 			],

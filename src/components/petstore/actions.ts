@@ -41,10 +41,13 @@ export function buildPetstoreRequest(
 			return { ok: true, request: { method, url: `${base}/pet/${id.id}`, headers, body: undefined } };
 		}
 		case "findPetsByStatus": {
-			const wanted = (Array.isArray(mapped.status) ? mapped.status : [mapped.status]).filter((s) => s !== undefined && s !== null && s !== "");
+			const wanted = (Array.isArray(mapped.status) ? mapped.status : [mapped.status]).filter(
+				(s) => s !== undefined && s !== null && s !== "",
+			);
 			if (wanted.length === 0) return { ok: false, error: "Status is required" };
 			const statuses = wanted.map((s) => (typeof s === "string" ? s.trim().toLowerCase() : ""));
-			if (!statuses.every((s) => (PET_STATUSES as readonly string[]).includes(s))) return { ok: false, error: "Provided status is invalid." };
+			if (!statuses.every((s) => (PET_STATUSES as readonly string[]).includes(s)))
+				return { ok: false, error: "Provided status is invalid." };
 			const query = new URLSearchParams(statuses.map((s) => ["status", s]));
 			return { ok: true, request: { method: "GET", url: `${base}/pet/findByStatus?${query}`, headers: {}, body: undefined } };
 		}
