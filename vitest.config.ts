@@ -31,6 +31,8 @@ export default defineConfig({
 								PETSTORE_BASE_URL: `${inject("petstoreOrigin")}/t/${randomUUID()}/v2`,
 								// test/alert-receiver.ts, for the alert tests (each test uses paths of its own).
 								ALERT_RECEIVER_URL: inject("alertReceiverUrl"),
+								// Local mode, like npm start: that receiver listens on 127.0.0.1 (src/ops/alert-url.ts).
+								ALLOW_PRIVATE_ALERT_TARGETS: "true",
 								// A test that reads log lines turns them on with setLogLevel (src/log.ts).
 								LOG_LEVEL: "silent",
 								TEST_MIGRATIONS: await readD1Migrations("./migrations"),

@@ -59,6 +59,9 @@ const wrangler = run([
 	"127.0.0.1",
 	"--var",
 	`PETSTORE_BASE_URL:${petstore.url}`,
+	// Local mode: alert targets on 127.0.0.1 (a local receiver) are allowed here, never when deployed.
+	"--var",
+	"ALLOW_PRIVATE_ALERT_TARGETS:true",
 	"--show-interactive-dev-session=false",
 	...persistArgs,
 ]);

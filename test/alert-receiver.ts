@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 /**
  * A local alert receiver for the workers tests (started by test/global-setup.ts): it records every
  * POST (headers and raw body) and answers 204, or what was queued for its path with
- * /__control/faults ({status} or {hang: true}: never answers until closed).
+ * /__control/faults ({status}, with a `location` header when given, or {hang: true}: never answers
+ * until closed).
  */
 
 interface Received {
@@ -12,7 +13,7 @@ interface Received {
 	headers: Record<string, string>;
 	body: string;
 }
-type Fault = { status: number } | { hang: true };
+type Fault = { status: number; location?: string } | { hang: true };
 
 export async function startAlertReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
 	let received: Received[] = [];
@@ -49,6 +50,7 @@ export async function startAlertReceiver(): Promise<{ url: string; close: () => 
 			hanging.add(res);
 			return;
 		}
+		if (fault?.location) res.setHeader("location", fault.location);
 		reply(fault?.status ?? 204);
 	});
 	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

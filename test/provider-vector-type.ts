@@ -12,6 +12,8 @@ export interface ProviderVector {
 	nowMs: number;
 	/** A handshake's answer as the provider documents it (the body to send back). */
 	answer?: string;
+	/** What the provider's own SDK says of this request, when the vector is a verdict rather than a signed example. */
+	sdkAccepts?: boolean;
 }
 
 declare module "vitest" {

@@ -10,7 +10,7 @@ import { seal } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { type AlertTargetRow, alertEvents, alertFormats, alertTargets } from "../db/schema";
 import { DEFAULT_THRESHOLDS, summarize } from "../ops/alert-policy";
-import { deliverAlert, newWebhookId } from "../ops/alerts";
+import { deliverAlert, newWebhookId, targetProblem } from "../ops/alerts";
 import { ApiError, notFound, valid } from "./errors";
 import { findFlow } from "./flows";
 
@@ -67,6 +67,9 @@ export const alertTargetsRoutes = new Hono<{ Bindings: Env }>()
 	})
 	.post("/", valid("json", alertTargetSchema), async (c) => {
 		const body = c.req.valid("json");
+		const origin = new URL(c.req.url).origin;
+		const problem = targetProblem(c.env, { url: body.url, origin });
+		if (problem) throw new ApiError(422, problem, [{ path: "url", message: problem }]);
 		if (body.flowId !== undefined) await findFlow(c.env, body.flowId);
 		// Standard Webhooks secrets are whsec_ + base64 of 24 random bytes; Slack-style receivers verify nothing.
 		const secret = body.format === "standardWebhooks" ? `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(24)))}` : null;
@@ -80,7 +83,7 @@ export const alertTargetsRoutes = new Hono<{ Bindings: Env }>()
 				events: body.events ?? null,
 				thresholds: { ...DEFAULT_THRESHOLDS, ...body.thresholds },
 				sealedSecret: secret === null ? null : await seal(secret, c.env),
-				origin: new URL(c.req.url).origin,
+				origin,
 			})
 			.returning();
 		if (!row) throw new ApiError(500, "The alert target was not stored");
@@ -94,7 +97,7 @@ export const alertTargetsRoutes = new Hono<{ Bindings: Env }>()
 	.post("/:id/test", async (c) => {
 		const target = await findTarget(c.env, c.req.param("id"));
 		const data = { flowId: target.flowId, flowName: null, count: 1 };
-		const delivery = await deliverAlert(c.env, target, {
+		const { delivery } = await deliverAlert(c.env, target, {
 			targetId: target.id,
 			webhookId: newWebhookId(),
 			payload: { type: "test", timestamp: new Date().toISOString(), data: { ...data, summary: summarize("test", null, data) } },

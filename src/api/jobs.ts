@@ -2,12 +2,10 @@
  * @module
  * Bulk replay: start a job for a flow's filtered executions, follow its progress, cancel it.
  */
-import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
-import { getDb } from "../db/client";
-import { type JobRow, jobModes, jobs } from "../db/schema";
-import { cancelJob, startJob } from "../ops/replay-jobs";
+import { type JobRow, jobModes } from "../db/schema";
+import { cancelJob, currentJob, startJob } from "../ops/replay-jobs";
 import { ApiError, notFound, valid } from "./errors";
 import { searchFilters } from "./executions";
 import { findFlow } from "./flows";
@@ -39,7 +37,7 @@ function toView(job: JobRow) {
 }
 
 async function findJob(env: Env, id: string): Promise<JobRow> {
-	const [row] = await getDb(env.DB).select().from(jobs).where(eq(jobs.id, id)).limit(1);
+	const row = await currentJob(env, id);
 	if (!row) throw notFound("Job", id);
 	return row;
 }
@@ -51,6 +49,7 @@ export const flowReplayRoutes = new Hono<{ Bindings: Env }>().post("/:id/replay"
 	if (mode === "retryFailed" && filters.status !== undefined && filters.status !== "failed")
 		throw new ApiError(400, `retryFailed retries failed executions only; drop the status filter (it is ${filters.status})`);
 	const job = await startJob(c.env, flow.id, mode, filters);
+	if (job.state === "failed") throw new ApiError(503, job.error ?? "The job could not be started; try again");
 	return c.json({ jobId: job.id, job: toView(job) }, 202);
 });
 

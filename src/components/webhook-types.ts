@@ -83,6 +83,13 @@ export interface DeliveryIdSource {
 	bodyField?: string;
 }
 
+/** The methods a hook request can become an execution with (HEAD only answers whether the flow runs). */
+export type HookMethod = "GET" | "POST";
+const ANY_METHOD: readonly HookMethod[] = ["GET", "POST"];
+const POST_ONLY: readonly HookMethod[] = ["POST"];
+/** Why a preset that signs only the body takes only POST: a GET's payload is its query, which nothing signs. */
+const bodySigned = (who: string, what = "a POST's body") => `${who} signs only ${what}, so a GET's query would run unsigned`;
+
 export type HandshakeKind = "slack.url_verification" | "zoom.endpoint.url_validation" | "meta.subscribe";
 
 export interface WebhookTypeSpec {
@@ -101,6 +108,13 @@ export interface WebhookTypeSpec {
 	handshake?: HandshakeKind;
 	/** Signing by hand makes no sense for it: the designer says to send a test from this dashboard instead. */
 	testFrom?: string;
+	/**
+	 * The methods that become executions: those whose payload (a POST's body, a GET's query) the type
+	 * verifies. Any other answers 405 (acceptedMethods; the generic HMAC adds GET when it signs {url}).
+	 */
+	methods: readonly HookMethod[];
+	/** Why, for the 405 and the designer. */
+	methodsHint: string;
 }
 
 const secretField = (name: string, label: string, help?: string): CredentialField => ({
@@ -112,13 +126,22 @@ const secretField = (name: string, label: string, help?: string): CredentialFiel
 });
 
 export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
-	{ type: "none", title: "No Auth", group: "generic", fields: [] },
+	{
+		type: "none",
+		title: "No Auth",
+		group: "generic",
+		fields: [],
+		methods: ANY_METHOD,
+		methodsHint: "Nothing is checked: the URL is the secret, for a GET (its query is the payload) as for a POST",
+	},
 	{
 		type: "basic",
 		title: "Basic Auth",
 		group: "generic",
 		header: "Authorization",
 		fields: [{ name: "username", label: "Username", required: true, secret: false }, secretField("password", "Password")],
+		methods: ANY_METHOD,
+		methodsHint: "Nothing is signed: the credential itself is the proof, for a GET (its query is the payload) as for a POST",
 	},
 	{
 		type: "apiKey",
@@ -129,6 +152,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 			{ name: "headerName", label: "Header name", required: false, secret: false, default: DEFAULT_API_KEY_HEADER },
 			secretField("key", "API key"),
 		],
+		methods: ANY_METHOD,
+		methodsHint: "Nothing is signed: the credential itself is the proof, for a GET (its query is the payload) as for a POST",
 	},
 	{
 		type: "hmac",
@@ -172,6 +197,9 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 				default: DEFAULT_HMAC_TOLERANCE_SECONDS,
 			},
 		],
+		methods: POST_ONLY,
+		methodsHint:
+			"The HMAC covers the body, so a GET's query would run unsigned; put {url} in signedContent to sign the query and accept GET too",
 	},
 	{
 		type: "standardWebhooks",
@@ -183,6 +211,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		deliveryId: { headers: ["webhook-id", "svix-id"] },
 		secretLocation: "The sender's endpoint settings (Svix: the endpoint's Signing Secret, whsec_…)",
 		fields: [secretField("secret", "Signing secret (whsec_…)")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Standard Webhooks", "a POST's body, with its id and timestamp"),
 	},
 	{
 		type: "github",
@@ -193,6 +223,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		deliveryId: { headers: ["x-github-delivery"] },
 		secretLocation: "Repository or organization → Settings → Webhooks → the webhook's Secret (you choose it there)",
 		fields: [secretField("secret", "Webhook secret")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("GitHub"),
 	},
 	{
 		type: "stripe",
@@ -204,6 +236,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		deliveryId: { bodyField: "id" },
 		secretLocation: "Dashboard → Developers → Webhooks → the endpoint → Signing secret (whsec_…)",
 		fields: [secretField("secret", "Signing secret (whsec_…)")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Stripe"),
 	},
 	{
 		type: "shopify",
@@ -215,6 +249,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		secretLocation:
 			"Settings → Notifications → Webhooks (the key shown under the list), or the app's client secret in the Partner Dashboard",
 		fields: [secretField("secret", "Webhook signing secret")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Shopify"),
 	},
 	{
 		type: "slack",
@@ -227,6 +263,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		handshake: "slack.url_verification",
 		secretLocation: "api.slack.com/apps → your app → Basic Information → App Credentials → Signing Secret",
 		fields: [secretField("signingSecret", "Signing secret")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Slack"),
 	},
 	{
 		type: "twilio",
@@ -238,6 +276,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		secretLocation: "Twilio Console → Account → API keys & tokens → Auth Token (the primary one)",
 		testFrom: "Twilio",
 		fields: [secretField("authToken", "Auth Token")],
+		methods: ANY_METHOD,
+		methodsHint: "Twilio signs the URL it calls, query included, so a GET (a Twilio webhook's other method) is verified as well as a POST",
 	},
 	{
 		type: "paddle",
@@ -249,6 +289,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		deliveryId: { bodyField: "event_id" },
 		secretLocation: "Paddle → Developer Tools → Notifications → the destination → Secret key (pdl_ntfset_…)",
 		fields: [secretField("secret", "Secret key")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Paddle"),
 	},
 	{
 		type: "linear",
@@ -261,6 +303,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		secretLocation: "Linear → Settings → API → Webhooks → the webhook → Signing secret",
 		testFrom: "Linear",
 		fields: [secretField("secret", "Signing secret")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Linear"),
 	},
 	{
 		type: "zoom",
@@ -272,6 +316,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		handshake: "zoom.endpoint.url_validation",
 		secretLocation: "Zoom App Marketplace → your app → Features → Access → Secret Token",
 		fields: [secretField("secretToken", "Secret Token")],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Zoom"),
 	},
 	{
 		type: "meta",
@@ -283,6 +329,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		secretLocation:
 			"developers.facebook.com → your app → App settings → Basic → App secret; the verify token is any text you choose and enter in the Webhooks product",
 		fields: [secretField("appSecret", "App secret"), secretField("verifyToken", "Verify token")],
+		methods: POST_ONLY,
+		methodsHint: `${bodySigned("Meta")}; a GET is only its subscribe check (hub.mode=subscribe), answered here`,
 	},
 	{
 		type: "square",
@@ -302,6 +350,8 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 				help: "Exactly the URL entered in Square (this flow's hook URL); Square signs it.",
 			},
 		],
+		methods: POST_ONLY,
+		methodsHint: bodySigned("Square", "a POST's body, with the notification URL (not this request's)"),
 	},
 	{
 		type: "gitlab",
@@ -312,10 +362,26 @@ export const webhookTypeSpecs: readonly WebhookTypeSpec[] = [
 		deliveryId: { headers: ["idempotency-key"] },
 		secretLocation: "Project or group → Settings → Webhooks → Secret token (you choose it there)",
 		fields: [secretField("token", "Secret token")],
+		methods: ANY_METHOD,
+		methodsHint: "The token signs nothing: it is the proof, for a GET (its query is the payload) as for a POST",
 	},
 ];
 
 const byType = new Map(webhookTypeSpecs.map((spec) => [spec.type, spec]));
+
+/** The methods a credential of `type` with `details` accepts: the generic HMAC signs the query when its signedContent holds {url}. */
+export function acceptedMethods(type: WebhookAuthType, details: CredentialDetails): readonly HookMethod[] {
+	if (type === "hmac" && details.signedContent?.includes("{url}")) return ANY_METHOD;
+	return webhookTypeSpec(type).methods;
+}
+
+/**
+ * The signature covers the body and nothing of the URL (so only POST is accepted): a sender's
+ * delivery id is then bound to the body alone, since anyone can append a query or a path.
+ */
+export function signsOnlyBody(type: WebhookAuthType, details: CredentialDetails): boolean {
+	return !acceptedMethods(type, details).includes("GET");
+}
 
 export function webhookTypeSpec(type: WebhookAuthType): WebhookTypeSpec {
 	const spec = byType.get(type);

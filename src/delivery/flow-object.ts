@@ -37,17 +37,17 @@ import { scopedId, stagingKey } from "../flows/execution-ids";
 import type { Message } from "../flows/message";
 import { errorMessage, log } from "../log";
 import { capacity, describeSlowDown, freshPace, type Pace, slowDown, speedUp } from "./backpressure";
+import { DEDUPE_WINDOW_MS } from "./known-ids";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import { decideAfterAttempt } from "./next-step";
 import { RunLogOutbox } from "./outbox";
-import { decideGrant, grantBucket, type RateLimit, sliceMs } from "./rate-window";
+import { callMayStart, decideGrant, grantStamp, grantStampShift, type RateLimit, sliceMs } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY, resolvePolicy } from "./retry-policy";
-import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
+import { byObject, type ObjectSettings, publishedSettings, routeExecutions, settingsFor } from "./routing";
 import type { ExecutionRecord } from "./run-log";
 import { SampleRequests } from "./sample-requests";
-import { REORDER_WINDOW_MS } from "./shards";
+import { type DeliveryPlan, REORDER_WINDOW_MS } from "./shards";
 
-const DEDUPE_WINDOW_MS = 24 * 60 * 60_000;
 const CREDENTIAL_CACHE_MS = 30_000;
 const INTERRUPTED =
 	"The attempt ended without a stored outcome (the object restarted during the call); the call may have reached the Petstore, so the retry carries the same idempotency key";
@@ -89,7 +89,7 @@ interface InboxRow extends Record<string, SqlStorageValue> {
 	infra_failures: number;
 }
 
-const CACHED_META = new Set(["flowId", "objectName", "paused", "settings"]);
+const CACHED_META = new Set(["flowId", "objectName", "paused", "settings", "deleted"]);
 
 const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
 
@@ -230,6 +230,11 @@ export class FlowObject extends DurableObject<Env> {
 		return this.#meta("paused") !== null;
 	}
 
+	/** The flow was deleted (destroy): late hand-overs, retries and shard registrations record nothing. */
+	#deleted(): boolean {
+		return this.#meta("deleted") !== null;
+	}
+
 	#settings(): ObjectSettings {
 		const stored = this.#meta("settings");
 		if (stored !== this.#parsedSettings.stored)
@@ -286,7 +291,8 @@ export class FlowObject extends DurableObject<Env> {
 		if (this.#meta("objectName") !== null) return;
 		if (objectName !== flowId) {
 			const toggles = this.#pauseToggles;
-			const { paused, holdUntil } = await this.#main(flowId).registerShard(flowId, objectName);
+			const { paused, holdUntil, deleted } = await this.#main(flowId).registerShard(flowId, objectName);
+			if (deleted) return this.#setMeta("deleted", "1");
 			// A pause or resume that reached this shard while it registered is newer than the answer.
 			if (paused && toggles === this.#pauseToggles) this.#setMeta("paused", "1");
 			// A Retry-After the flow got before this shard existed holds it too.
@@ -299,6 +305,7 @@ export class FlowObject extends DurableObject<Env> {
 
 	/** Main object: holds a payload too large for a queue message until its queue reference arrives. */
 	async stage(key: string, message: Message): Promise<void> {
+		if (this.#deleted()) return;
 		// The queue's schema drops a top-level `__proto__` key from inline messages; a staged one must not keep it either.
 		const { ["__proto__"]: _dropped, ...fields } = Object.fromEntries(Object.entries(message));
 		this.#sql.exec("INSERT OR REPLACE INTO staged (id, message, at) VALUES (?, ?, ?)", key, JSON.stringify(fields), Date.now());
@@ -361,6 +368,8 @@ export class FlowObject extends DurableObject<Env> {
 		await this.#identify(flowId, objectName);
 		const accepted: string[] = [];
 		const duplicates: string[] = [];
+		// A deleted flow's queue backlog is dropped unrecorded (the consumer acks it): nothing comes back to the run log.
+		if (this.#deleted()) return { accepted, duplicates };
 		const now = Date.now();
 		const contentIds = new Map<LanedExecution, string>();
 		for (const item of items)
@@ -430,9 +439,22 @@ export class FlowObject extends DurableObject<Env> {
 		return { accepted, duplicates };
 	}
 
+	/** Which of these ids this object accepted within the dedupe window (known-ids.ts asks, after a layout change). */
+	async knownIds(ids: string[]): Promise<string[]> {
+		return this.#sql
+			.exec<{ id: string }>(
+				"SELECT id FROM seen WHERE id IN (SELECT value FROM json_each(?)) AND at > ?",
+				JSON.stringify(ids),
+				Date.now() - DEDUPE_WINDOW_MS,
+			)
+			.toArray()
+			.map((row) => row.id as string);
+	}
+
 	/** Queue messages that exhausted their retries: counted and logged as failed, so they can be retried by hand. */
 	async recordDeadLetters(flowId: string, objectName: string, items: ExecutionMessage[]): Promise<void> {
 		await this.#identify(flowId, objectName);
+		if (this.#deleted()) return;
 		const now = Date.now();
 		this.#transaction(() => {
 			for (const item of items) {
@@ -482,6 +504,7 @@ export class FlowObject extends DurableObject<Env> {
 	): Promise<string[]> {
 		await this.#identify(flowId, objectName);
 		const retried: string[] = [];
+		if (this.#deleted()) return retried;
 		const now = Date.now();
 		this.#transaction(() => {
 			this.#adoptSettings(settings);
@@ -566,10 +589,11 @@ export class FlowObject extends DurableObject<Env> {
 	}
 
 	/** Main object: a shard introduces itself; it learns whether the flow is paused or held. */
-	async registerShard(flowId: string, name: string): Promise<{ paused: boolean; holdUntil: number }> {
+	async registerShard(flowId: string, name: string): Promise<{ paused: boolean; holdUntil: number; deleted: boolean }> {
+		if (this.#deleted()) return { paused: true, holdUntil: 0, deleted: true };
 		this.#rememberFlowId(flowId);
 		this.#sql.exec("INSERT OR IGNORE INTO shards (name) VALUES (?)", name);
-		return { paused: this.#paused(), holdUntil: this.#pace().holdUntil };
+		return { paused: this.#paused(), holdUntil: this.#pace().holdUntil, deleted: false };
 	}
 
 	/** Holds deliveries here; calls under way finish. */
@@ -630,12 +654,14 @@ export class FlowObject extends DurableObject<Env> {
 		this.#metaCache.clear();
 		// The instance lives on until evicted: a late queue hand-off must find empty tables, not none.
 		this.#migrate();
+		// One row stays: the queue may still hold the flow's hooks, and they must not come back as executions.
+		this.#setMeta("deleted", "1");
 	}
 
 	// ── RPC: rate limit and backpressure across the flow's objects ─────────────────────────
 
-	/** Main object: tokens for `want` calls under the flow's rate limit (rate-window.ts). */
-	async acquireTokens(want: number, limit: RateLimit): Promise<{ granted: number; retryAt: number | null }> {
+	/** Main object: tokens for `want` calls under the flow's rate limit (rate-window.ts); each call must start by callMayStart(grantedAt). */
+	async acquireTokens(want: number, limit: RateLimit): Promise<{ granted: number; retryAt: number | null; grantedAt: number }> {
 		const now = Date.now();
 		this.#sql.exec("DELETE FROM rate_window WHERE at <= ?", now - limit.perSeconds * 1000);
 		const window = this.#sql
@@ -644,20 +670,43 @@ export class FlowObject extends DurableObject<Env> {
 		const slice = this.#sql
 			.exec<{ used: number | null; oldest: number | null }>(
 				"SELECT sum(count) AS used, min(at) AS oldest FROM rate_window WHERE at > ?",
-				now - sliceMs(limit),
+				// Stamps are shifted by the grace: the slice (smoothing) is kept on grant times.
+				now + grantStampShift() - sliceMs(limit),
 			)
 			.one();
 		const decision = decideGrant(Number(window.used ?? 0), window.oldest === null ? null : Number(window.oldest), now, want, limit, {
 			used: Number(slice.used ?? 0),
-			oldestAt: slice.oldest === null ? null : Number(slice.oldest),
+			oldestAt: slice.oldest === null ? null : Number(slice.oldest) - grantStampShift(),
 		});
 		if (decision.granted > 0)
 			this.#sql.exec(
 				"INSERT INTO rate_window (at, count) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET count = count + excluded.count",
-				grantBucket(now, limit),
+				grantStamp(now, limit),
 				decision.granted,
 			);
-		return decision;
+		return { ...decision, grantedAt: now };
+	}
+
+	/**
+	 * Main object: a version was published. Its delivery settings govern every object of the flow
+	 * at once, executions already waiting included (pause, publish a rate limit, resume).
+	 */
+	async applyPublishedSettings(flowId: string, version: number, plan: DeliveryPlan): Promise<void> {
+		this.#rememberFlowId(flowId);
+		if (this.#deleted()) return;
+		const names = [flowId, ...this.#shardNames()];
+		await Promise.all(
+			names.map((name) => {
+				const settings = publishedSettings(flowId, name, version, plan);
+				return name === flowId ? this.adoptPublishedSettings(settings) : this.env.FLOW.getByName(name).adoptPublishedSettings(settings);
+			}),
+		);
+	}
+
+	/** The flow's newest settings, from the main object: the delivery loop applies them from its next start on. */
+	async adoptPublishedSettings(settings: ObjectSettings): Promise<void> {
+		this.#adoptSettings(settings);
+		if (this.#sql.exec("SELECT 1 FROM inbox LIMIT 1").toArray().length > 0) await this.#kick(Date.now());
 	}
 
 	/** Main object: one object of the flow got a 429/503; every other one slows down too. */
@@ -786,15 +835,21 @@ export class FlowObject extends DurableObject<Env> {
 			)
 			.toArray();
 		let rateWakeAt: number | null = null;
+		let grantedAt: number | null = null;
 		if (rows.length > 0 && settings.rateLimit) {
 			// A token is a call leaving now: load what the calls need first, so a cold start does not delay them past their grant.
 			await this.#prepare(rows);
-			const { granted, retryAt } = this.#isMain()
+			const {
+				granted,
+				retryAt,
+				grantedAt: at,
+			} = this.#isMain()
 				? await this.acquireTokens(rows.length, settings.rateLimit)
 				: await this.#main().acquireTokens(rows.length, settings.rateLimit);
 			// A pause that arrived while the tokens were asked for wins (the tokens are spent unused: erring towards fewer calls).
 			rows = this.#paused() ? [] : rows.slice(0, granted);
 			rateWakeAt = retryAt;
+			grantedAt = at;
 		}
 		const generation = this.#generation;
 		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
@@ -804,7 +859,7 @@ export class FlowObject extends DurableObject<Env> {
 			if (this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", row.seq).rowsWritten === 0) continue;
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every call signals when it is done.
-			void this.#attempt(row, generation)
+			void this.#attempt(row, generation, grantedAt)
 				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: errorMessage(error) }))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this call's entry is gone already.
@@ -880,6 +935,7 @@ export class FlowObject extends DurableObject<Env> {
 		row: InboxRow,
 		flowId: string,
 		startedAt: number,
+		grantedAt: number | null,
 	): Promise<{ definition: FlowDefinition | null; outcome: ActionOutcome } | null> {
 		if (row.calling) {
 			// The last attempt's call may have reached the Petstore: it counts as an attempt under the retry policy, never as "not sent".
@@ -899,6 +955,11 @@ export class FlowObject extends DurableObject<Env> {
 			this.#afterInfrastructureFailure(row, errorMessage(error));
 			return null;
 		}
+		if (grantedAt !== null && !callMayStart(grantedAt, Date.now())) {
+			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent; the loop asks for a new token.
+			log("debug", "execution.token_expired", { flowId, executionId: row.id });
+			return null;
+		}
 		// Durable before the call leaves (the output gate holds the fetch until this write is stored).
 		this.#sql.exec("UPDATE inbox SET calling = 1 WHERE seq = ?", row.seq);
 		const step = definition?.steps[0];
@@ -916,10 +977,10 @@ export class FlowObject extends DurableObject<Env> {
 		}
 	}
 
-	async #attempt(row: InboxRow, generation: number): Promise<void> {
+	async #attempt(row: InboxRow, generation: number, grantedAt: number | null): Promise<void> {
 		const flowId = this.#flowId();
 		const startedAt = Date.now();
-		const called = await this.#call(row, flowId, startedAt);
+		const called = await this.#call(row, flowId, startedAt, grantedAt);
 		if (called === null || generation !== this.#generation) return;
 		const { definition, outcome } = called;
 		const finishedAt = Date.now();

@@ -1,11 +1,19 @@
 /**
  * @module
  * The ingress answers from the isolate: each flow's config (status, live version, verifier with
- * imported keys) is cached for CONFIG_CACHE_TTL_MS, so a warm hook request makes no D1 query.
+ * imported keys) is cached for CONFIG_CACHE_TTL_MS, or until a rotated-out secret it holds expires,
+ * so a warm hook request makes no D1 query.
  * The admin API invalidates its own isolate's entry at once; other isolates follow within the TTL.
  */
 import { eq, sql } from "drizzle-orm";
-import type { WebhookAuthType, WebhookSecret } from "../components/webhook-types";
+import {
+	acceptedMethods,
+	type HookMethod,
+	signsOnlyBody,
+	type WebhookAuthType,
+	type WebhookSecret,
+	webhookTypeSpec,
+} from "../components/webhook-types";
 import { getDb } from "../db/client";
 import { unsealSecrets } from "../db/queries/credentials";
 import { acceptingStatuses, credentials, flows, flowVersions } from "../db/schema";
@@ -22,6 +30,13 @@ export interface IngressConfig {
 	rateLimit: FlowDefinition["rateLimit"] | null;
 	/** The flow keeps client IP headers in `_headers` (off by default). */
 	keepClientIpHeaders: boolean;
+	/** The methods that become executions (webhook-types.ts acceptedMethods), and why, for the 405. */
+	methods: readonly HookMethod[];
+	methodsHint: string;
+	/** The signature covers only the body: dedupe binds a sender's id to the body alone (request-id.ts). */
+	signsOnlyBody: boolean;
+	/** When the previous secret's rotation window closes: the cached verifier, which still holds it, must not outlive it. */
+	previousSecretExpiresAt: number | null;
 }
 
 const NOT_ACCEPTING: IngressConfig = {
@@ -31,6 +46,10 @@ const NOT_ACCEPTING: IngressConfig = {
 	verifier: null,
 	rateLimit: null,
 	keepClientIpHeaders: false,
+	methods: [],
+	methodsHint: "",
+	signsOnlyBody: false,
+	previousSecretExpiresAt: null,
 };
 const MAX_ENTRIES = 10_000;
 
@@ -47,9 +66,18 @@ export function getIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 	const config = loadIngressConfig(env, flowId, nowMs);
 	const oldest = cache.keys().next();
 	if (cache.size >= MAX_ENTRIES && !oldest.done) cache.delete(oldest.value);
-	cache.set(flowId, { config, expiresAt: nowMs + (Number(env.CONFIG_CACHE_TTL_MS) || 5000) });
-	// A failed load (D1 unreachable) must not be cached.
-	config.catch(() => cache.delete(flowId));
+	const entry = { config, expiresAt: nowMs + (Number(env.CONFIG_CACHE_TTL_MS) || 5000) };
+	cache.set(flowId, entry);
+	config.then(
+		// A rotation window closes on time, not up to a TTL later: the entry expires with the previous secret.
+		(loaded) => {
+			if (loaded.previousSecretExpiresAt !== null) entry.expiresAt = Math.min(entry.expiresAt, loaded.previousSecretExpiresAt);
+		},
+		// A failed load (D1 unreachable) must not be cached.
+		() => {
+			if (cache.get(flowId) === entry) cache.delete(flowId);
+		},
+	);
 	return config;
 }
 
@@ -86,5 +114,9 @@ async function loadIngressConfig(env: Env, flowId: string, nowMs: number): Promi
 		verifier: await createWebhookVerifier(type, row.credential.details, secrets, env),
 		rateLimit: definition.rateLimit ?? null,
 		keepClientIpHeaders: definition.trigger.keepClientIpHeaders === true,
+		methods: acceptedMethods(type, row.credential.details),
+		methodsHint: webhookTypeSpec(type).methodsHint,
+		signsOnlyBody: signsOnlyBody(type, row.credential.details),
+		previousSecretExpiresAt: secrets.length > 1 ? row.credential.previousExpiresAt : null,
 	};
 }

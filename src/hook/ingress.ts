@@ -9,7 +9,7 @@ import type { ExecutionMessage } from "../delivery/messages";
 import { stagingKey } from "../flows/execution-ids";
 import { errorMessage, log } from "../log";
 import type { HandshakeAnswer } from "./auth/types";
-import { getIngressConfig } from "./config-cache";
+import { getIngressConfig, type IngressConfig } from "./config-cache";
 import { providerDeliveryId } from "./delivery-id";
 import { buildMessage } from "./message";
 import { executionIdFor } from "./request-id";
@@ -127,6 +127,18 @@ function answerHandshake(c: HookContext, flowId: string, answer: HandshakeAnswer
 	return new Response(answer.body, { headers: { "content-type": answer.contentType } });
 }
 
+/**
+ * 405 for a method whose payload the credential does not verify: under a body signature a GET's
+ * query (its payload) is unsigned, and the HMAC of its empty body a constant anyone can replay.
+ */
+function refuseUnsignedMethod(method: string, url: URL, config: IngressConfig): Response | null {
+	if ((config.methods as readonly string[]).includes(method) || config.verifier?.isHandshakeRequest?.(method, url)) return null;
+	const allowed = [...config.methods, "HEAD"].sort();
+	return hookError(405, `Method ${method} is not allowed for this flow: ${config.methodsHint}. Send ${config.methods.join(" or ")}`, {
+		allow: allowed.join(", "),
+	});
+}
+
 async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promise<Response> {
 	const flowId = c.req.param("flowId") ?? "";
 	const request = c.req.raw;
@@ -135,7 +147,7 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 			allow: ALLOWED_METHODS.join(", "),
 		});
 	}
-	let config: Awaited<ReturnType<typeof getIngressConfig>>;
+	let config: IngressConfig;
 	try {
 		config = await getIngressConfig(c.env, flowId, nowMs);
 	} catch (error) {
@@ -146,6 +158,9 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 		return hookError(404, `Flow ${flowId} either does not exist or is inactive`);
 	seen.authType = config.authType;
 	if (request.method === "HEAD") return new Response(null, { status: 200 });
+	const url = new URL(request.url);
+	const methodRefused = refuseUnsignedMethod(request.method, url, config);
+	if (methodRefused) return methodRefused;
 
 	const clientKey = `${flowId}\n${request.headers.get("cf-connecting-ip") ?? "local"}`;
 	const authRetryAfter = authFailures.retryAfterSeconds(clientKey, AUTH_FAILURE_LIMIT, nowMs, AUTH_FAILURE_WINDOW_MS);
@@ -168,7 +183,6 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 	const rawBody = await readLimitedBody(request, c.env);
 	if (rawBody instanceof Response) return rawBody;
 
-	const url = new URL(request.url);
 	const auth = await config.verifier.verify({ method: request.method, url, headers: request.headers, rawBody, nowMs });
 	if (!auth.ok) {
 		authFailures.add(clientKey, nowMs, AUTH_FAILURE_WINDOW_MS);
@@ -191,11 +205,12 @@ async function acceptHook(c: HookContext, nowMs: number, seen: HookSeen): Promis
 		keepClientIpHeaders: config.keepClientIpHeaders,
 	});
 	if (!parsed.ok) return hookError(parsed.status, parsed.error);
-	const handshake = config.verifier.handshake ? await config.verifier.handshake(parsed.message) : null;
+	const handshake = config.verifier.handshake ? await config.verifier.handshake(parsed.message, auth.secretIndex ?? 0) : null;
 	if (handshake) return answerHandshake(c, flowId, handshake, seen);
 
 	const senderId = providerDeliveryId(config.verifier.deliveryId, request.headers, parsed.message);
-	const { id, fromSender, contentHash } = await executionIdFor(flowId, request.headers, { method: request.method, url, rawBody }, senderId);
+	const content = { method: request.method, url, rawBody, ...(config.signsOnlyBody ? { bodyOnlyPath: `/hook/${flowId}` } : {}) };
+	const { id, fromSender, contentHash } = await executionIdFor(flowId, request.headers, content, senderId);
 	const envelope: ExecutionMessage = { id, flowId, version: config.version, receivedAt: nowMs, message: parsed.message };
 	if (fromSender) envelope.idFromSender = true;
 	if (contentHash) envelope.contentHash = contentHash;

@@ -5,7 +5,10 @@
  * A sender names a delivery with a header its retries repeat. Only Standard Webhooks signs that
  * name; for every other auth type a replay of an old, correctly signed body could carry the id
  * of a future event and pre-empt it. So a sender's id never stands alone: the execution id is
- * derived from (flow id, header, value, SHA-256 of the request's content). The same id with the
+ * derived from (flow id, header, value, SHA-256 of the request's content). The content is what the
+ * credential signs: under a signature of the body alone (every HMAC preset, Standard Webhooks), only
+ * the body, since anyone replaying a signed request can append a query or a path that no signature
+ * covers; otherwise the method, path with query, and body. The same id with the
  * same content is a duplicate that answers the first requestId; the same id with other content is
  * a new execution. Not a 409: the ingress keeps no per-id state on the hot path, so it cannot know
  * whether an id was used before.
@@ -21,6 +24,11 @@ export interface RequestContent {
 	method: string;
 	url: URL;
 	rawBody: Uint8Array;
+	/**
+	 * The flow's hook path (`/hook/<flowId>`) when the credential signs only the body: the method,
+	 * an extra path and the query are then not the sender's to vouch for and stay out of the binding.
+	 */
+	bodyOnlyPath?: string;
 }
 
 export interface ExecutionId {
@@ -31,9 +39,12 @@ export interface ExecutionId {
 	contentHash?: string;
 }
 
-/** SHA-256 hex over method, path with query, and body. */
-export async function contentHash({ method, url, rawBody }: RequestContent): Promise<string> {
-	const head = utf8.encode(`${method} ${url.pathname}${url.search}\n`);
+/**
+ * SHA-256 hex over method, path with query, and body; with `bodyOnlyPath`, over the body as a plain
+ * POST to the flow's path carries it, so a request without a suffix keeps the id it always had.
+ */
+export async function contentHash({ method, url, rawBody, bodyOnlyPath }: RequestContent): Promise<string> {
+	const head = utf8.encode(bodyOnlyPath === undefined ? `${method} ${url.pathname}${url.search}\n` : `POST ${bodyOnlyPath}\n`);
 	const bytes = new Uint8Array(head.length + rawBody.length);
 	bytes.set(head);
 	bytes.set(rawBody, head.length);

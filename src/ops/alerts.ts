@@ -7,11 +7,20 @@
  * nothing here runs on a flow's delivery path, so a slow or failing receiver cannot delay it.
  */
 import { eq, lt } from "drizzle-orm";
+import * as z from "zod";
 import { randomHexId, toBase64, utf8 } from "../crypto/encoding";
 import { unseal } from "../crypto/seal";
 import { getDb } from "../db/client";
 import { MINUTE_MS, prepareNumbered, purgeOldStats } from "../db/queries/stats";
-import { type AlertDelivery, type AlertEvent, type AlertTargetRow, alertState, alertTargets, failureEvents } from "../db/schema";
+import {
+	type AlertDelivery,
+	type AlertEvent,
+	type AlertTargetRow,
+	alertEvents,
+	alertState,
+	alertTargets,
+	failureEvents,
+} from "../db/schema";
 import { errorMessage, isTimeout, log } from "../log";
 import {
 	type AlertPayload,
@@ -24,17 +33,43 @@ import {
 	retryDelaySeconds,
 	summarize,
 } from "./alert-policy";
+import { alertUrlProblem, allowsPrivateAlertTargets } from "./alert-url";
 
 const DAY_MS = 86_400_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
 const SEND_BATCH = 100;
 
-export interface AlertMessage {
-	targetId: string;
-	/** The webhook-id: the same on every retry, so a receiver can drop duplicates. */
-	webhookId: string;
-	payload: AlertPayload;
-}
+const alertPayloadSchema = z
+	.object({
+		type: z.enum([...alertEvents, "test"]),
+		timestamp: z.iso.datetime(),
+		data: z
+			.object({
+				flowId: z.string().nullable(),
+				flowName: z.string().nullable(),
+				count: z.number().int().min(1),
+				summary: z.string(),
+				executionId: z.string().optional(),
+				executionUrl: z.string().optional(),
+				error: z.string().nullable().optional(),
+				recovered: z.array(z.string()).optional(),
+				oldestQueuedSeconds: z.number().optional(),
+				authFailures: z.number().optional(),
+			})
+			.strict(),
+	})
+	.strict() satisfies z.ZodType<AlertPayload>;
+
+/** The hookflow-alerts message, validated where it is consumed like the executions queue's. */
+export const alertMessageSchema = z
+	.object({
+		targetId: z.string().min(1),
+		/** The webhook-id: the same on every retry, so a receiver can drop duplicates. */
+		webhookId: z.string().min(1).max(100),
+		payload: alertPayloadSchema,
+	})
+	.strict();
+export type AlertMessage = z.infer<typeof alertMessageSchema>;
 
 /** `v1,<base64 HMAC-SHA256(id.timestamp.body)>` with the key inside `whsec_<base64>`. */
 export async function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
@@ -46,8 +81,34 @@ export async function signStandardWebhook(secret: string, id: string, timestampS
 export const newWebhookId = () => `msg_${randomHexId()}`;
 export const executionUrl = (origin: string, executionId: string) => `${origin}/#/executions/${executionId}`;
 
-/** One POST to the target; its outcome becomes the target's last delivery status. */
-export async function deliverAlert(env: Env, target: AlertTargetRow, message: AlertMessage, nowMs = Date.now()): Promise<AlertDelivery> {
+/** Why alerts may not go to this target now (src/ops/alert-url.ts), or null. */
+export const targetProblem = (env: Env, target: Pick<AlertTargetRow, "url" | "origin">) =>
+	alertUrlProblem(target.url, {
+		allowPrivate: allowsPrivateAlertTargets(env),
+		ownHost: URL.canParse(target.origin) ? new URL(target.origin).hostname : null,
+	});
+
+/**
+ * One POST to the target; its outcome becomes the target's last delivery status. `final`: retrying
+ * cannot help (the URL is not allowed). A redirect is not followed, and a network error is not
+ * described: the answer must not tell a caller what listens where.
+ */
+export async function deliverAlert(
+	env: Env,
+	target: AlertTargetRow,
+	message: AlertMessage,
+	nowMs = Date.now(),
+): Promise<{ delivery: AlertDelivery; final: boolean }> {
+	const event = message.payload.type;
+	const problem = targetProblem(env, target);
+	const delivery = problem
+		? { at: nowMs, ok: false, status: null, event, error: `Not sent: ${problem}` }
+		: await post(env, target, message, nowMs);
+	await getDb(env.DB).update(alertTargets).set({ lastDelivery: delivery }).where(eq(alertTargets.id, target.id));
+	return { delivery, final: problem !== null };
+}
+
+async function post(env: Env, target: AlertTargetRow, message: AlertMessage, nowMs: number): Promise<AlertDelivery> {
 	const body = alertBody(target.format, message.payload);
 	const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Hookflow-Alerts/1" };
 	if (target.format === "standardWebhooks" && target.sealedSecret !== null) {
@@ -56,43 +117,62 @@ export async function deliverAlert(env: Env, target: AlertTargetRow, message: Al
 		headers["webhook-timestamp"] = String(timestamp);
 		headers["webhook-signature"] = await signStandardWebhook(await unseal(target.sealedSecret, env), message.webhookId, timestamp, body);
 	}
-	let delivery: AlertDelivery;
+	const event = message.payload.type;
 	try {
-		const response = await fetch(target.url, { method: "POST", headers, body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+		const response = await fetch(target.url, {
+			method: "POST",
+			headers,
+			body,
+			// A 3xx is the receiver's answer: following it would post the signed alert to a host nobody chose.
+			redirect: "manual",
+			signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+		});
 		await response.body?.cancel();
-		delivery = {
+		const redirected = response.status >= 300 && response.status < 400;
+		return {
 			at: nowMs,
 			ok: response.ok,
 			status: response.status,
-			event: message.payload.type,
-			error: response.ok ? null : `The receiver answered ${response.status}`,
+			event,
+			error: response.ok
+				? null
+				: redirected
+					? `The receiver answered ${response.status}, a redirect; alerts are not redirected, set the final URL as the target`
+					: `The receiver answered ${response.status}`,
 		};
 	} catch (error) {
-		const timedOut = isTimeout(error);
-		delivery = {
+		// The cause stays in the log: connection refused, reset or a TLS failure would map the network.
+		log("warn", "alert.unreachable", { targetId: target.id, error: errorMessage(error) });
+		return {
 			at: nowMs,
 			ok: false,
 			status: null,
-			event: message.payload.type,
-			error: timedOut ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `Could not reach the receiver: ${errorMessage(error)}`,
+			event,
+			error: isTimeout(error) ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : "Could not reach the receiver",
 		};
 	}
-	await getDb(env.DB).update(alertTargets).set({ lastDelivery: delivery }).where(eq(alertTargets.id, target.id));
-	return delivery;
 }
 
 /** The hookflow-alerts consumer: a failed delivery is retried by the queue with backoff, up to max_retries. */
 export async function handleAlertQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	for (const message of batch.messages) {
-		const alert = message.body as AlertMessage;
+		const parsed = alertMessageSchema.safeParse(message.body);
+		if (!parsed.success) {
+			// Only a bug could produce this, and retrying cannot fix it.
+			log("error", "queue.invalid_message", { queue: batch.queue, messageId: message.id, error: parsed.error.issues[0]?.message });
+			message.ack();
+			continue;
+		}
+		const alert = parsed.data;
 		const [target] = await getDb(env.DB).select().from(alertTargets).where(eq(alertTargets.id, alert.targetId)).limit(1);
 		if (!target) {
 			message.ack();
 			continue;
 		}
 		try {
-			const delivery = await deliverAlert(env, target, alert);
-			if (delivery.ok) {
+			const { delivery, final } = await deliverAlert(env, target, alert);
+			if (delivery.ok || final) {
+				if (final) log("warn", "alert.refused", { targetId: target.id, type: alert.payload.type, error: delivery.error });
 				message.ack();
 				continue;
 			}

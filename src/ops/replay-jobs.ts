@@ -5,10 +5,14 @@
  * progress is visible. `replay` hands each input to the flow object as a new execution on the live
  * version (the same `accept` the queue consumer calls, with receivedAt increasing in the original
  * order, so the flow's ordering holds); `retryFailed` uses the object's retry, keeping history.
+ * A job always ends: done, cancelled, or failed with the reason (a chunk that keeps failing, or a
+ * job that stopped making progress).
  */
 import { and, asc, count, eq, gt, or, sql } from "drizzle-orm";
+import * as z from "zod";
 import { randomHexId } from "../crypto/encoding";
 import { getDb } from "../db/client";
+import { chunked, rowsPerInsert } from "../db/limits";
 import { type RunLogFilters, runLogConditions } from "../db/queries/run-log-search";
 import { type ExecutionRow, executions, flows, type JobMode, type JobRow, jobs, replays } from "../db/schema";
 import { acceptExecutions } from "../delivery/consumer";
@@ -19,16 +23,30 @@ import { errorMessage, log } from "../log";
 
 export const REPLAY_CHUNK = 50;
 const RETRY_DELAY_SECONDS = 5;
+/**
+ * Tries of one chunk before the job is failed with the last error. Below the queue's max_retries
+ * (wrangler.toml: 10), so the job says why it stopped before the queue would drop its message.
+ */
+export const CHUNK_ATTEMPTS = 5;
+/** A running job whose progress has not moved for this long lost its queue message: it is failed, not left running. */
+export const JOB_STALL_MS = 15 * 60_000;
+/** Replay links per INSERT: three columns each, under D1's 100 bound parameters. */
+const LINKS_PER_INSERT = rowsPerInsert(replays);
 
-export interface JobMessage {
-	jobId: string;
-}
+/** The hookflow-jobs message, validated where it is consumed like the executions queue's. */
+export const jobMessageSchema = z.object({ jobId: z.string().regex(/^[0-9a-f]{32}$/, "Job ids are 32 lowercase hex characters") }).strict();
+export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 interface JobCursor {
 	receivedAt: number;
 	id: string;
 	/** The last receivedAt given to a replayed execution: the next chunk continues after it. */
 	stamp: number;
+}
+
+/** The INSERTs of a chunk's replay links, each inside D1's bound-parameter limit. */
+export function linkInserts(db: ReturnType<typeof getDb>, links: (typeof replays.$inferInsert)[]) {
+	return chunked(links, LINKS_PER_INSERT).map((chunk) => db.insert(replays).values(chunk).onConflictDoNothing());
 }
 
 /** The retry path's request for a failed execution. */
@@ -62,8 +80,36 @@ export async function startJob(env: Env, flowId: string, mode: JobMode, filters:
 		.values({ ...job, total, state: total === 0 ? "done" : "running", finishedAt: total === 0 ? nowMs : null })
 		.returning();
 	if (!row) throw new Error("The job was not stored");
-	if (row.state === "running") await env.JOBS.send({ jobId: row.id } satisfies JobMessage, { contentType: "json" });
+	if (row.state !== "running") return row;
+	try {
+		await env.JOBS.send({ jobId: row.id } satisfies JobMessage, { contentType: "json" });
+	} catch (error) {
+		log("error", "job.queue_failed", { jobId: row.id, error: errorMessage(error) });
+		return failJob(env, row.id, "The job could not be queued; start it again");
+	}
 	return row;
+}
+
+/**
+ * The job as it stands, a stalled one failed first: a running job whose progress has not moved for
+ * JOB_STALL_MS lost its queue message (or its chunks keep failing past the queue's retries).
+ */
+export async function currentJob(env: Env, jobId: string, nowMs = Date.now()): Promise<JobRow | undefined> {
+	const db = getDb(env.DB);
+	const [row] = await db.select().from(jobs).where(eq(jobs.id, jobId)).limit(1);
+	if (row?.state !== "running" || row.updatedAt >= nowMs - JOB_STALL_MS) return row;
+	const [stalled] = await db
+		.update(jobs)
+		.set({
+			state: "failed",
+			error: `No progress for ${JOB_STALL_MS / 60_000} minutes (its queue message was lost); done counts what it replayed, start another job for the rest`,
+			finishedAt: nowMs,
+			updatedAt: nowMs,
+		})
+		// Only if nothing moved it meanwhile.
+		.where(and(eq(jobs.id, jobId), eq(jobs.state, "running"), eq(jobs.updatedAt, row.updatedAt)))
+		.returning();
+	return stalled ?? (await db.select().from(jobs).where(eq(jobs.id, jobId)).limit(1))[0];
 }
 
 /** Stops a running job before its next chunk; the chunk in progress, if any, completes. */
@@ -102,7 +148,10 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 	let stamp = Math.max(Date.now(), (cursor?.stamp ?? 0) + 1);
 	if (usable.length > 0 && job.mode === "replay") {
 		const [live] = await db.select({ version: flows.liveVersion }).from(flows).where(eq(flows.id, job.flowId)).limit(1);
-		if (!live?.version) return failJob(env, job, "The flow has no published version to replay on");
+		if (!live?.version) {
+			await failJob(env, job.id, "The flow has no published version to replay on");
+			return false;
+		}
 		const items: ExecutionMessage[] = [];
 		for (const row of usable) {
 			// Deterministic ids: a chunk run twice (a queue retry) is deduplicated by the flow object.
@@ -110,11 +159,13 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 			items.push({ id, flowId: job.flowId, version: live.version, receivedAt: stamp++, message: row.input ?? {} });
 		}
 		stamp--;
-		// The links first, so a replay never shows up in the run log without its original.
-		await db
-			.insert(replays)
-			.values(items.map((item, i) => ({ executionId: item.id, replayOf: usable[i]?.id ?? "", jobId: job.id })))
-			.onConflictDoNothing();
+		// The links first, so a replay never shows up in the run log without its original; one batch
+		// (a transaction) of inserts small enough for D1's bound-parameter limit.
+		const [first, ...rest] = linkInserts(
+			db,
+			items.map((item, i) => ({ executionId: item.id, replayOf: usable[i]?.id ?? "", jobId: job.id })),
+		);
+		if (first) await db.batch([first, ...rest]);
 		await acceptExecutions(env, job.flowId, items);
 	} else if (usable.length > 0) {
 		await retryExecutions(env, job.flowId, usable.filter((row) => row.status === "failed").map(retryRequestFor));
@@ -123,7 +174,7 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 	const more = rows.length === REPLAY_CHUNK;
 	const now = Date.now();
 	// Progress is recorded even when the job was cancelled meanwhile: this chunk did happen.
-	await db
+	const [after] = await db
 		.update(jobs)
 		.set({
 			done: sql`${jobs.done} + ${rows.length}`,
@@ -132,26 +183,61 @@ export async function runJobChunk(env: Env, jobId: string): Promise<boolean> {
 			updatedAt: now,
 			...(more ? {} : { state: sql`CASE WHEN ${jobs.state} = 'running' THEN 'done' ELSE ${jobs.state} END`, finishedAt: now }),
 		})
-		.where(eq(jobs.id, job.id));
-	return more;
+		.where(eq(jobs.id, job.id))
+		.returning({ state: jobs.state });
+	// A job cancelled during this chunk queues no next one.
+	return more && after?.state === "running";
 }
 
-async function failJob(env: Env, job: JobRow, error: string): Promise<false> {
+/** Ends a running job as failed with `error`; returns it as it now stands. */
+async function failJob(env: Env, jobId: string, error: string): Promise<JobRow> {
 	const now = Date.now();
-	await getDb(env.DB).update(jobs).set({ state: "failed", error, finishedAt: now, updatedAt: now }).where(eq(jobs.id, job.id));
-	return false;
+	const db = getDb(env.DB);
+	await db
+		.update(jobs)
+		.set({ state: "failed", error, finishedAt: now, updatedAt: now })
+		.where(and(eq(jobs.id, jobId), eq(jobs.state, "running")));
+	const [row] = await db.select().from(jobs).where(eq(jobs.id, jobId)).limit(1);
+	if (!row) throw new Error(`Job ${jobId} is gone`);
+	return row;
 }
 
-/** The hookflow-jobs consumer: one chunk per message, then the next message, until the job is done or cancelled. */
+/**
+ * The hookflow-jobs consumer: one chunk per message, then the next message, until the job is done
+ * or cancelled. A failing chunk is retried; after CHUNK_ATTEMPTS tries the job fails with the error.
+ */
 export async function handleJobQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	for (const message of batch.messages) {
-		const { jobId } = message.body as JobMessage;
+		const parsed = jobMessageSchema.safeParse(message.body);
+		if (!parsed.success) {
+			// Only a bug could produce this, and retrying cannot fix it.
+			log("error", "queue.invalid_message", { queue: batch.queue, messageId: message.id, error: parsed.error.issues[0]?.message });
+			message.ack();
+			continue;
+		}
+		const { jobId } = parsed.data;
 		try {
 			if (await runJobChunk(env, jobId)) await env.JOBS.send({ jobId } satisfies JobMessage, { contentType: "json" });
 			message.ack();
 		} catch (error) {
 			log("error", "job.chunk_failed", { jobId, attempt: message.attempts, error: errorMessage(error) });
-			message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+			if (message.attempts >= CHUNK_ATTEMPTS && (await failedFor(env, jobId, message.attempts, error))) message.ack();
+			else message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
 		}
+	}
+}
+
+/** Fails the job after its last try; false when even that cannot be written (the queue retries then). */
+async function failedFor(env: Env, jobId: string, attempts: number, error: unknown): Promise<boolean> {
+	try {
+		await failJob(
+			env,
+			jobId,
+			`A chunk failed ${attempts} times, last with: ${errorMessage(error)}. Replays already made are kept; start another job for the rest`,
+		);
+		return true;
+	} catch (failure) {
+		log("error", "job.fail_failed", { jobId, error: errorMessage(failure) });
+		return false;
 	}
 }

@@ -4,8 +4,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, launchBrowser, startApp } from "./designer/harness.ts";
+import { walk } from "./designer/walk.ts";
 
 const SHOTS = "test-results/designer-observability";
 const PETS = [
@@ -20,7 +21,6 @@ let app: App;
 let browser: Browser;
 let page: Page;
 let flowId = "";
-let broken = false;
 const problems: string[] = [];
 const foreignRequests: string[] = [];
 
@@ -109,15 +109,8 @@ afterAll(async () => {
 	await new Promise((resolve) => receiver?.close(resolve));
 });
 
-beforeEach((test) => {
-	if (broken) test.skip();
-});
-
-afterEach(async (test) => {
-	if (test.task.result?.state !== "fail") return;
-	broken = true;
-	await screenshot("failed");
-});
+// Each step builds on the previous one: after a failure the rest are skipped, the final checks still run.
+const steps = walk({ onFailure: () => screenshot("failed") });
 
 describe("designer observability", () => {
 	it("shows the traffic of the last hour on the dashboard's charts", async () => {
@@ -290,7 +283,7 @@ describe("designer observability", () => {
 		await page.getByRole("region", { name: "Alerts for every flow" }).getByText("No targets yet.").waitFor();
 	});
 
-	it("logged no console errors or CSP violations and loaded nothing from other origins", () => {
+	steps.finalCheck("logged no console errors or CSP violations and loaded nothing from other origins", () => {
 		expect(problems).toEqual([]);
 		expect(foreignRequests).toEqual([]);
 	});

@@ -1,8 +1,9 @@
 // The README's designer walkthrough, clicked through the designer in headless Chromium against `npm start`.
 import { mkdirSync, rmSync } from "node:fs";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type App, launchBrowser, startApp, startSlowPetstore } from "./designer/harness.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, launchBrowser, startApp, startHeldPetstore } from "./designer/harness.ts";
+import { walk } from "./designer/walk.ts";
 
 const SHOTS = "test-results/designer";
 const BASIC = { username: "shop", password: "gromit-and-wallace" };
@@ -13,8 +14,8 @@ let context: BrowserContext;
 let page: Page;
 let shot = 0;
 let hookUrl = "";
-// Each step builds on the previous one, so after a failure the rest only add noise.
-let broken = false;
+// Each step builds on the previous one: after a failure the rest are skipped, the final checks still run.
+const steps = walk();
 const consoleErrors: string[] = [];
 const foreignRequests: string[] = [];
 
@@ -70,14 +71,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await browser?.close();
 	await app?.stop();
-});
-
-beforeEach((test) => {
-	if (broken) test.skip();
-});
-
-afterEach((test) => {
-	if (test.task.result?.state === "fail") broken = true;
 });
 
 describe("designer walkthrough", () => {
@@ -211,8 +204,8 @@ describe("designer walkthrough", () => {
 		await screenshot("petstore-key-refused");
 		await button("Cancel").click();
 
-		// Slow enough that the ticking progress is seen even on a loaded machine.
-		const slow = await startSlowPetstore(6000);
+		// The key check is held until the ticking progress has been seen, however loaded the machine.
+		const slow = await startHeldPetstore();
 		try {
 			await button("Create new credentials").click();
 			await page.getByLabel("Credential name").fill("Slow Petstore");
@@ -221,7 +214,9 @@ describe("designer walkthrough", () => {
 			await button("Save").click();
 			// The limit the server serves in the catalogue: its own key-check timeout.
 			await page.getByText(/^Verifying the API key with the Petstore… [1-9]\d* s \(at most 25 s\)$/).waitFor();
+			expect(slow.held()).toBe(1);
 			await screenshot("petstore-key-verifying");
+			slow.release();
 			await page.getByRole("radio", { name: /Slow Petstore/ }).waitFor({ timeout: 35_000 });
 		} finally {
 			await slow.close();
@@ -384,7 +379,7 @@ describe("designer walkthrough", () => {
 		await screenshot("designer-dark");
 	});
 
-	it("logged no console errors and loaded nothing from other origins", () => {
+	steps.finalCheck("logged no console errors and loaded nothing from other origins", () => {
 		expectOnlyProvokedErrors([
 			// The refused sign-in token and the refused Petstore key, both on purpose.
 			/Failed to load resource: the server responded with a status of 401/,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Petstore, startPetstore } from "../../dev/petstore/server.ts";
+import { eventually } from "../support/eventually";
 
 let petstore: Petstore;
 let origin: string;
@@ -274,7 +275,11 @@ describe("control", () => {
 			method: "POST",
 			body: "{}",
 		}).catch((error: unknown) => error);
-		await new Promise((resolve) => setTimeout(resolve, 100));
+		// Close only once the server holds the call (an unanswered POST in its log), so close() meets a hang.
+		await eventually("the hanging call to reach the server", async () => {
+			const { requests } = (await (await fetch(`${new URL(other.url).origin}/__control/requests`)).json()) as RequestLog;
+			return requests.some((r) => r.path === "/v2/pet" && r.endedAt === null);
+		});
 		await other.close();
 		// Had close() waited for the hang to end, the call would have got its 503.
 		expect(await hanging).toBeInstanceOf(Error);

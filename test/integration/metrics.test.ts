@@ -73,13 +73,20 @@ describe("GET /api/metrics", () => {
 		const { flowId } = await createRunningFlow({ type: "none" }, { retryPolicy: { baseDelayMs: 3_600_000, maxAttempts: 2 } });
 		await injectFaults([{ status: 503 }]);
 		const stuck = await send(flowId, "stuck");
-		await waitForExecution(stuck, "retrying");
+		const { receivedAt } = await waitForExecution(stuck, "retrying");
+		const askedAt = Date.now();
 		const text = await metrics();
+		const answeredAt = Date.now();
 		const queued = [...samples(text, "hookflow_flow_executions_queued")].find(([labels]) => labels.includes(flowId));
 		expect(queued?.[1]).toBe(1);
-		const age = [...samples(text, "hookflow_flow_oldest_queued_age_seconds")].find(([labels]) => labels.includes(flowId));
-		expect(age?.[1]).toBeGreaterThanOrEqual(0);
-		expect(samples(text, "hookflow_oldest_queued_age_seconds").get("")).toBeGreaterThanOrEqual(age?.[1] ?? 0);
+		// Whole seconds since the waiting execution was received, as of the moment the text was made.
+		const ages = samples(text, "hookflow_flow_oldest_queued_age_seconds");
+		const age = [...ages].find(([labels]) => labels.includes(flowId))?.[1];
+		const secondsSince = (now: number) => Math.floor((now - Date.parse(receivedAt)) / 1000);
+		expect(age).toBeGreaterThanOrEqual(secondsSince(askedAt));
+		expect(age).toBeLessThanOrEqual(secondsSince(answeredAt));
+		// The total is the oldest over every flow.
+		expect(samples(text, "hookflow_oldest_queued_age_seconds").get("")).toBe(Math.max(...ages.values()));
 		// Let the retry through so no alarm is left for later tests.
 		const stub = env.FLOW.getByName(flowId);
 		await runInDurableObject(stub, (_: FlowObject, state) => state.storage.sql.exec("UPDATE inbox SET next_attempt_at = 0"));

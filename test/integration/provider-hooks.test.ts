@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { api, createRunningFlow, eventually, hook, ONE_SUCCEEDED, petstoreRequests, resetPetstore, waitForExecution } from "./helpers";
+import {
+	api,
+	createRunningFlow,
+	eventually,
+	hook,
+	ONE_SUCCEEDED,
+	ORIGIN,
+	petstoreRequests,
+	resetPetstore,
+	waitForExecution,
+} from "./helpers";
 
 /** Provider presets through the Worker's ingress: handshakes answered at the edge, a provider's retry run once. */
 
@@ -71,6 +81,28 @@ describe("handshakes at the edge", () => {
 		expect((await counters(flowId)).received).toBe(0);
 	});
 
+	it("attack: during a rotation, a Zoom validation signed with the old secret gets the old secret's HMAC, never the new one's", async () => {
+		const { flowId, webhookCredentialId } = await createRunningFlow({ type: "zoom", secretToken: "zoom-old-token" });
+		await api("PATCH", `/api/credentials/${webhookCredentialId}`, { auth: { type: "zoom", secretToken: "zoom-new-token" } });
+		const validate = async (secret: string, plainToken: string) => {
+			const body = JSON.stringify({ payload: { plainToken }, event_ts: Date.now(), event: "endpoint.url_validation" });
+			const ts = String(now());
+			const response = await hook(flowId, {
+				body,
+				headers: {
+					"content-type": "application/json",
+					"x-zm-request-timestamp": ts,
+					"x-zm-signature": `v0=${await hmacHex(secret, `v0:${ts}:${body}`)}`,
+				},
+			});
+			expect(response.status).toBe(200);
+			return ((await response.json()) as { encryptedToken: string }).encryptedToken;
+		};
+		// A holder of the old secret could otherwise ask for the new secret's HMAC of any text.
+		expect(await validate("zoom-old-token", "any text")).toBe(await hmacHex("zoom-old-token", "any text"));
+		expect(await validate("zoom-new-token", "any text")).toBe(await hmacHex("zoom-new-token", "any text"));
+	});
+
 	it("Meta's subscribe GET echoes hub.challenge for the right verify token and is a 401 otherwise", async () => {
 		const { flowId } = await createRunningFlow({ type: "meta", appSecret: "meta-app-secret", verifyToken: "my-verify-token" });
 		const subscribe = (token: string) =>
@@ -112,5 +144,39 @@ describe("provider delivery ids", () => {
 		expect(((await retry.json()) as { requestId: string }).requestId).toBe(requestId);
 		expect(await counters(flowId)).toEqual(ONE_SUCCEEDED);
 		expect((await petstoreRequests()).requests.filter((r) => r.method === "POST")).toHaveLength(1);
+	});
+});
+
+describe("Twilio bodies", () => {
+	it("attack: a JSON body under the URL's signature alone (no bodySHA256) is refused; with bodySHA256 of that body it runs", async () => {
+		const { flowId } = await createRunningFlow({ type: "twilio", authToken: "twilio-token" });
+		const sign = async (url: string) => {
+			const key = await crypto.subtle.importKey("raw", encoder.encode("twilio-token"), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+			return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(url)))));
+		};
+		const body = JSON.stringify({ petname: "Mallory", petstatus: "sold" });
+		const plain = `${ORIGIN}/hook/${flowId}`;
+		const forged = await hook(flowId, { body, headers: { "content-type": "application/json", "x-twilio-signature": await sign(plain) } });
+		expect(forged.status).toBe(401);
+		expect(await forged.json()).toEqual({
+			error: expect.stringMatching(/^Unsigned body: Twilio signs a JSON \(non-form\) body only through bodySHA256/),
+		});
+
+		const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(body)))]
+			.map((b) => b.toString(16).padStart(2, "0"))
+			.join("");
+		const path = `?bodySHA256=${digest}`;
+		const signed = await hook(flowId, {
+			path,
+			body,
+			headers: { "content-type": "application/json", "x-twilio-signature": await sign(plain + path) },
+		});
+		expect(signed.status).toBe(200);
+		const other = await hook(flowId, {
+			path,
+			body: body.replace("Mallory", "Eve"),
+			headers: { "content-type": "application/json", "x-twilio-signature": await sign(plain + path) },
+		});
+		expect(other.status).toBe(401);
 	});
 });

@@ -14,19 +14,13 @@ import {
 	resetPetstore,
 	waitForExecution,
 } from "./helpers";
+import { heldJobsQueue, type Job, replayLinks, seedRunLog } from "./replay-support";
 
 beforeEach(resetPetstore);
 
 const send = async (flowId: string, petname: string) =>
 	((await (await hook(flowId, json({ petname, petstatus: "sold" }))).json()) as { requestId: string }).requestId;
 
-interface Job {
-	id: string;
-	state: string;
-	done: number;
-	total: number;
-	skipped: number;
-}
 const job = (id: string) => api<Job>("GET", `/api/jobs/${id}`);
 const finished = (id: string) =>
 	eventually(
@@ -94,41 +88,60 @@ describe("bulk replay", () => {
 		expect(executions).toHaveLength(3);
 	});
 
-	it("cancels between chunks: the progress stops where the replays stop", async () => {
+	it("cancel stops the job at a chunk boundary: the message already queued runs no further chunk", async () => {
 		const flow = await createRunningFlow();
-		// Ten chunks' worth of run log, written directly: only the part replayed before the cancel runs. The status
-		// fails validation, so those replays never reach the shared Petstore of the tests that follow.
+		// Ten chunks' worth of run log. The status fails validation, so these replays never reach the Petstore.
 		const rows = 10 * REPLAY_CHUNK;
-		const base = Date.now() - 3_600_000;
-		const inserts = Array.from({ length: rows }, (_, i) =>
-			env.DB.prepare(
-				"INSERT INTO executions (id, flow_id, version, status, received_at, finished_at, attempt_count, input) VALUES (?, ?, 1, 'succeeded', ?, ?, 1, ?)",
-			).bind(
-				crypto.randomUUID().replaceAll("-", ""),
-				flow.flowId,
-				base + i,
-				base + i,
-				JSON.stringify({ petname: `bulk-${i}`, petstatus: "Unknown" }),
-			),
-		);
-		await env.DB.batch(inserts);
-		const { jobId, job: created } = await api<{ jobId: string; job: Job }>("POST", `/api/flows/${flow.flowId}/replay`, {
+		await seedRunLog(flow.flowId, rows, (i) => ({ petname: `bulk-${i}`, petstatus: "Unknown" }));
+		const queue = heldJobsQueue();
+		const { jobId, job: created } = await queue.api<{ jobId: string; job: Job }>("POST", `/api/flows/${flow.flowId}/replay`, {
 			mode: "replay",
 			filters: {},
 		});
-		expect(created.total).toBe(rows);
+		expect(created).toMatchObject({ state: "running", total: rows, done: 0 });
+		// Two chunks run, each queueing the next one's message.
+		for (const n of [1, 2]) {
+			const result = await queue.deliver();
+			expect(result.explicitAcks).toHaveLength(1);
+			expect(queue.sent).toEqual([{ jobId }]);
+			expect(await job(jobId)).toMatchObject({ state: "running", done: n * REPLAY_CHUNK });
+		}
+
 		const cancelled = await api<Job>("DELETE", `/api/jobs/${jobId}`);
-		expect(cancelled.state).toBe("cancelled");
+		expect(cancelled).toMatchObject({ state: "cancelled", done: 2 * REPLAY_CHUNK });
 		expect((await call("DELETE", `/api/jobs/${jobId}`)).status).toBe(409);
-		// A chunk that was running when the cancel came completes and is counted; no chunk starts after it.
-		const settled = await eventually("the job's replays to be recorded", async () => {
-			const current = await job(jobId);
-			const replayed = await env.DB.prepare("SELECT count(*) AS n FROM replays WHERE job_id = ?").bind(jobId).first<{ n: number }>();
-			return replayed?.n === current.done ? current : undefined;
-		});
-		expect(settled.state).toBe("cancelled");
-		expect(settled.done).toBeLessThan(rows);
-		expect(settled.done % REPLAY_CHUNK).toBe(0);
+		// The third chunk's message was already on the queue: it is acked and does nothing.
+		const after = await queue.deliver();
+		expect(after.explicitAcks).toHaveLength(1);
+		expect(queue.sent).toEqual([]);
+		expect(await job(jobId)).toMatchObject({ state: "cancelled", done: 2 * REPLAY_CHUNK, total: rows });
+		expect(await replayLinks(jobId)).toBe(2 * REPLAY_CHUNK);
+	});
+
+	it("a chunk under way when the cancel comes completes and is counted; none starts after it", async () => {
+		const flow = await createRunningFlow();
+		await seedRunLog(flow.flowId, 3 * REPLAY_CHUNK, (i) => ({ petname: `mid-${i}`, petstatus: "Unknown" }));
+		let jobId = "";
+		// The cancel lands while the first chunk hands its replays to the flow object.
+		const cancelling = {
+			getByName(name: string) {
+				const stub = env.FLOW.getByName(name);
+				return {
+					accept: async (...args: Parameters<typeof stub.accept>) => {
+						expect((await call("DELETE", `/api/jobs/${jobId}`)).status).toBe(200);
+						return stub.accept(...args);
+					},
+				};
+			},
+		} as unknown as Env["FLOW"];
+		const queue = heldJobsQueue({ FLOW: cancelling });
+		({ jobId } = await queue.api<{ jobId: string }>("POST", `/api/flows/${flow.flowId}/replay`, { mode: "replay", filters: {} }));
+		const first = await queue.deliver();
+		expect(first.explicitAcks).toHaveLength(1);
+		// No message for a next chunk, and the chunk's progress recorded under the cancelled state.
+		expect(queue.sent).toEqual([]);
+		expect(await job(jobId)).toMatchObject({ state: "cancelled", done: REPLAY_CHUNK, total: 3 * REPLAY_CHUNK });
+		expect(await replayLinks(jobId)).toBe(REPLAY_CHUNK);
 	});
 
 	it("answers 404 for an unknown job and 409 for a flow never published", async () => {

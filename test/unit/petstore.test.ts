@@ -1,30 +1,36 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { callPetstore, isRetryableStatus, normalizeBaseUrl } from "../../src/components/petstore/client";
 import { buildCreatePetBody, createPetRequest, runCreatePet } from "../../src/components/petstore/create-pet";
 import type { ActionRequest } from "../../src/components/types";
+import { controlUrl, eventually, injectFaults, petstoreRequests, petstoreUrl, resetPetstore } from "../integration/helpers";
+
+/**
+ * The client calls this file's tenant of the local Petstore (dev/petstore/server.ts, started in
+ * global setup), which checks the api-key and the JSON content type like the real one, keeps a
+ * request log (method, path, body, idempotency key, answer) and answers injected faults.
+ */
 
 const EXECUTION_ID = "0123456789abcdef0123456789abcdef";
-const API_KEY = "special-key";
+/** The key the local Petstore accepts. */
+const API_KEY = "secret";
 
-function petRequest(): ActionRequest {
-	return createPetRequest("https://petstore.example/v2", { name: "Gromit", status: "sold" }, EXECUTION_ID);
+/** The create-pet request to this file's tenant; `body` may be one the Petstore refuses. */
+function petRequest(body: object = { name: "Gromit", status: "sold" }): ActionRequest {
+	return createPetRequest(petstoreUrl(), body as Parameters<typeof createPetRequest>[1], EXECUTION_ID);
 }
 
-function mockFetch(response: () => Response | Promise<Response>) {
-	return vi.spyOn(globalThis, "fetch").mockImplementation(async () => response());
+/** What the Petstore saw: its request log, without the timing. */
+async function seen() {
+	return (await petstoreRequests()).requests.map(({ method, path, body, idempotencyKey, responseStatus }) => ({
+		method,
+		path,
+		body,
+		idempotencyKey,
+		responseStatus,
+	}));
 }
 
-/** The init the client passed to fetch, with headers read through the Headers API. */
-function sent(spy: ReturnType<typeof mockFetch>): { url: string; method: string | undefined; headers: Headers; body: unknown } {
-	expect(spy).toHaveBeenCalledTimes(1);
-	const [url, init] = spy.mock.calls[0]!;
-	return {
-		url: String(url),
-		method: init?.method,
-		headers: new Headers(init?.headers),
-		body: typeof init?.body === "string" ? JSON.parse(init.body) : init?.body,
-	};
-}
+const pets = async () => (await fetch(controlUrl("pets"))).json();
 
 afterEach(() => {
 	vi.restoreAllMocks();
@@ -106,7 +112,7 @@ describe("createPetRequest", () => {
 		const request = petRequest();
 		expect(request).toEqual({
 			method: "POST",
-			url: "https://petstore.example/v2/pet",
+			url: `${petstoreUrl()}/pet`,
 			headers: { "content-type": "application/json", "idempotency-key": EXECUTION_ID },
 			body: { name: "Gromit", status: "sold" },
 		});
@@ -115,70 +121,85 @@ describe("createPetRequest", () => {
 });
 
 describe("callPetstore", () => {
-	it("sends the request with the api-key header and the JSON body", async () => {
-		const spy = mockFetch(() => Response.json({ id: 7, name: "Gromit", status: "sold" }));
-		await callPetstore(petRequest(), API_KEY);
-		const call = sent(spy);
-		expect(call.url).toBe("https://petstore.example/v2/pet");
-		expect(call.method).toBe("POST");
-		expect(call.headers.get("api-key")).toBe(API_KEY);
-		expect(call.headers.get("content-type")).toBe("application/json");
-		expect(call.headers.get("idempotency-key")).toBe(EXECUTION_ID);
-		expect(call.body).toEqual({ name: "Gromit", status: "sold" });
+	beforeEach(resetPetstore);
+
+	it("sends the api-key header, the JSON content type, the idempotency key and the JSON body", async () => {
+		const outcome = await callPetstore(petRequest(), API_KEY);
+		// A missing or wrong key would be a 401, a body not sent as JSON a 415.
+		expect(outcome).toMatchObject({ kind: "succeeded", response: { status: 200 } });
+		expect(await seen()).toEqual([
+			{ method: "POST", path: "/v2/pet", body: { name: "Gromit", status: "sold" }, idempotencyKey: EXECUTION_ID, responseStatus: 200 },
+		]);
+		expect(await pets()).toEqual([{ id: expect.any(Number), name: "Gromit", status: "sold", photoUrls: [] }]);
+	});
+
+	it("sends the key it is given: another key is refused with the Petstore's 401", async () => {
+		expect(await callPetstore(petRequest(), "not-the-key")).toMatchObject({
+			kind: "terminal",
+			response: { status: 401 },
+			error: "Petstore answered 401: Invalid API key",
+		});
+		expect(await pets()).toEqual([]);
 	});
 
 	it("classifies 2xx as succeeded and stores the response, without recording the key", async () => {
-		mockFetch(() => Response.json({ id: 7, name: "Gromit", status: "sold" }));
 		const outcome = await callPetstore(petRequest(), API_KEY);
+		const [pet] = (await pets()) as { id: number }[];
 		expect(outcome).toEqual({
 			kind: "succeeded",
 			request: petRequest(),
-			response: { status: 200, body: { id: 7, name: "Gromit", status: "sold" } },
+			response: { status: 200, body: { id: pet?.id, name: "Gromit", status: "sold", photoUrls: [] } },
 		});
 		expect(JSON.stringify(outcome)).not.toContain(API_KEY);
 	});
 
+	// The local Petstore always answers JSON: a text body comes from a fetch spy.
 	it("stores a non-JSON success body as text", async () => {
-		mockFetch(() => new Response("created", { status: 201 }));
+		vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("created", { status: 201 }));
 		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({ kind: "succeeded", response: { status: 201, body: "created" } });
 	});
 
 	it("classifies 400 as terminal and includes the Petstore's message", async () => {
-		mockFetch(() => Response.json({ code: 400, message: "Invalid input" }, { status: 400 }));
-		const outcome = await callPetstore(petRequest(), API_KEY);
-		expect(outcome).toEqual({
+		const refused = petRequest({ name: "Gromit", status: "lost" });
+		expect(await callPetstore(refused, API_KEY)).toEqual({
 			kind: "terminal",
-			request: petRequest(),
-			response: { status: 400, body: { code: 400, message: "Invalid input" } },
-			error: "Petstore answered 400: Invalid input",
+			request: refused,
+			response: { status: 400, body: { code: 400, type: "error", message: "Provided status is invalid." } },
+			error: "Petstore answered 400: Provided status is invalid.",
 		});
 	});
 
-	it.each([401, 403, 404, 409, 422])("classifies %i as terminal", async (status) => {
-		mockFetch(() => new Response("nope", { status }));
-		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({ kind: "terminal", error: `Petstore answered ${status}` });
+	it.each([403, 404, 409, 422])("classifies %i as terminal", async (status) => {
+		await injectFaults([{ status }]);
+		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({
+			kind: "terminal",
+			response: { status },
+			error: `Petstore answered ${status}: Injected fault`,
+		});
 	});
 
 	it.each([408, 429, 500, 502, 503])("classifies %i as retryable", async (status) => {
-		mockFetch(() => new Response("busy", { status }));
+		await injectFaults([{ status }]);
 		expect(await callPetstore(petRequest(), API_KEY)).toEqual({
 			kind: "retryable",
 			request: petRequest(),
-			response: { status, body: "busy" },
-			error: `Petstore answered ${status}`,
+			response: { status, body: { code: status, type: "error", message: "Injected fault" } },
+			error: `Petstore answered ${status}: Injected fault`,
 			retryAfter: null,
 		});
 	});
 
 	it("passes retry-after through on 429 and 503", async () => {
-		mockFetch(() => new Response("slow down", { status: 429, headers: { "retry-after": "120" } }));
-		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({ kind: "retryable", retryAfter: "120" });
-		vi.restoreAllMocks();
 		const date = "Wed, 21 Oct 2026 07:28:00 GMT";
-		mockFetch(() => new Response("maintenance", { status: 503, headers: { "retry-after": date } }));
-		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({ kind: "retryable", retryAfter: date });
+		await injectFaults([
+			{ status: 429, retryAfter: "120" },
+			{ status: 503, retryAfter: date },
+		]);
+		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({ kind: "retryable", response: { status: 429 }, retryAfter: "120" });
+		expect(await callPetstore(petRequest(), API_KEY)).toMatchObject({ kind: "retryable", response: { status: 503 }, retryAfter: date });
 	});
 
+	// A refused connection makes workerd print an uncaught "Network connection lost": a fetch spy throws instead.
 	it("classifies a network error as retryable, without a response", async () => {
 		vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("Network connection lost."));
 		expect(await callPetstore(petRequest(), API_KEY)).toEqual({
@@ -190,16 +211,16 @@ describe("callPetstore", () => {
 		});
 	});
 
-	it("classifies a timeout as retryable and says how long it waited", async () => {
-		vi.spyOn(globalThis, "fetch").mockImplementation(
-			(_url, init) =>
-				new Promise((_resolve, reject) => {
-					const signal = init?.signal;
-					signal?.addEventListener("abort", () => reject(signal.reason));
-				}),
-		);
+	it("classifies a timeout as retryable, says how long it waited, and hangs up", async () => {
+		await injectFaults([{ hangMs: 20_000 }]);
 		const outcome = await callPetstore(petRequest(), API_KEY, 50);
 		expect(outcome).toMatchObject({ kind: "retryable", response: null, error: "Petstore did not answer within 0.05 s", retryAfter: null });
+		// The Petstore sees the call end without an answer of its own.
+		const call = await eventually("the Petstore to see the call end", async () => {
+			const { requests } = (await (await fetch(controlUrl("requests"))).json()) as { requests: { endedAt: string | null }[] };
+			return requests[0]?.endedAt ? requests[0] : undefined;
+		});
+		expect(call).toMatchObject({ path: "/v2/pet", idempotencyKey: EXECUTION_ID, responseStatus: null });
 	});
 
 	it("treats exactly 408, 429 and 5xx as retryable statuses", () => {
@@ -209,29 +230,19 @@ describe("callPetstore", () => {
 });
 
 describe("runCreatePet", () => {
+	beforeEach(resetPetstore);
+
 	it("fails a validation error at once without calling the Petstore", async () => {
-		const spy = vi.spyOn(globalThis, "fetch");
-		const outcome = await runCreatePet(
-			{ name: "Gromit", status: "lost" },
-			{ apiKey: API_KEY, baseUrl: "https://petstore.example/v2" },
-			EXECUTION_ID,
-		);
+		const outcome = await runCreatePet({ name: "Gromit", status: "lost" }, { apiKey: API_KEY, baseUrl: petstoreUrl() }, EXECUTION_ID);
 		expect(outcome).toEqual({ kind: "terminal", request: null, response: null, error: "Provided status is invalid." });
-		expect(spy).not.toHaveBeenCalled();
+		expect(await seen()).toEqual([]);
 	});
 
-	it("calls the Petstore with the built body and the key", async () => {
-		const spy = mockFetch(() => Response.json({ id: 1 }));
-		const outcome = await runCreatePet(
-			{ name: "Gromit", status: "Sold" },
-			{ apiKey: API_KEY, baseUrl: "https://petstore.example/v2/" },
-			EXECUTION_ID,
-		);
-		expect(outcome.kind).toBe("succeeded");
-		const call = sent(spy);
-		expect(call.url).toBe("https://petstore.example/v2/pet");
-		expect(call.headers.get("api-key")).toBe(API_KEY);
-		expect(call.headers.get("idempotency-key")).toBe(EXECUTION_ID);
-		expect(call.body).toEqual({ name: "Gromit", status: "sold" });
+	it("calls the Petstore with the built body, the key and the idempotency key", async () => {
+		const outcome = await runCreatePet({ name: "Gromit", status: "Sold" }, { apiKey: API_KEY, baseUrl: `${petstoreUrl()}/` }, EXECUTION_ID);
+		expect(outcome).toMatchObject({ kind: "succeeded", response: { status: 200, body: { name: "Gromit", status: "sold" } } });
+		expect(await seen()).toEqual([
+			{ method: "POST", path: "/v2/pet", body: { name: "Gromit", status: "sold" }, idempotencyKey: EXECUTION_ID, responseStatus: 200 },
+		]);
 	});
 });

@@ -176,6 +176,25 @@ describe("the providers' timestamp headers", () => {
 	});
 });
 
+describe("twilio agrees with Twilio's SDK (validateRequest, validateRequestWithBody) on genuine and forged requests", () => {
+	const verdicts = vectors.filter((v) => v.sdkAccepts !== undefined);
+
+	it("has forged requests the SDK refuses and genuine ones it accepts", () => {
+		expect(verdicts.filter((v) => v.sdkAccepts).length).toBeGreaterThanOrEqual(3);
+		expect(verdicts.filter((v) => !v.sdkAccepts).length).toBeGreaterThanOrEqual(4);
+	});
+
+	it.each(verdicts.map((v) => [v.name, v] as const))("%s", async (_, v) => {
+		const result = await send(await verifierFor(v.auth), v);
+		expect(result.ok, JSON.stringify(result)).toBe(v.sdkAccepts);
+	});
+
+	it("attack: a JSON body under the URL's signature alone is refused as unsigned, naming bodySHA256", async () => {
+		const result = await send(await verifierFor(vector("twilio json").auth), vector("twilio json without bodySHA256"));
+		expectRefused(result, /^Unsigned body: Twilio signs a JSON \(non-form\) body only through bodySHA256/);
+	});
+});
+
 /** The message the ingress would build, for handshake detection and delivery ids. */
 function messageOf(v: ProviderVector): Record<string, unknown> {
 	const parsed = buildMessage({
@@ -195,7 +214,7 @@ describe("handshakes", () => {
 		const v = vector("slack url_verification");
 		const verifier = await verifierFor(v.auth);
 		expect(await send(verifier, v)).toEqual({ ok: true });
-		expect(await verifier.handshake?.(messageOf(v))).toEqual({
+		expect(await verifier.handshake?.(messageOf(v), 0)).toEqual({
 			kind: "slack.url_verification",
 			contentType: "text/plain; charset=utf-8",
 			body: v.answer,
@@ -203,17 +222,42 @@ describe("handshakes", () => {
 		// Unsigned, it never gets that far.
 		expectRefused(await send(verifier, v, { headers: { "x-slack-signature": `v0=${"0".repeat(64)}` } }), /^Signature mismatch/);
 		// An ordinary event is not a handshake.
-		expect(await verifier.handshake?.(messageOf(vector("slack")))).toBeNull();
+		expect(await verifier.handshake?.(messageOf(vector("slack")), 0)).toBeNull();
 	});
 
 	it("zoom endpoint.url_validation: verified, then answered with plainToken and its HMAC-SHA256 hex", async () => {
 		const v = vector("zoom endpoint.url_validation");
 		const verifier = await verifierFor(v.auth);
 		expect(await send(verifier, v)).toEqual({ ok: true });
-		const answer = await verifier.handshake?.(messageOf(v));
+		const answer = await verifier.handshake?.(messageOf(v), 0);
 		expect(answer).toMatchObject({ kind: "zoom.endpoint.url_validation", contentType: "application/json" });
 		expect(JSON.parse(answer?.body ?? "")).toEqual(JSON.parse(v.answer ?? ""));
-		expect(await verifier.handshake?.(messageOf(vector("zoom")))).toBeNull();
+		expect(await verifier.handshake?.(messageOf(vector("zoom")), 0)).toBeNull();
+	});
+
+	it("attack: zoom endpoint.url_validation during a rotation is answered under the secret that signed it, not the new one", async () => {
+		const v = vector("zoom endpoint.url_validation");
+		// The vector is signed with the secret now rotated out; Node computed its answer under that secret.
+		const rotated = await createWebhookVerifier("zoom", {}, [{ value: "zoom_new_secret_token" }, { value: v.auth.secretToken }], env);
+		const byOld = await send(rotated, v);
+		expect(byOld).toEqual({ ok: true, secretIndex: 1 });
+		const oldAnswer = await rotated.handshake?.(messageOf(v), byOld.ok ? (byOld.secretIndex ?? 0) : -1);
+		expect(JSON.parse(oldAnswer?.body ?? "")).toEqual(JSON.parse(v.answer ?? ""));
+
+		// Signed with the new secret: answered under the new one.
+		const key = await crypto.subtle.importKey("raw", encoder.encode("zoom_new_secret_token"), { name: "HMAC", hash: "SHA-256" }, false, [
+			"sign",
+		]);
+		const hexOf = async (text: string) =>
+			[...new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+		const ts = v.headers["x-zm-request-timestamp"];
+		const byNew = await send(rotated, v, { headers: { "x-zm-signature": `v0=${await hexOf(`v0:${ts}:${v.body}`)}` } });
+		expect(byNew).toEqual({ ok: true });
+		const newAnswer = await rotated.handshake?.(messageOf(v), 0);
+		expect(JSON.parse(newAnswer?.body ?? "")).toEqual({
+			plainToken: "qgg8vlvZRS6UYooatFL8Aw",
+			encryptedToken: await hexOf("qgg8vlvZRS6UYooatFL8Aw"),
+		});
 	});
 
 	it("meta subscribe GET: the verify token is checked, then hub.challenge echoed as text/plain", async () => {
@@ -227,7 +271,10 @@ describe("handshakes", () => {
 		expectRefused(await send(verifier, wrong), /^Wrong hub\.verify_token/);
 		const noToken = { ...v, url: v.url.replace("&hub.verify_token=my-verify-token", "") };
 		expectRefused(await send(verifier, noToken), /^Missing hub\.verify_token/);
-		// Any other GET must carry the signature like a POST.
+		// Any other GET is not the handshake (the ingress refuses it with 405: Meta signs only a POST's body).
+		expect(verifier.isHandshakeRequest?.("GET", new URL(v.url))).toBe(true);
+		expect(verifier.isHandshakeRequest?.("GET", new URL("https://hookflow.example.com/hook/flow_1?x=1"))).toBe(false);
+		expect(verifier.isHandshakeRequest?.("POST", new URL(v.url))).toBe(false);
 		expectRefused(
 			await send(verifier, { ...v, url: "https://hookflow.example.com/hook/flow_1?x=1" }),
 			/^Missing x-hub-signature-256 header$/,
@@ -271,5 +318,32 @@ describe("the component's description and the API schema", () => {
 			for (const field of spec.fields.filter((f) => f.secret)) expect(field.required, `${spec.type}.${field.name}`).toBe(true);
 			if (spec.group === "providers") expect(spec.secretLocation, spec.type).toBeTruthy();
 		}
+	});
+
+	it("say per type which methods become executions: POST only where the signature covers only the body", async () => {
+		const { acceptedMethods, webhookTypeSpecs } = await import("../../src/components/webhook-types");
+		const methods = Object.fromEntries(webhookTypeSpecs.map((spec) => [spec.type, acceptedMethods(spec.type, {}).join(",")]));
+		expect(methods).toEqual({
+			none: "GET,POST",
+			basic: "GET,POST",
+			apiKey: "GET,POST",
+			hmac: "POST",
+			standardWebhooks: "POST",
+			github: "POST",
+			stripe: "POST",
+			shopify: "POST",
+			slack: "POST",
+			twilio: "GET,POST",
+			paddle: "POST",
+			linear: "POST",
+			zoom: "POST",
+			meta: "POST",
+			square: "POST",
+			gitlab: "GET,POST",
+		});
+		// The generic HMAC signs the query, and so accepts GET, only when its signedContent has {url}.
+		expect(acceptedMethods("hmac", { signedContent: "{url}{body}" })).toEqual(["GET", "POST"]);
+		expect(acceptedMethods("hmac", { signedContent: "{timestamp}.{body}" })).toEqual(["POST"]);
+		for (const spec of webhookTypeSpecs) expect(spec.methodsHint, spec.type).toMatch(/\w{3}/);
 	});
 });

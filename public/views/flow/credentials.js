@@ -180,6 +180,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 			type?.signed && ["What is signed", type.signed],
 			type?.toleranceSeconds && ["Timestamp tolerance", `±${type.toleranceSeconds} s`],
 			type?.handshake && ["Handshake", `answered here (${type.handshake})`],
+			type?.methods && ["Methods", `${type.methods.join(", ")}: ${type.methodsHint}`],
 		].filter(Boolean);
 		typeAbout.replaceChildren(
 			...(facts.length

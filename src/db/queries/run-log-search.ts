@@ -5,6 +5,7 @@
  * evaluated on the rows those leave, newest first, until a page is full.
  */
 import { and, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { D1_MAX_LIKE_PATTERN_BYTES } from "../limits";
 import { type ExecutionStatus, executions } from "../schema";
 
 export interface RunLogFilters {
@@ -35,6 +36,30 @@ export function jsonPath(field: string): string {
 const writtenAsIs = (value: string) => value.length > 0 && JSON.stringify(value) === `"${value}"`;
 
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
+
+/**
+ * The input's JSON text contains `text`, ignoring ASCII case. LIKE does that without copying the
+ * row, but D1 refuses a pattern over 50 bytes (escapes and the two `%` included): a longer text is
+ * matched by LIKE on its longest prefix that fits, which skips most rows cheaply, and then in full
+ * by instr() on lower() (which, like LIKE, folds ASCII only).
+ */
+function containsText(input: typeof executions.input, text: string): SQL {
+	let pattern = "%";
+	let bytes = 2; // both `%`
+	let whole = true;
+	for (const char of text) {
+		const escaped = likeEscape(char);
+		bytes += utf8Bytes(escaped);
+		if (bytes > D1_MAX_LIKE_PATTERN_BYTES) {
+			whole = false;
+			break;
+		}
+		pattern += escaped;
+	}
+	const like = sql`${input} LIKE ${`${pattern}%`} ESCAPE '\\'`;
+	return whole ? like : sql`(${like} AND instr(lower(${input}), lower(${text})) > 0)`;
+}
 
 export function runLogConditions(flowId: string, filters: RunLogFilters): SQL | undefined {
 	const input = executions.input;
@@ -59,7 +84,7 @@ export function runLogConditions(flowId: string, filters: RunLogFilters): SQL | 
 		// most rows without parsing them (about twice as fast over a large run log).
 		conditions.push(writtenAsIs(filters.value) ? sql`(instr(${input}, ${filters.value}) > 0 AND ${matches})` : matches);
 	}
-	if (filters.text !== undefined) conditions.push(sql`${input} LIKE ${`%${likeEscape(filters.text)}%`} ESCAPE '\\'`);
+	if (filters.text !== undefined) conditions.push(containsText(input, filters.text));
 	return and(...conditions);
 }
 

@@ -130,13 +130,16 @@ const textAnswer = (kind: "slack.url_verification" | "meta.subscribe", body: str
 	body,
 });
 
+const isMetaSubscribe = (method: string, url: URL) => method === "GET" && url.searchParams.get("hub.mode") === "subscribe";
+
 /** Meta's subscribe GET carries no signature: the verify token is its proof. */
 function withMetaSubscribe(verifier: Verifier, verifyTokens: readonly string[]): Verifier {
 	return {
 		...verifier,
+		isHandshakeRequest: isMetaSubscribe,
 		async verify(request) {
 			const query = request.url.searchParams;
-			if (request.method !== "GET" || query.get("hub.mode") !== "subscribe") return verifier.verify(request);
+			if (!isMetaSubscribe(request.method, request.url)) return verifier.verify(request);
 			const given = query.get("hub.verify_token");
 			if (given === null) return refuse("Missing hub.verify_token in the subscribe request");
 			let matches = false;
@@ -168,14 +171,16 @@ export async function createHmacPresetVerifier(
 						: null,
 			};
 		case "zoom": {
-			const [current] = await importHmacKeys(secrets.slice(0, 1), "sha256");
+			const keys = await importHmacKeys(secrets, "sha256");
 			return {
 				...verifier,
-				// Zoom validates the URL (and re-validates every 72 h): echo plainToken with its HMAC-SHA256, hex.
-				handshake: async (message) => {
+				// Zoom validates the URL (and re-validates every 72 h): echo plainToken with its HMAC-SHA256, hex,
+				// under the secret that signed the request: during a rotation, a holder of the old secret gets no HMAC made with the new one.
+				handshake: async (message, secretIndex) => {
 					const plainToken = (message.payload as { plainToken?: unknown } | undefined)?.plainToken;
-					if (message.event !== "endpoint.url_validation" || typeof plainToken !== "string" || !current) return null;
-					const encryptedToken = toHex(await crypto.subtle.sign("HMAC", current, utf8.encode(plainToken)));
+					const key = keys[secretIndex];
+					if (message.event !== "endpoint.url_validation" || typeof plainToken !== "string" || !key) return null;
+					const encryptedToken = toHex(await crypto.subtle.sign("HMAC", key, utf8.encode(plainToken)));
 					return {
 						kind: "zoom.endpoint.url_validation",
 						contentType: "application/json",

@@ -88,13 +88,18 @@ export function timestampProblem(name: string, timestamp: string, nowMs: number,
 		: null;
 }
 
-export async function anyKeyVerifies(keys: readonly CryptoKey[], signatures: readonly Uint8Array[], data: Uint8Array): Promise<boolean> {
-	for (const key of keys) {
+/** The index of the first key (current, then previous) under which any signature verifies; -1 when none does. */
+export async function verifyingKey(keys: readonly CryptoKey[], signatures: readonly Uint8Array[], data: Uint8Array): Promise<number> {
+	for (const [index, key] of keys.entries()) {
 		for (const signature of signatures) {
-			if (await crypto.subtle.verify("HMAC", key, signature, data)) return true;
+			if (await crypto.subtle.verify("HMAC", key, signature, data)) return index;
 		}
 	}
-	return false;
+	return -1;
+}
+
+export async function anyKeyVerifies(keys: readonly CryptoKey[], signatures: readonly Uint8Array[], data: Uint8Array): Promise<boolean> {
+	return (await verifyingKey(keys, signatures, data)) >= 0;
 }
 
 export async function createHmacSchemeVerifier(scheme: HmacScheme, secrets: readonly string[]): Promise<Verifier> {
@@ -131,14 +136,16 @@ export async function createHmacSchemeVerifier(scheme: HmacScheme, secrets: read
 			if (signatures.length === 0) return refuse(`Malformed ${scheme.header} header: expected ${scheme.describe}`);
 			const url = scheme.signedUrl ?? request.url.href;
 			const data = bodyOnly ? rawBody : buildSignedContent(pieces, rawBody, timestamp, url);
-			if (!(await anyKeyVerifies(keys, signatures, data))) {
+			const secretIndex = await verifyingKey(keys, signatures, data);
+			if (secretIndex < 0) {
 				// A URL-signing provider's usual mistake is a URL that differs from the one it signed.
 				const wrongUrl = scheme.signedUrl !== undefined && scheme.signedUrl !== request.url.href;
 				return refuse(
 					`Signature mismatch in ${scheme.header}: ${scheme.hint}${wrongUrl ? " (wrong URL: this request's URL differs from the credential's notificationUrl, which is what is signed)" : ""}`,
 				);
 			}
-			return scheme.afterSignature ? scheme.afterSignature(request) : AUTH_OK;
+			const result = scheme.afterSignature ? scheme.afterSignature(request) : AUTH_OK;
+			return result.ok && secretIndex > 0 ? { ...result, secretIndex } : result;
 		},
 	};
 }

@@ -1,9 +1,11 @@
 /**
  * @module
  * Twilio: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth Token, of the
- * full URL Twilio called followed by each POST field's name and value, sorted by name. A JSON body
- * is not in the signature: the URL carries `bodySHA256`, the body's hex SHA-256, instead. As
- * Twilio's own SDK does, the URL is tried with and without its default port.
+ * full URL Twilio called followed by each POST field's name and value, sorted by name. Any other
+ * body (JSON) is not in the signature: the signed URL must carry `bodySHA256`, the body's hex
+ * SHA-256, and the body must match it, as the SDK's `validateRequestWithBody` requires; a
+ * non-form body without it is refused, or one captured signature would let anyone post any JSON.
+ * As Twilio's own SDK does, the URL is tried with and without its default port.
  */
 import { webhookTypeSpec } from "../../components/webhook-types";
 import { fromBase64, toHex, utf8 } from "../../crypto/encoding";
@@ -49,6 +51,10 @@ export async function createTwilioVerifier(authTokens: readonly string[]): Promi
 			if (!signature || signature.length === 0) return refuse(`Malformed ${HEADER} header: expected a base64 HMAC-SHA1`);
 			const bodySha256 = url.searchParams.get("bodySHA256");
 			const isForm = (headers.get("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
+			if (bodySha256 === null && !isForm && rawBody.length > 0)
+				return refuse(
+					"Unsigned body: Twilio signs a JSON (non-form) body only through bodySHA256 in the URL it calls, and this URL has none",
+				);
 			const fields = bodySha256 === null && isForm ? twilioSignedFields(new URLSearchParams(decoder.decode(rawBody))) : "";
 			let matched = false;
 			for (const candidate of urlVariants(url)) {
@@ -61,7 +67,8 @@ export async function createTwilioVerifier(authTokens: readonly string[]): Promi
 				return refuse(
 					`Signature mismatch in ${HEADER}: Twilio signs the exact URL it called (wrong URL if a proxy changed scheme, host, path or query) followed by the sorted POST fields, with HMAC-SHA1 and the Auth Token`,
 				);
-			if (bodySha256 !== null && toHex(await crypto.subtle.digest("SHA-256", rawBody)) !== bodySha256.toLowerCase())
+			// Exactly the lowercase hex Twilio writes, as the SDK compares it (a hash of the body, not a secret).
+			if (bodySha256 !== null && toHex(await crypto.subtle.digest("SHA-256", rawBody)) !== bodySha256)
 				return refuse("Body mismatch: the body's SHA-256 differs from the bodySHA256 Twilio signed in the URL");
 			return AUTH_OK;
 		},

@@ -22,7 +22,12 @@ export interface HandshakeAnswer {
 }
 
 export type AuthResult =
-	| { ok: true; handshake?: HandshakeAnswer }
+	| {
+			ok: true;
+			handshake?: HandshakeAnswer;
+			/** Which of the credential's secrets verified it, when not the current one (0): a previous one during a rotation. */
+			secretIndex?: number;
+	  }
 	| {
 			ok: false;
 			/** Which check failed, never a given or expected value. */
@@ -38,9 +43,12 @@ export interface Verifier {
 	deliveryId?: DeliveryIdSource;
 	/**
 	 * A verified request that is the provider's handshake (Slack url_verification, Zoom
-	 * endpoint.url_validation) gets this answer instead of an execution. Given the parsed message.
+	 * endpoint.url_validation) gets this answer instead of an execution. Given the parsed message and
+	 * the index of the secret that verified it, so an answer proves that secret, not another.
 	 */
-	handshake?(message: Record<string, unknown>): Promise<HandshakeAnswer | null>;
+	handshake?(message: Record<string, unknown>, secretIndex: number): Promise<HandshakeAnswer | null>;
+	/** A request of a method the type does not otherwise accept that is its handshake (Meta's subscribe GET); `verify` checks it. */
+	isHandshakeRequest?(method: string, url: URL): boolean;
 }
 
 export const AUTH_OK: AuthResult = { ok: true };

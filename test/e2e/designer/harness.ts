@@ -1,5 +1,5 @@
 // What the designer test runs against: `npm start` with fresh state, a headless Chromium, and a
-// deliberately slow Petstore stand-in.
+// Petstore stand-in that answers only when the test lets it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -48,20 +48,37 @@ export function launchBrowser(): Promise<Browser> {
 	});
 }
 
-/** A Petstore stand-in whose key check takes `delayMs`, so the designer's progress can be seen. */
-export async function startSlowPetstore(delayMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * A Petstore stand-in that holds every key check until the test calls `release()` (later checks
+ * are answered at once), so the designer's progress is seen however loaded the machine is.
+ * `held()` counts the checks waiting.
+ */
+export async function startHeldPetstore(): Promise<{ url: string; held: () => number; release: () => void; close: () => Promise<void> }> {
+	const waiting: (() => void)[] = [];
+	let released = false;
 	const server = createServer((request, response) => {
-		setTimeout(() => {
+		const answer = () => {
 			const ok = request.url === "/v2/user/me";
 			response.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
-			response.end(JSON.stringify(ok ? { username: "slow" } : { message: "Not found" }));
-		}, delayMs);
+			response.end(JSON.stringify(ok ? { username: "held" } : { message: "Not found" }));
+		};
+		if (released) answer();
+		else waiting.push(answer);
 	});
 	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 	const address = server.address();
 	const port = typeof address === "object" && address ? address.port : 0;
 	return {
 		url: `http://127.0.0.1:${port}/v2`,
-		close: () => new Promise((resolve) => server.close(() => resolve())),
+		held: () => waiting.length,
+		release: () => {
+			released = true;
+			for (const answer of waiting.splice(0)) answer();
+		},
+		close: () =>
+			new Promise((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			}),
 	};
 }
