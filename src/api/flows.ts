@@ -73,6 +73,7 @@ export function totalCounters(all: readonly FlowCounters[]): TotalCounters {
 		total.received += c.received;
 		total.succeeded += c.succeeded;
 		total.failed += c.failed;
+		if (c.filtered) total.filtered = (total.filtered ?? 0) + c.filtered;
 		total.inFlight += c.inFlight;
 		total.authFailures += c.authFailures;
 		total.handshakes += c.handshakes;

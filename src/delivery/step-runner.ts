@@ -9,8 +9,6 @@
  */
 import type { OAuth2TokenClient } from "../components/http/oauth2";
 import type { ActionOutcome, ActionRequest, ActionResponse } from "../components/types";
-import { MappingError } from "../mapping/evaluate";
-import { errorMessage } from "../log";
 import { evaluateLogicStep, prepareStepCall, type StepCredential, sendStepCall } from "../flows/step-actions";
 import {
 	applyCall,
@@ -24,8 +22,10 @@ import {
 	nextActions,
 } from "../flows/step-machine";
 import type { IdentifiedStep } from "../flows/step-types";
+import { errorMessage } from "../log";
+import { MappingError } from "../mapping/evaluate";
 import { decideAfterAttempt, type SlowDownSignal } from "./next-step";
-import { resolvePolicy, type RetryPolicy } from "./retry-policy";
+import { type RetryPolicy, resolvePolicy } from "./retry-policy";
 
 type CallAction = Extract<NextAction, { kind: "call" }>;
 
@@ -47,6 +47,13 @@ export interface StepRunnerHost {
 	tokens: OAuth2TokenClient;
 	/** Rate-limit tokens for `want` more calls in this turn (a split with concurrency); answers how many may start now. */
 	moreCalls(want: number): Promise<number>;
+	/**
+	 * Whether calls to these origins may start now (the rate-limit token is still good, each
+	 * destination's pace has room); else when to look again. Nothing is sent or stored then.
+	 */
+	admit(origins: readonly string[]): { ok: true } | { ok: false; wakeAt: number };
+	/** A call to `origin` starts (`+1`) or ends (`-1`): the pace counts calls under way per destination. */
+	underWay(origin: string, change: 1 | -1): void;
 	/** Durable before anything is sent (the output gate holds the fetch until this write is stored). */
 	beforeCalls(state: ExecutionState): void;
 }
@@ -73,14 +80,19 @@ export interface CallAttempt {
 export type TurnResult =
 	/** Nothing was sent: Hookflow could not prepare (D1 unreadable, a key that does not unseal). */
 	| { kind: "infrastructure"; error: string }
+	/** Nothing was sent: the token came too late or the destination is held or full; look again at `wakeAt`. */
+	| { kind: "deferred"; wakeAt: number }
 	| {
 			kind: "stored";
 			state: ExecutionState;
 			/** continue: another turn now; retry: at `atMs`; finished: the execution's final status. */
-			next: { kind: "continue" } | { kind: "retry"; atMs: number; error: string } | { kind: "finished"; status: "succeeded" | "failed" | "filtered"; error: string | null };
+			next:
+				| { kind: "continue" }
+				| { kind: "retry"; atMs: number; error: string }
+				| { kind: "finished"; status: "succeeded" | "failed" | "filtered"; error: string | null };
 			attempts: CallAttempt[];
-			/** A 429/503 answer and where from: that destination slows down. */
-			slowDowns: Array<SlowDownSignal & { origin: string }>;
+			/** A 429/503 answer and where from: that destination slows down. `label` names it in messages ("Petstore", or the origin). */
+			slowDowns: Array<SlowDownSignal & { origin: string; label: string }>;
 			/** The last call's request and response (the execution's `request` and `response`). */
 			lastCall: { request: ActionRequest | null; response: ActionResponse | null } | null;
 	  };
@@ -99,7 +111,11 @@ function label(step: IdentifiedStep): string {
 }
 
 /** Runs the logic steps due now, until a call or the end. */
-async function advance(version: RunnableVersion, state: ExecutionState, input: TurnInput): Promise<{ state: ExecutionState; actions: NextAction[] }> {
+async function advance(
+	version: RunnableVersion,
+	state: ExecutionState,
+	input: TurnInput,
+): Promise<{ state: ExecutionState; actions: NextAction[] }> {
 	let current = state;
 	for (;;) {
 		const actions = nextActions(version.steps, current, input.execution.id);
@@ -114,7 +130,10 @@ async function advance(version: RunnableVersion, state: ExecutionState, input: T
 					result = await evaluateLogicStep(action.step, context);
 				} catch (error) {
 					// The sandbox turns expression failures into MappingError; anything else still ends this step, not the flow.
-					result = { ok: false, error: error instanceof MappingError ? error.message : `The step failed unexpectedly: ${errorMessage(error)}` };
+					result = {
+						ok: false,
+						error: error instanceof MappingError ? error.message : `The step failed unexpectedly: ${errorMessage(error)}`,
+					};
 				}
 				current = applyLogic(current, action, result, Date.now());
 			}
@@ -126,7 +145,7 @@ async function advance(version: RunnableVersion, state: ExecutionState, input: T
 export async function runTurn(version: RunnableVersion, input: TurnInput, host: StepRunnerHost): Promise<TurnResult> {
 	let state = input.state ?? emptyState();
 	const attempts: CallAttempt[] = [];
-	const slowDowns: Array<SlowDownSignal & { origin: string }> = [];
+	const slowDowns: Array<SlowDownSignal & { origin: string; label: string }> = [];
 	let lastCall: { request: ActionRequest | null; response: ActionResponse | null } | null = null;
 	let retryAt: { atMs: number; error: string } | null = null;
 
@@ -136,19 +155,30 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 		const { next } = decision;
 		const named = (error: string) => (version.multiStep ? `Step ${label(action.step)}: ${error}` : error);
 		const origin = originOf(outcome.request);
-		if (decision.slowDown && origin) slowDowns.push({ ...decision.slowDown, origin });
+		if (decision.slowDown && origin)
+			slowDowns.push({ ...decision.slowDown, origin, label: action.step.component === "petstore" ? "Petstore" : origin });
 		const status = next.kind === "succeed" ? "succeeded" : next.kind === "retry" ? "retrying" : "failed";
 		const error = next.kind === "succeed" ? null : named(next.error);
 		state = applyCall(state, action, {
 			status,
-			output: outcome.kind === "succeeded" ? (outcome.output ?? { status: outcome.response.status, headers: outcome.response.headers ?? {}, body: outcome.response.body }) : undefined,
+			output:
+				outcome.kind === "succeeded"
+					? (outcome.output ?? { status: outcome.response.status, headers: outcome.response.headers ?? {}, body: outcome.response.body })
+					: undefined,
 			request: outcome.request,
 			response: outcome.response,
 			error,
 			startedAt,
 			finishedAt,
 		});
-		attempts.push({ startedAt, finishedAt, status: outcome.response?.status ?? null, outcome: status === "retrying" ? "retry" : status, error, origin });
+		attempts.push({
+			startedAt,
+			finishedAt,
+			status: outcome.response?.status ?? null,
+			outcome: status === "retrying" ? "retry" : status,
+			error,
+			origin,
+		});
 		if (outcome.request || outcome.response) lastCall = { request: outcome.request, response: outcome.response };
 		if (next.kind === "retry" && (retryAt === null || next.atMs < retryAt.atMs)) retryAt = { atMs: next.atMs, error: error ?? next.error };
 	};
@@ -157,8 +187,17 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 		// The calls the last turn stored as under way: each counts as an attempt that may have reached its destination.
 		const under = nextActions(version.steps, state, input.execution.id).filter((a): a is CallAction => a.kind === "call");
 		const now = Date.now();
-		for (const action of under) record(action, { kind: "retryable", request: null, response: null, error: INTERRUPTED, retryAfter: null }, now, now);
-		if (retryAt) return { kind: "stored", state, next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) }, attempts, slowDowns, lastCall };
+		for (const action of under)
+			record(action, { kind: "retryable", request: null, response: null, error: INTERRUPTED, retryAfter: null }, now, now);
+		if (retryAt)
+			return {
+				kind: "stored",
+				state,
+				next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) },
+				attempts,
+				slowDowns,
+				lastCall,
+			};
 	}
 
 	const advanced = await advance(version, state, input);
@@ -168,7 +207,8 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 		// One token came with the turn; a split running items at once asks for the others.
 		const allowed = calls.length > 1 ? 1 + (await host.moreCalls(calls.length - 1)) : 1;
 		const starting = calls.slice(0, allowed);
-		const prepared: Array<{ action: CallAction; credential: StepCredential | null; request: ActionRequest | null; error: string | null }> = [];
+		const prepared: Array<{ action: CallAction; credential: StepCredential | null; request: ActionRequest | null; error: string | null }> =
+			[];
 		try {
 			for (const action of starting) {
 				const credential = action.step.credentialId ? await host.credential(action.step.credentialId) : null;
@@ -186,26 +226,42 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 			record(p.action, { kind: "terminal", request: null, response: null, error: p.error ?? "The call could not be prepared" }, now, now);
 		const sending = prepared.filter((p): p is typeof p & { request: ActionRequest } => p.request !== null);
 		if (sending.length > 0) {
+			const origins = sending.map((p) => originOf(p.request) ?? "");
+			const admitted = host.admit(origins);
+			if (!admitted.ok) return { kind: "deferred", wakeAt: admitted.wakeAt };
 			host.beforeCalls(state);
 			await Promise.all(
-				sending.map(async (p) => {
+				sending.map(async (p, i) => {
+					const origin = origins[i] ?? "";
 					const startedAt = Date.now();
 					let outcome: ActionOutcome;
+					host.underWay(origin, 1);
 					try {
 						outcome = await sendStepCall(p.request, p.credential, host.tokens);
 					} catch (error) {
 						outcome = { kind: "terminal", request: null, response: null, error: `The step failed unexpectedly: ${errorMessage(error)}` };
+					} finally {
+						host.underWay(origin, -1);
 					}
 					record(p.action, outcome, startedAt, Date.now());
 				}),
 			);
 		}
 	}
-	if (retryAt) return { kind: "stored", state, next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) }, attempts, slowDowns, lastCall };
+	if (retryAt)
+		return {
+			kind: "stored",
+			state,
+			next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) },
+			attempts,
+			slowDowns,
+			lastCall,
+		};
 	// After the calls: the logic that follows runs now, so a finished execution is stored once.
 	const after = await advance(version, state, input);
 	state = after.state;
 	const first = after.actions[0];
-	if (first?.kind === "finish") return { kind: "stored", state, next: { kind: "finished", status: first.status, error: first.error }, attempts, slowDowns, lastCall };
+	if (first?.kind === "finish")
+		return { kind: "stored", state, next: { kind: "finished", status: first.status, error: first.error }, attempts, slowDowns, lastCall };
 	return { kind: "stored", state, next: { kind: "continue" }, attempts, slowDowns, lastCall };
 }
