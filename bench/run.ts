@@ -41,7 +41,16 @@ import { abba, markdownTable, type Round, loadRound as roundOn, type Stats, stat
 import { miniflareVersion, type Runtime, startRuntime, workerdBinary, workerdVersion } from "./lib/runtime.ts";
 import { measureSearch } from "./lib/search.ts";
 import { measureStartup, profileStartup } from "./lib/startup.ts";
-import { measureRows, type StepsOptions, startMetered } from "./lib/steps.ts";
+import {
+	measureFourSteps,
+	measureLogicCpu,
+	measureRows,
+	STEP_CONCURRENCY,
+	STEP_KEYS,
+	STEP_LATENCY_MS,
+	type StepsOptions,
+	startMetered,
+} from "./lib/steps.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -539,12 +548,31 @@ async function stepsOnly(
 		onStarted: (dispose) => cleanups.push(dispose),
 		step,
 	};
-	const { origin } = await startMetered(options);
+	const { runtime, origin } = await startMetered(options);
 	const rows = await measureRows(options, origin);
 	say(
 		`storage rows written per execution, tutorial flow: ${(rows.d1PerExecution + rows.flowObjectPerExecution).toFixed(1)} (D1 ${rows.d1PerExecution.toFixed(1)}, flow object ${rows.flowObjectPerExecution.toFixed(1)}) over ${rows.executions} executions`,
 	);
 	if (which === "rows") return;
+	step(`steps: ${STEP_KEYS} keys, concurrency ${STEP_CONCURRENCY}, the CRM and the Petstore each answering in ${STEP_LATENCY_MS} ms`);
+	const four = await measureFourSteps(options, origin);
+	step(`steps: ${four.executions} executions of 4 steps in ${four.seconds.toFixed(2)} s`);
+	const logic = await measureLogicCpu(options, runtime, origin);
+	step(
+		`steps: workerd CPU per execution ${logic.withMs.toFixed(3)} ms with a filter and a transform, ${logic.withoutMs.toFixed(3)} ms without`,
+	);
+	say(
+		`machine load average: ${loadavg()
+			.map((l) => l.toFixed(2))
+			.join(" ")}`,
+	);
+	say(
+		`executions/s one flow, 4 steps (filter, transform, http ${STEP_LATENCY_MS} ms, petstore ${STEP_LATENCY_MS} ms), ${STEP_KEYS} keys, concurrency ${STEP_CONCURRENCY}: ${four.perS.toFixed(0)}`,
+	);
+	say(`cpu ms per logic step: ${logic.msPerLogicStep.toFixed(3)}`);
+	say(
+		`storage rows written per execution, tutorial flow: ${(rows.d1PerExecution + rows.flowObjectPerExecution).toFixed(1)} (D1 ${rows.d1PerExecution.toFixed(1)}, flow object ${rows.flowObjectPerExecution.toFixed(1)})`,
+	);
 }
 
 /** `--only keys`: phase 5 alone, with where the Petstore sat idle while the backlog drained. */
