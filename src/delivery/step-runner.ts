@@ -48,8 +48,8 @@ export interface StepRunnerHost {
 	/** Rate-limit tokens for `want` more calls in this turn (a split with concurrency); answers how many may start now. */
 	moreCalls(want: number): Promise<number>;
 	/**
-	 * Whether calls to these origins may start now (the rate-limit token is still good, each
-	 * destination's pace has room); else when to look again. Nothing is sent or stored then.
+	 * Whether calls to these origins may start now (each destination's pace has room); else when to
+	 * look again. Nothing is sent or stored then.
 	 */
 	admit(origins: readonly string[]): { ok: true } | { ok: false; wakeAt: number };
 	/** A call to `origin` starts (`+1`) or ends (`-1`): the pace counts calls under way per destination. */
