@@ -182,7 +182,7 @@ export class Deliverer {
 		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
 		const flowId = state.flowId();
 		for (const row of rows) {
-			if (!inbox.markStarted(row.seq)) continue;
+			if (!inbox.markStarted(row)) continue;
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every turn signals when it is done.
 			void this.#turn(row, generation, grantedAt)

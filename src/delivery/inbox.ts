@@ -44,9 +44,12 @@ export interface InboxRow extends Record<string, SqlStorageValue> {
 	infra_failures: number;
 	/** The step machine's state (JSON), null before the first step ran. */
 	state: string | null;
+	/** 1 once its first turn began: it stays its lane's head. */
+	started: number;
 }
 
-const ROW_COLUMNS = "seq, id, version, received_at, message, attempts, attempt_base, next_attempt_at, lane, calling, infra_failures, state";
+const ROW_COLUMNS =
+	"seq, id, version, received_at, message, attempts, attempt_base, next_attempt_at, lane, calling, infra_failures, state, started";
 
 /** The id an execution carrying a sender's own id gets when that id came before with other content. */
 export const boundId = (flowId: string, id: string, contentHash: string) => scopedId(flowId, "x-request-id", `${id}\n${contentHash}`);
@@ -265,9 +268,11 @@ export class Inbox {
 		return this.#sql.exec<InboxRow>(`SELECT ${ROW_COLUMNS} FROM inbox WHERE seq = ?`, seq).toArray()[0] ?? null;
 	}
 
-	/** Marked started in storage: whatever arrives late for this lane now queues behind it, also after a restart. */
-	markStarted(seq: number): boolean {
-		return this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", seq).rowsWritten > 0;
+	/** Marked started in storage: whatever arrives late for this lane now queues behind it, also after a restart. No write for a row already started (the next turn of an execution of many steps). */
+	markStarted(row: InboxRow): boolean {
+		// A read, not a write: the row may have gone while the loop waited for tokens (destroy).
+		if (row.started === 1) return this.#sql.exec("SELECT 1 FROM inbox WHERE seq = ?", row.seq).toArray().length > 0;
+		return this.#sql.exec("UPDATE inbox SET started = 1 WHERE seq = ?", row.seq).rowsWritten > 0;
 	}
 
 	/** Durable before a call leaves: the state the calls start from, and the flag that they are under way. */

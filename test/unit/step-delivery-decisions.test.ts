@@ -39,6 +39,7 @@ describe("what a turn leaves in the run log", () => {
 		calling: 0,
 		infra_failures: 0,
 		state: null,
+		started: 1,
 	};
 	const attempt = (outcome: "succeeded" | "retry" | "failed") => ({
 		startedAt: 200,
