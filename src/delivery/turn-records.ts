@@ -18,9 +18,13 @@ export interface TurnRecords {
 	callsMade: number;
 }
 
-/** The last call's request and response among the step runs (the execution's `request` and `response`). */
-function lastCall(state: ExecutionState) {
-	const run = [...state.runs].reverse().find((r) => r.request || r.response);
+/**
+ * The execution's own `request` and `response`: a one-step flow's call; a flow of many steps keeps
+ * its calls in its step runs only (the API answers the last one's), so no body is stored twice.
+ */
+function ownCall(state: ExecutionState, multiStep: boolean) {
+	if (multiStep) return { request: null, response: null };
+	const run = state.runs.find((r) => r.request || r.response);
 	return { request: run?.request ?? null, response: run?.response ?? null };
 }
 
@@ -60,7 +64,7 @@ export function turnRecords(
 		const error = slowedBy ? `${next.error}; ${slowedBy}` : next.error;
 		return {
 			attempts,
-			execution: { ...base, status: "retrying", ...lastCall(state), error, steps, finishedAt: null, durationMs: null },
+			execution: { ...base, status: "retrying", ...ownCall(state, multiStep), error, steps, finishedAt: null, durationMs: null },
 			callsMade,
 		};
 	}
@@ -70,7 +74,7 @@ export function turnRecords(
 		execution: {
 			...base,
 			status: next.status,
-			...lastCall(state),
+			...ownCall(state, multiStep),
 			error: next.error,
 			steps,
 			// A failed execution of several steps keeps what its steps produced: a manual retry resumes at the failed one.
