@@ -8,7 +8,7 @@
  */
 import { scopedId, stagingKey } from "../flows/execution-ids";
 import type { Message } from "../flows/message";
-import type { ExecutionState } from "../flows/step-machine";
+import { type ExecutionState, runsForRunLog } from "../flows/step-machine";
 import { DEDUPE_WINDOW_MS } from "./known-ids";
 import type { AcceptedExecution, ExecutionMessage } from "./messages";
 import type { ObjectState } from "./object-state";
@@ -53,6 +53,9 @@ const ROW_COLUMNS =
 
 /** The id an execution carrying a sender's own id gets when that id came before with other content. */
 export const boundId = (flowId: string, id: string, contentHash: string) => scopedId(flowId, "x-request-id", `${id}\n${contentHash}`);
+
+/** The state as the row keeps it: outputs are bounded by the step machine, the step runs' bodies here (a row holds 2 MB). */
+const stored = (state: ExecutionState) => JSON.stringify({ ...state, runs: runsForRunLog(state.runs) });
 
 export class Inbox {
 	readonly #sql: SqlStorage;
@@ -277,14 +280,14 @@ export class Inbox {
 
 	/** Durable before a call leaves: the state the calls start from, and the flag that they are under way. */
 	markCalling(seq: number, state: ExecutionState): void {
-		this.#sql.exec("UPDATE inbox SET calling = 1, state = ? WHERE seq = ?", JSON.stringify(state), seq);
+		this.#sql.exec("UPDATE inbox SET calling = 1, state = ? WHERE seq = ?", stored(state), seq);
 	}
 
 	/** The execution goes on (another turn at `atMs`): its state and the calls made so far. */
 	continueAt(seq: number, state: ExecutionState, attempts: number, atMs: number): void {
 		this.#sql.exec(
 			"UPDATE inbox SET state = ?, attempts = ?, next_attempt_at = ?, calling = 0 WHERE seq = ?",
-			JSON.stringify(state),
+			stored(state),
 			attempts,
 			atMs,
 			seq,

@@ -224,7 +224,12 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 			const origins = sending.map((p) => originOf(p.request) ?? "");
 			const admitted = host.admit(origins);
 			if (!admitted.ok) return { kind: "deferred", wakeAt: admitted.wakeAt };
-			host.beforeCalls(state);
+			try {
+				host.beforeCalls(state);
+			} catch (error) {
+				// Nothing was sent: the state could not be stored (retried as an infrastructure failure, then failed; never a stall).
+				return { kind: "infrastructure", error: `The execution's state could not be stored: ${errorMessage(error)}` };
+			}
 			await Promise.all(
 				sending.map(async (p, i) => {
 					const origin = origins[i] ?? "";
