@@ -8,7 +8,7 @@
  */
 import { outsideCredential, resolveStepUrl } from "../components/base-url";
 import type { ActionSetting } from "../components/fields";
-import { ACTION_COMPONENTS, type ActionComponentId, componentTitle, findAction } from "../components/registry";
+import { ACTION_COMPONENTS, componentTitle, findAction } from "../components/registry";
 import { compileExpression, MappingError, referencedStepIds } from "../mapping/evaluate";
 import { compileTemplate, isWholeValue, parseTemplate } from "../mapping/template";
 import { visitSteps } from "./step-tree";
@@ -18,6 +18,14 @@ export interface PublishIssue {
 	/** Where in the definition, dotted (`steps.0.mapping.name`). */
 	path: string;
 	message: string;
+}
+
+/** The string values of an object setting (headers, query, mapping); anything else has none. */
+function stringEntries(value: unknown): Array<[string, string]> {
+	if (typeof value !== "object" || value === null || Array.isArray(value)) return [];
+	const entries: Array<[string, string]> = [];
+	for (const [name, source] of Object.entries(value)) if (typeof source === "string") entries.push([name, source]);
+	return entries;
 }
 
 /** Keys every step may have, whatever its action. */
@@ -31,7 +39,7 @@ function expressionsOf(
 	setting: ActionSetting,
 	base: (string | number)[],
 ): Array<{ path: string; source: string; what: string; template: boolean }> {
-	const value = (step as unknown as Record<string, unknown>)[setting.name];
+	const value: unknown = Reflect.get(step, setting.name);
 	const at = (...more: (string | number)[]) => dotted([...base, setting.name, ...more]);
 	switch (setting.kind) {
 		case "expression":
@@ -39,22 +47,23 @@ function expressionsOf(
 		case "template":
 			return typeof value === "string" ? [{ path: at(), source: value, what: setting.label, template: true }] : [];
 		case "templateMap":
-			return Object.entries((value ?? {}) as Record<string, string>).map(([name, source]) => ({
+			return stringEntries(value).map(([name, source]) => ({
 				path: at(name),
 				source,
 				what: `${setting.label} ${name}`,
 				template: true,
 			}));
 		case "mapping":
-			return Object.entries((value ?? {}) as Record<string, string | undefined>).flatMap(([field, source]) =>
+			return stringEntries(value).flatMap(([field, source]) =>
 				source && source.trim() !== "" ? [{ path: at(field), source, what: `Mapping for ${field}`, template: false }] : [],
 			);
 		case "routes":
-			return ((value ?? []) as Array<{ condition?: string }>).flatMap((route, index) =>
-				route.condition
-					? [{ path: at(index, "condition"), source: route.condition, what: `The condition of route ${index + 1}`, template: false }]
-					: [],
-			);
+			return (Array.isArray(value) ? value : []).flatMap((route: unknown, index) => {
+				const condition: unknown = typeof route === "object" && route !== null ? Reflect.get(route, "condition") : undefined;
+				return typeof condition === "string" && condition !== ""
+					? [{ path: at(index, "condition"), source: condition, what: `The condition of route ${index + 1}`, template: false }]
+					: [];
+			});
 		default:
 			return [];
 	}
@@ -71,7 +80,7 @@ function isMissing(value: unknown): boolean {
 export function draftStepProblems(steps: readonly StepDefinition[]): PublishIssue[] {
 	const issues: PublishIssue[] = [];
 	visitSteps(steps, ({ step, path }) => {
-		if (!ACTION_COMPONENTS.includes(step.component as ActionComponentId)) {
+		if (!ACTION_COMPONENTS.some((id) => id === step.component)) {
 			issues.push({ path: dotted([...path, "component"]), message: `A step's component is one of ${ACTION_COMPONENTS.join(", ")}` });
 			return;
 		}
@@ -110,7 +119,7 @@ export function stepProblems(steps: readonly StepDefinition[]): PublishIssue[] {
 			});
 		}
 		for (const setting of declared.settings) {
-			const value = (step as unknown as Record<string, unknown>)[setting.name];
+			const value: unknown = Reflect.get(step, setting.name);
 			if (setting.required && setting.default === undefined && setting.kind !== "mapping" && isMissing(value)) {
 				issues.push({ path: dotted([...path, setting.name]), message: setting.requiredMessage ?? `${setting.label} is required` });
 				continue;
