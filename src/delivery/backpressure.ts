@@ -110,3 +110,17 @@ export function originRoom(
 	if (running >= Math.min(own.limit, ceiling)) return { ok: false, wakeAt: nowMs + 100 };
 	return { ok: true };
 }
+
+/** How the run log says a destination slowed down: the Petstore in the tutorial's words, other destinations by origin. */
+export function slowDownText(
+	slowed: { origin: string; label: string; status: number },
+	before: FlowPace,
+	after: FlowPace,
+	ceiling: number,
+	nowMs: number,
+): string {
+	const was = before.origins?.[slowed.origin] ?? freshPace(ceiling);
+	const now = after.origins?.[slowed.origin] ?? after;
+	if (slowed.label === "Petstore") return `Petstore answered ${slowed.status}: ${describeSlowDown(was, now, nowMs)}`;
+	return describeSlowDown(was, now, nowMs, slowed.origin);
+}

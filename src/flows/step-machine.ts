@@ -13,30 +13,12 @@
 
 import type { ActionRequest, ActionResponse } from "../components/types";
 import { MAX_OUTPUTS_BYTES } from "../components/types";
+import { jsonBytes, type StepRun, type StepRunStatus } from "./step-runs";
 import { countSteps } from "./step-tree";
+
+export { jsonBytes, MAX_RUN_LOG_STEPS_BYTES, runsForRunLog, STEP_RUN_STATUSES, type StepRun, type StepRunStatus } from "./step-runs";
+
 import type { IdentifiedStep } from "./step-types";
-
-export const STEP_RUN_STATUSES = ["succeeded", "failed", "retrying", "filtered", "skipped"] as const;
-export type StepRunStatus = (typeof STEP_RUN_STATUSES)[number];
-
-/** One step run in the run log (one per item inside a split). */
-export interface StepRun {
-	/** The step's id. */
-	id: string;
-	/** The instance: the id, prefixed by the split items it runs in (`lines[2]/price`). */
-	key: string;
-	/** Where the step is in the definition (`steps.2.steps.0`). */
-	path: string;
-	/** The item index inside the innermost split, or null. */
-	item: number | null;
-	status: StepRunStatus;
-	request: ActionRequest | null;
-	response: ActionResponse | null;
-	error: string | null;
-	attempts: number;
-	startedAt: number;
-	durationMs: number | null;
-}
 
 type Result = { s: "succeeded"; o?: unknown } | { s: "filtered" } | { s: "failed"; e: string };
 
@@ -209,9 +191,6 @@ export function contextVariables(state: ExecutionState, scope: Scope, execution:
 	}
 	return variables;
 }
-
-const encoder = new TextEncoder();
-export const jsonBytes = (value: unknown) => (value === undefined ? 0 : encoder.encode(JSON.stringify(value)).length);
 
 /** The run-log record of an instance, replaced as it changes (one per instance). */
 function withRun(state: ExecutionState, run: StepRun): StepRun[] {
@@ -386,33 +365,6 @@ export function applyComplete(state: ExecutionState, action: Extract<NextAction,
 export function resumeAfterFailure(state: ExecutionState): ExecutionState {
 	const done = Object.fromEntries(Object.entries(state.done).filter(([, r]) => r.s !== "failed"));
 	return { ...state, done, attempts: {} };
-}
-
-/** Bytes of JSON the step runs may take in one run-log row; past it the oldest runs' bodies are left out (each says so). */
-export const MAX_RUN_LOG_STEPS_BYTES = 512 * 1024;
-
-/** The runs as the run log stores them: bodies left out, oldest first, until they fit. */
-export function runsForRunLog(runs: readonly StepRun[], limit = MAX_RUN_LOG_STEPS_BYTES): StepRun[] {
-	let size = jsonBytes(runs);
-	if (size <= limit) return [...runs];
-	const out = [...runs];
-	for (const [index, run] of out.entries()) {
-		if (size <= limit) break;
-		if (!run.request && !run.response) continue;
-		const before = jsonBytes(run);
-		const slim: StepRun = {
-			...run,
-			request: run.request
-				? { ...run.request, body: "(left out: the run log keeps at most 512 KiB of steps per execution)", truncated: true }
-				: null,
-			response: run.response
-				? { ...run.response, body: "(left out: the run log keeps at most 512 KiB of steps per execution)", truncated: true }
-				: null,
-		};
-		out[index] = slim;
-		size += jsonBytes(slim) - before;
-	}
-	return out;
 }
 
 declare module "../db/schema" {
