@@ -12,6 +12,8 @@
 //   npm run bench -- --only keys   only the key-flow phase (deliveries/s, per-key order, rate limit), ~1 min
 //   npm run bench -- --only edge   only the edge Worker: its bundle, startup CPU and the ingress rounds
 //                                  (against the bare Q.send worker and, A/B, the single Worker's /hook), ~3 min
+//   npm run bench -- --only steps  only issue 17's lines (rows written per execution, 4-step flow, cpu per logic step)
+//   npm run bench -- --only rows   only the rows written per execution of the tutorial flow (any build: --project DIR)
 //
 // Tunables (environment): BENCH_ROUND_SECONDS (5), BENCH_PAIRS (3 ABBA cycles), BENCH_CONNECTIONS (32),
 // BENCH_THREADS (2), BENCH_LOAD_SECONDS (3, the delivery phase's load), BENCH_DRAIN_TIMEOUT_SECONDS (60).
@@ -44,6 +46,16 @@ import { abba, markdownTable, type Round, loadRound as roundOn, type Stats, stat
 import { miniflareVersion, type Runtime, startRuntime, workerdBinary, workerdVersion } from "./lib/runtime.ts";
 import { measureSearch } from "./lib/search.ts";
 import { measureStartup, profileStartup, STARTUP_CONFIGS } from "./lib/startup.ts";
+import {
+	measureFourSteps,
+	measureLogicCpu,
+	measureRows,
+	STEP_CONCURRENCY,
+	STEP_KEYS,
+	STEP_LATENCY_MS,
+	type StepsOptions,
+	startMetered,
+} from "./lib/steps.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -54,8 +66,10 @@ const args = process.argv.slice(2);
 const wantProfile = args.includes("--profile");
 const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : undefined;
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
-if (only !== undefined && only !== "keys" && only !== "edge")
-	throw new Error(`--only ${only}: the phases that run alone are "keys" and "edge"`);
+if (only !== undefined && !["keys", "edge", "steps", "rows"].includes(only))
+	throw new Error(`--only ${only}: the phases that run alone are "keys", "edge", "steps" and "rows"`);
+/** `--project DIR`: build another checkout (a copy of main, to compare); its bundle runs with this bench. */
+const projectDir = args.includes("--project") ? args[args.indexOf("--project") + 1] : undefined;
 
 const num = (name: string, fallback: number) => {
 	const value = Number(process.env[name] ?? fallback);
@@ -172,13 +186,14 @@ async function main(): Promise<void> {
 
 	// ── 1. the bundles, as `npm run build` and `npm run build:edge` make them ─────────────────
 	step("building the bundles (wrangler deploy --dry-run --env=, as npm run build and build:edge)");
-	const config = await readWranglerConfig(root);
+	const config = await readWranglerConfig(projectDir ?? root);
 	const bundleDir = join(work, "bundle");
-	await buildBundle(root, bundleDir);
+	await buildBundle(projectDir ?? root, bundleDir);
 	const bundleFile = join(bundleDir, "index.js");
 	const size = bundleSize(bundleDir);
 	step(`control bundle: ${size.rawKiB.toFixed(1)} KiB, ${size.gzipKiB.toFixed(1)} KiB gzip`);
 	if (only === "keys") return keysOnly(config, bundleDir);
+	if (only === "steps" || only === "rows") return stepsOnly(config, bundleDir, only);
 	const edgeConfig = await readWranglerConfig(root, "wrangler.edge.toml");
 	const edgeDir = join(work, "edge");
 	await buildBundle(root, edgeDir, "wrangler.edge.toml");
@@ -401,6 +416,10 @@ async function main(): Promise<void> {
 		`search medians: field ${search.fieldMs.toFixed(1)} ms, no match ${search.noMatchMs.toFixed(1)} ms, text ${search.textMs.toFixed(1)} ms, status+range ${search.statusRangeMs.toFixed(1)} ms`,
 	);
 
+	// ── 6b. flows of many steps (issue 17): rows written per execution, a 4-step flow, logic CPU ──
+	step("steps: rows written per tutorial execution, a 4-step flow, the CPU of logic steps (bench/lib/steps.ts)");
+	const stepLines = await stepsPhase(config, bundleDir, petstore.url, "steps");
+
 	// ── 7. optional profiles (--profile): where the hookflow isolate's CPU goes ─────────────────
 	const profileLines: string[] = [];
 	if (wantProfile && Date.now() < DEADLINE - 30_000) {
@@ -596,6 +615,59 @@ async function main(): Promise<void> {
 	say(`destination rate limit ${RATE_LIMIT.requests / RATE_LIMIT.perSeconds}/s held: measured ${ordering.rate.perS.toFixed(1)}/s`);
 	say(`run-log search over 100k executions: ${search.fieldMs.toFixed(1)} ms`);
 	for (const line of edge.lines) say(line);
+	for (const line of stepLines) say(line);
+}
+
+/** Issue 17's phase: rows written per execution, and (unless only rows) the 4-step flow and the logic steps' CPU. */
+async function stepsPhase(
+	config: Awaited<ReturnType<typeof readWranglerConfig>>,
+	bundleDir: string,
+	petstoreUrl: string,
+	which: "steps" | "rows",
+): Promise<string[]> {
+	const options: StepsOptions = {
+		config,
+		bundleDir,
+		migrationsDir: join(projectDir ?? root, "migrations"),
+		petstoreUrl,
+		deadline: DEADLINE - 5_000,
+		onStarted: (dispose) => cleanups.push(dispose),
+		step,
+	};
+	const { runtime, origin } = await startMetered(options);
+	const rows = await measureRows(options, origin);
+	const rowsLine = `storage rows written per execution, tutorial flow: ${(rows.d1PerExecution + rows.flowObjectPerExecution).toFixed(1)} (D1 ${rows.d1PerExecution.toFixed(1)}, flow object ${rows.flowObjectPerExecution.toFixed(1)})`;
+	step(`rows: ${rowsLine.split(": ")[1]} over ${rows.executions} executions`);
+	if (which === "rows") return [rowsLine];
+	step(`steps: ${STEP_KEYS} keys, concurrency ${STEP_CONCURRENCY}, the CRM and the Petstore each answering in ${STEP_LATENCY_MS} ms`);
+	const four = await measureFourSteps(options, origin);
+	step(`steps: ${four.executions} executions of 4 steps in ${four.seconds.toFixed(2)} s`);
+	const logic = await measureLogicCpu(options, runtime, origin);
+	step(
+		`steps: workerd CPU per execution ${logic.withMs.toFixed(3)} ms with a filter and a transform, ${logic.withoutMs.toFixed(3)} ms without`,
+	);
+	return [
+		`executions/s one flow, 4 steps (filter, transform, http ${STEP_LATENCY_MS} ms, petstore ${STEP_LATENCY_MS} ms), ${STEP_KEYS} keys, concurrency ${STEP_CONCURRENCY}: ${four.perS.toFixed(0)}`,
+		`cpu ms per logic step: ${logic.msPerLogicStep.toFixed(3)}`,
+		rowsLine,
+	];
+}
+
+/** `--only steps` / `--only rows`: issue 17's lines alone. */
+async function stepsOnly(
+	config: Awaited<ReturnType<typeof readWranglerConfig>>,
+	bundleDir: string,
+	which: "steps" | "rows",
+): Promise<void> {
+	const petstore = await startPetstore();
+	cleanups.push(() => petstore.close());
+	const lines = await stepsPhase(config, bundleDir, petstore.url, which);
+	say(
+		`machine load average: ${loadavg()
+			.map((l) => l.toFixed(2))
+			.join(" ")}`,
+	);
+	for (const line of lines) say(line);
 }
 
 /** `--only keys`: phase 5 alone, with where the Petstore sat idle while the backlog drained. */

@@ -31,6 +31,21 @@ function toSummary(row: ExecutionRow, replayOf: string | null = null): Execution
 	};
 }
 
+/**
+ * Each body is stored once: a one-step flow's step run leaves out the request and response, which
+ * are the execution's own; a flow of many steps leaves the execution's empty, and they are its last
+ * call's.
+ */
+function callsOf(row: ExecutionRow): Pick<ExecutionView, "request" | "response" | "steps"> {
+	const steps = row.steps ?? [];
+	const [only] = steps;
+	if (steps.length === 1 && only && !only.request && !only.response && (row.request || row.response))
+		return { request: row.request, response: row.response, steps: [{ ...only, request: row.request, response: row.response }] };
+	if (row.request || row.response) return { request: row.request, response: row.response, steps };
+	const last = [...steps].reverse().find((run) => run.request || run.response);
+	return { request: last?.request ?? null, response: last?.response ?? null, steps };
+}
+
 function findExecution(env: Env, id: string): Promise<ExecutionRow> {
 	return firstOrNotFound(getDb(env.DB).select().from(executions).where(eq(executions.id, id)).limit(1), "Execution", id);
 }
@@ -44,8 +59,6 @@ async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
 	return {
 		...toSummary(row, links[0]?.replayOf ?? null),
 		input: row.input,
-		request: row.request,
-		response: row.response,
 		attempts: rows.map((a) => ({
 			n: a.n,
 			startedAt: iso(a.startedAt),
@@ -54,6 +67,7 @@ async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
 			outcome: a.outcome,
 			error: a.error,
 		})),
+		...callsOf(row),
 	};
 }
 

@@ -47,9 +47,80 @@ export function capacity(pace: Pace, ceiling: number, running: number, paused: b
 	return { free: Math.max(0, Math.min(pace.limit, ceiling) - running), wakeAt: null };
 }
 
-/** The run-log and tail wording of a slow-down, e.g. "the flow slows down to 4 deliveries at once (was 8) and holds until 12:00:05Z (Retry-After)". */
-export function describeSlowDown(before: Pace, after: Pace, nowMs: number): string {
+/**
+ * The run-log and tail wording of a slow-down, e.g. "the flow slows down to 4 deliveries at once
+ * (was 8) and holds until 12:00:05Z (Retry-After)" for the Petstore (the tutorial's wording), or
+ * "calls to https://crm.example slow down to 4 at once (was 8) …" for another destination.
+ */
+export function describeSlowDown(before: Pace, after: Pace, nowMs: number, destination?: string): string {
+	if (destination) {
+		const limit = after.limit === before.limit ? `stay at ${after.limit}` : `slow down to ${after.limit}`;
+		const hold = after.holdUntil > nowMs ? ` and hold until ${new Date(after.holdUntil).toISOString()} (Retry-After)` : "";
+		return `calls to ${destination} ${limit} at once (was ${before.limit})${hold}`;
+	}
 	const limit = after.limit === before.limit ? `stays at ${after.limit}` : `slows down to ${after.limit}`;
 	const hold = after.holdUntil > nowMs ? ` and holds until ${new Date(after.holdUntil).toISOString()} (Retry-After)` : "";
 	return `the flow ${limit} deliveries at once (was ${before.limit})${hold}`;
+}
+
+/**
+ * The pace of a flow object per destination origin (issue 17): a 429 from a slow CRM slows the
+ * calls to that CRM, not the Petstore's. Stored as one meta value: the top-level fields are the
+ * strictest of the origins' (what the dashboard and `flow.slowed` show), `origins` each one's own.
+ */
+export interface FlowPace extends Pace {
+	origins?: Record<string, Pace>;
+}
+
+export const originPace = (pace: FlowPace, origin: string, ceiling: number): Pace => pace.origins?.[origin] ?? freshPace(ceiling);
+
+function withOrigin(pace: FlowPace, origin: string, next: Pace, ceiling: number): FlowPace {
+	const origins = { ...pace.origins, [origin]: next };
+	// An origin back at full speed and not held needs no entry.
+	if (next.limit >= ceiling && next.successes === 0 && next.holdUntil === 0) delete origins[origin];
+	const all = Object.values(origins);
+	return {
+		limit: all.length > 0 ? Math.min(...all.map((p) => p.limit)) : ceiling,
+		successes: 0,
+		holdUntil: all.length > 0 ? Math.max(...all.map((p) => p.holdUntil)) : 0,
+		...(all.length > 0 ? { origins } : {}),
+	};
+}
+
+export function slowDownOrigin(pace: FlowPace, origin: string, ceiling: number, nowMs: number, retryAfterMs: number | null): FlowPace {
+	return withOrigin(pace, origin, slowDown(originPace(pace, origin, ceiling), ceiling, nowMs, retryAfterMs), ceiling);
+}
+
+export function speedUpOrigin(pace: FlowPace, origin: string, ceiling: number): FlowPace {
+	if (!pace.origins?.[origin]) return pace;
+	return withOrigin(pace, origin, speedUp(originPace(pace, origin, ceiling), ceiling), ceiling);
+}
+
+/** Whether a call to `origin` may start now, with `running` calls to it under way; else when to look again. */
+export function originRoom(
+	pace: FlowPace,
+	origin: string,
+	ceiling: number,
+	running: number,
+	nowMs: number,
+): { ok: true } | { ok: false; wakeAt: number } {
+	const own = originPace(pace, origin, ceiling);
+	if (own.holdUntil > nowMs) return { ok: false, wakeAt: own.holdUntil };
+	// A call finishing wakes the loop; this is only the latest time to look again.
+	if (running >= Math.min(own.limit, ceiling)) return { ok: false, wakeAt: nowMs + 100 };
+	return { ok: true };
+}
+
+/** How the run log says a destination slowed down: the Petstore in the tutorial's words, other destinations by origin. */
+export function slowDownText(
+	slowed: { origin: string; label: string; status: number },
+	before: FlowPace,
+	after: FlowPace,
+	ceiling: number,
+	nowMs: number,
+): string {
+	const was = before.origins?.[slowed.origin] ?? freshPace(ceiling);
+	const now = after.origins?.[slowed.origin] ?? after;
+	if (slowed.label === "Petstore") return `Petstore answered ${slowed.status}: ${describeSlowDown(was, now, nowMs)}`;
+	return describeSlowDown(was, now, nowMs, slowed.origin);
 }

@@ -15,6 +15,7 @@ import { getDb } from "../db/client";
 import { statsStatements } from "../db/queries/stats";
 import { attempts, type ExecutionStatus, executions } from "../db/schema";
 import type { Message } from "../flows/message";
+import type { ExecutionState, StepRun } from "../flows/step-machine";
 
 export interface ExecutionRecord {
 	type: "execution";
@@ -30,6 +31,10 @@ export interface ExecutionRecord {
 	finishedAt?: number | null;
 	attemptCount?: number;
 	durationMs?: number | null;
+	/** Every step run so far (flows/step-machine.ts). */
+	steps?: StepRun[] | null;
+	/** A failed execution of several steps: what a manual retry resumes from. */
+	resume?: Omit<ExecutionState, "runs"> | null;
 }
 
 export interface AttemptRecord {
