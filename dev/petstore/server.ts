@@ -11,6 +11,14 @@
  * /elsewhere/*   answers 302 to the same path under /v2/leaked/ on another origin (localhost
  *                instead of 127.0.0.1): a base URL that redirects. A client that follows it shows
  *                up in the request log as /v2/leaked/….
+ * /crm/*        a CRM-like JSON API for HTTP request steps: GET /crm/customers/<id>, POST /crm/notes,
+ *                any method on /crm/echo (answers what it got). Needs a credential: Bearer crm-token,
+ *                Basic crm:crm-pass, x-api-key / ?api_key= crm-key, or a token from /oauth/token.
+ * /oauth/token   OAuth2 client credentials (client crm-client, secret crm-secret): tokens live
+ *                `tokenLifetimeSeconds` (POST /__control/crm {tokenLifetimeSeconds}); POST
+ *                /__control/crm {revokeTokens:true} makes the issued ones answer 401.
+ *                POST /__control/crm {faults:[{status?, retryAfter?, nonJson?, bodyBytes?}], latencyMs?}
+ *                queues answers for the next CRM calls and a latency for every one.
  * /t/<tenant>/…  all of the above under a prefix, with their own pets, request log, faults and
  *                latency: each test file gets a tenant of its own, so files can run in parallel
  *                against one server.
@@ -49,7 +57,11 @@ export type RequestRecord = {
 	responseStatus: number | null;
 	/** POST /v2/pet only: the idempotency keys of the other pet POSTs under way when this one arrived. */
 	concurrentWith?: (string | null)[];
+	/** CRM and token calls: the Authorization header as sent (a local test double may show it). */
+	authorization?: string | null;
 };
+
+type CrmFault = { status?: number; retryAfter?: string; nonJson?: boolean; bodyBytes?: number };
 
 // One queued fault, consumed by the next POST /v2/pet. Waits delayMs + hangMs (abort-safe),
 // then answers `status` (default 503, with `retry-after` if given) instead of handling the
@@ -83,6 +95,7 @@ type Tenant = {
 	/** Every pet POST waits this long before it is handled (POST /__control/latency): a slow destination. */
 	latencyMs: number;
 	postsUnderWay: Set<RequestRecord>;
+	crm: { faults: CrmFault[]; latencyMs: number; tokenLifetimeSeconds: number; tokens: Set<string>; nextToken: number; nextNote: number };
 };
 
 const newTenant = (): Tenant => ({
@@ -96,6 +109,7 @@ const newTenant = (): Tenant => ({
 	maxConcurrent: 0,
 	latencyMs: 0,
 	postsUnderWay: new Set(),
+	crm: { faults: [], latencyMs: 0, tokenLifetimeSeconds: 3600, tokens: new Set(), nextToken: 1, nextNote: 1 },
 });
 
 /** `/t/<tenant>/<rest>`: a tenant name of letters, digits, `-` and `_`. */
@@ -152,6 +166,9 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 		if (url.pathname.startsWith("/elsewhere/")) {
 			return redirectElsewhere(res, root, url.pathname.slice("/elsewhere".length) + url.search);
+		}
+		if (url.pathname === "/oauth/token" || url.pathname === "/crm" || url.pathname.startsWith("/crm/")) {
+			return crm(tenant, req, res, url, method);
 		}
 		if (url.pathname !== "/v2" && !url.pathname.startsWith("/v2/")) {
 			return sendError(res, 404, `No route for ${method} ${url.pathname}`);
@@ -230,6 +247,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			return sendJson(res, 200, { username: "petstore-user", apiKey: "valid" });
 		}
 		if (path === "/v2/pet") {
+			if (method === "PUT") return sendJson(res, 200, updatePet(tenant, req, rawBody));
 			if (method !== "POST") return sendError(res, 405, "Method not allowed");
 			return sendJson(res, 200, createPet(tenant, req, rawBody));
 		}
@@ -247,12 +265,17 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 		const petId = /^\/v2\/pet\/([^/]+)$/.exec(path)?.[1];
 		if (petId !== undefined) {
-			if (method !== "GET") return sendError(res, 405, "Method not allowed");
+			if (method !== "GET" && method !== "DELETE") return sendError(res, 405, "Method not allowed");
 			if (!/^\d+$/.test(petId)) {
 				return sendError(res, 400, "Invalid ID supplied");
 			}
 			const pet = pets.get(Number(petId));
-			return pet ? sendJson(res, 200, pet) : sendError(res, 404, "Pet not found");
+			if (!pet) return sendError(res, 404, "Pet not found");
+			if (method === "DELETE") {
+				pets.delete(pet.id);
+				return sendJson(res, 200, { code: 200, type: "unknown", message: String(pet.id) });
+			}
+			return sendJson(res, 200, pet);
 		}
 		return sendError(res, 404, `No route for ${method} ${path}`);
 	}
@@ -275,6 +298,91 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		return stored;
 	}
 
+	async function crm(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+		const record: RequestRecord = {
+			seq: tenant.nextSeq++,
+			method,
+			host: header(req, "host"),
+			path: url.pathname + url.search,
+			startedAt: new Date().toISOString(),
+			endedAt: null,
+			body: null,
+			idempotencyKey: header(req, "idempotency-key"),
+			responseStatus: null,
+			authorization: header(req, "authorization"),
+		};
+		tenant.requests.push(record);
+		res.on("close", () => {
+			record.endedAt = new Date().toISOString();
+			if (res.writableFinished) record.responseStatus = res.statusCode;
+		});
+		const rawBody = await readBody(req);
+		record.body = parseLoose(rawBody);
+		const state = tenant.crm;
+		if (url.pathname === "/oauth/token") {
+			const form = new URLSearchParams(rawBody);
+			if (method !== "POST" || form.get("grant_type") !== "client_credentials")
+				return sendJson(res, 400, { error: "unsupported_grant_type" });
+			if (form.get("client_id") !== "crm-client" || form.get("client_secret") !== "crm-secret")
+				return sendJson(res, 401, { error: "invalid_client" });
+			const token = `crm-token-${state.nextToken++}`;
+			state.tokens.add(token);
+			return sendJson(res, 200, { access_token: token, token_type: "Bearer", expires_in: state.tokenLifetimeSeconds });
+		}
+		const auth = header(req, "authorization") ?? "";
+		const bearer = auth.startsWith("Bearer ") ? auth.slice(7) : null;
+		const authorized =
+			bearer === "crm-token" ||
+			(bearer !== null && state.tokens.has(bearer)) ||
+			auth === `Basic ${Buffer.from("crm:crm-pass").toString("base64")}` ||
+			header(req, "x-api-key") === "crm-key" ||
+			url.searchParams.get("api_key") === "crm-key";
+		if (!authorized) return sendJson(res, 401, { message: "Unauthorized" });
+		if (state.latencyMs > 0 && !(await wait(state.latencyMs, lifetime.signal))) return;
+		const fault = state.faults.shift();
+		if (fault?.status) {
+			if (fault.retryAfter !== undefined) res.setHeader("retry-after", fault.retryAfter);
+			return sendJson(res, fault.status, { message: "Injected fault" });
+		}
+		if (fault?.nonJson) {
+			res.writeHead(200, { "content-type": "application/json" });
+			res.end("<html>not json</html>");
+			return;
+		}
+		const path = url.pathname;
+		const customer = /^\/crm\/customers\/([^/]+)$/.exec(path)?.[1];
+		if (customer !== undefined && method === "GET") {
+			const id = decodeURIComponent(customer);
+			const padding = fault?.bodyBytes ? { padding: "x".repeat(fault.bodyBytes) } : {};
+			return sendJson(res, 200, {
+				id,
+				email: `${id}@example.test`,
+				name: `Customer ${id}`,
+				tier: id.length % 2 === 0 ? "gold" : "basic",
+				...padding,
+			});
+		}
+		if (path === "/crm/notes" && method === "POST") return sendJson(res, 201, { id: state.nextNote++, note: record.body });
+		if (path === "/crm/echo") {
+			const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name !== "authorization"));
+			return sendJson(res, 200, { method, path, query: Object.fromEntries(url.searchParams), headers, body: record.body });
+		}
+		return sendError(res, 404, `No route for ${method} ${path}`);
+	}
+
+	/** PUT /pet: replaces an existing pet (404 when there is none with that id). */
+	function updatePet(tenant: Tenant, req: IncomingMessage, rawBody: string): Pet {
+		if (!/^application\/(.+\+)?json\b/i.test(header(req, "content-type") ?? "")) {
+			throw new HttpError(415, "Content-Type must be application/json");
+		}
+		const pet = validatePet(parseJson(rawBody));
+		if (pet.id === undefined) throw new HttpError(400, "Invalid ID supplied");
+		if (!tenant.pets.has(pet.id)) throw new HttpError(404, "Pet not found");
+		const stored: Pet = { ...pet, id: pet.id };
+		tenant.pets.set(stored.id, stored);
+		return stored;
+	}
+
 	function control(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> | void {
 		const call = `${method} ${url.pathname}`;
 		if (call === "GET /__control/requests") {
@@ -288,6 +396,16 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			const { nextSeq, petPostsInFlight, postsUnderWay } = tenant;
 			Object.assign(tenant, newTenant(), { nextSeq, petPostsInFlight, postsUnderWay, maxConcurrent: petPostsInFlight });
 			return sendJson(res, 200, { ok: true });
+		}
+		if (call === "POST /__control/crm") {
+			return readBody(req).then((raw) => {
+				const body = parseJson(raw) as { faults?: CrmFault[]; latencyMs?: number; tokenLifetimeSeconds?: number; revokeTokens?: boolean };
+				if (Array.isArray(body.faults)) tenant.crm.faults.push(...body.faults);
+				if (typeof body.latencyMs === "number") tenant.crm.latencyMs = body.latencyMs;
+				if (typeof body.tokenLifetimeSeconds === "number") tenant.crm.tokenLifetimeSeconds = body.tokenLifetimeSeconds;
+				if (body.revokeTokens) tenant.crm.tokens.clear();
+				sendJson(res, 200, { faults: tenant.crm.faults.length, latencyMs: tenant.crm.latencyMs });
+			});
 		}
 		if (call === "POST /__control/latency") {
 			return readBody(req).then((raw) => {

@@ -1,6 +1,13 @@
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
+import {
+	HTTP_BASE_URL_CHANGE_REQUIRES_AUTH,
+	type HttpAuthInput,
+	httpAuthSchema,
+	httpCredentialSchema,
+	splitHttpAuth,
+} from "../components/http/credential";
 import { BASE_URL_CHANGE_REQUIRES_KEY, petstoreCredentialSchema } from "../components/petstore";
 import { verifyPetstoreKey } from "../components/petstore/verify-key";
 import { splitWebhookAuth, webhookAuthSchema } from "../components/webhook";
@@ -13,7 +20,7 @@ import { unsealSecrets } from "../db/queries/credentials";
 import { acceptingStatuses, type CredentialRow, credentialComponents, credentials, flows, flowVersions } from "../db/schema";
 import { nameSchema } from "../flows/names";
 import { invalidateIngressConfig } from "../hook/config-cache";
-import { ApiError, firstOrNotFound, valid } from "./errors";
+import { ApiError, firstOrNotFound, parsedOr400, valid } from "./errors";
 import type { CredentialView } from "./responses";
 
 /** The API's view of a credential: everything but the secrets. */
@@ -34,15 +41,20 @@ export const credentialsQuery = z.object({ component: z.enum(credentialComponent
 
 const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 60 * 60;
 
+/** Trigger credentials (the webhook's), then action credentials (Petstore, HTTP). */
 export const createSchema = z.discriminatedUnion("component", [
 	z.object({ component: z.literal("webhook"), name: nameSchema, auth: webhookAuthSchema }).strict(),
-	petstoreCredentialSchema.extend({ component: z.literal("petstore"), name: nameSchema }).strict(),
+	z.discriminatedUnion("component", [
+		petstoreCredentialSchema.extend({ component: z.literal("petstore"), name: nameSchema }).strict(),
+		httpCredentialSchema.extend({ component: z.literal("http"), name: nameSchema }).strict(),
+	]),
 ]);
 
 export const updateSchema = z
 	.object({
 		name: nameSchema.optional(),
-		auth: webhookAuthSchema.optional(),
+		/** A webhook or HTTP credential's new auth (checked against its component's types). */
+		auth: z.record(z.string(), z.unknown()).optional(),
 		apiKey: petstoreCredentialSchema.shape.apiKey.optional(),
 		baseUrl: petstoreCredentialSchema.shape.baseUrl,
 		/** How long the replaced secret keeps working, so senders can switch without downtime. */
@@ -53,8 +65,8 @@ export const updateSchema = z
 			.max(30 * 86_400)
 			.optional(),
 	})
-	.strict()
-	.refine((body) => body.baseUrl === undefined || body.apiKey !== undefined, { message: BASE_URL_CHANGE_REQUIRES_KEY, path: ["apiKey"] });
+	// A new baseUrl needs the secret in the same request: apiKey (Petstore) or auth (HTTP), checked per component below.
+	.strict();
 
 /** The API's view; a webhook credential adds how to send it a test request (components/webhook-try-it.ts). */
 function view(row: CredentialRow): CredentialView {
@@ -67,16 +79,26 @@ async function checkPetstoreKey(env: Env, baseUrl: string | undefined, apiKey: s
 	if (!verdict.ok) throw new ApiError(422, verdict.reason);
 }
 
+/** An OAuth2 client is checked by fetching a token, as a Petstore key is checked: 422 with the reason when refused. */
+async function checkHttpAuth(auth: HttpAuthInput): Promise<void> {
+	if (auth.type !== "oauth2ClientCredentials") return;
+	const { OAuth2TokenClient, memoryTokenCache } = await import("../components/http/oauth2");
+	const { details, secret } = splitHttpAuth("", auth);
+	const token = await new OAuth2TokenClient(memoryTokenCache()).token("check", details, secret);
+	if (!token.ok) throw new ApiError(422, token.error);
+}
+
 function findCredential(env: Env, id: string): Promise<CredentialRow> {
 	return firstOrNotFound(getDb(env.DB).select().from(credentials).where(eq(credentials.id, id)).limit(1), "Credential", id);
 }
 
+/** A version's steps, nested ones included, name the credential (json_tree walks the whole definition). */
+const usesCredential = (credentialId: string) =>
+	sql`EXISTS (SELECT 1 FROM json_tree(${flowVersions.definition}, '$.steps') AS t WHERE t.key = 'credentialId' AND t.atom = ${credentialId})`;
+
 /** Ids of flows with a version whose step uses the credential (drafts never reach a flow object). */
 async function flowsWithStepUsing(env: Env, credentialId: string): Promise<string[]> {
-	const rows = await getDb(env.DB)
-		.selectDistinct({ id: flowVersions.flowId })
-		.from(flowVersions)
-		.where(sql`json_extract(${flowVersions.definition}, '$.steps[0].credentialId') = ${credentialId}`);
+	const rows = await getDb(env.DB).selectDistinct({ id: flowVersions.flowId }).from(flowVersions).where(usesCredential(credentialId));
 	return rows.map((r) => r.id);
 }
 
@@ -100,10 +122,7 @@ async function runningFlowsUsing(env: Env, credentialId: string): Promise<string
 		.where(
 			and(
 				inArray(flows.status, [...acceptingStatuses]),
-				or(
-					sql`json_extract(${flowVersions.definition}, '$.trigger.credentialId') = ${credentialId}`,
-					sql`json_extract(${flowVersions.definition}, '$.steps[0].credentialId') = ${credentialId}`,
-				),
+				or(sql`json_extract(${flowVersions.definition}, '$.trigger.credentialId') = ${credentialId}`, usesCredential(credentialId)),
 			),
 		);
 	return rows.map((r) => r.id);
@@ -126,6 +145,10 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		if (body.component === "webhook") {
 			const { details, secret } = await splitWebhookAuth(body.auth, c.env);
 			row = { id, component: "webhook", name: body.name, type: body.auth.type, details, sealedSecrets: await sealJson(secret, c.env) };
+		} else if (body.component === "http") {
+			await checkHttpAuth(body.auth);
+			const { details, secret } = splitHttpAuth(body.baseUrl, body.auth);
+			row = { id, component: "http", name: body.name, type: body.auth.type, details, sealedSecrets: await sealJson(secret, c.env) };
 		} else {
 			await checkPetstoreKey(c.env, body.baseUrl, body.apiKey);
 			const details = body.baseUrl ? { baseUrl: body.baseUrl } : {};
@@ -148,22 +171,40 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 		const now = Date.now();
 		const changes: Partial<typeof credentials.$inferInsert> = { updatedAt: now };
 		if (body.name) changes.name = body.name;
-		if (current.component === "webhook") {
+		if (current.component === "http") {
+			if (body.apiKey !== undefined)
+				throw new ApiError(400, "apiKey belongs to Petstore credentials; send auth to change an HTTP credential");
+			if (body.baseUrl !== undefined && !body.auth)
+				throw new ApiError(400, HTTP_BASE_URL_CHANGE_REQUIRES_AUTH, [{ path: "auth", message: HTTP_BASE_URL_CHANGE_REQUIRES_AUTH }]);
+			if (body.auth) {
+				const auth = parsedOr400(httpAuthSchema, body.auth, "auth");
+				await checkHttpAuth(auth);
+				const { details, secret } = splitHttpAuth(body.baseUrl ?? current.details.baseUrl ?? "", auth);
+				changes.type = auth.type;
+				changes.details = details;
+				changes.sealedSecrets = await sealJson(secret, c.env);
+			}
+		} else if (current.component === "webhook") {
 			if (body.apiKey !== undefined || body.baseUrl !== undefined)
 				throw new ApiError(400, "apiKey and baseUrl belong to Petstore credentials; send auth to change a webhook credential");
 			if (body.auth) {
-				const { details, secret } = await splitWebhookAuth(body.auth, c.env);
-				changes.type = body.auth.type;
+				const auth = parsedOr400(webhookAuthSchema, body.auth, "auth");
+				const { details, secret } = await splitWebhookAuth(auth, c.env);
+				changes.type = auth.type;
 				changes.details = details;
 				changes.sealedSecrets = await sealJson(secret, c.env);
 				// Same type: the old secret keeps working for the overlap. A new type has nothing to overlap with.
 				const overlap = body.previousValidForSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
-				const keepPrevious = body.auth.type === current.type && body.auth.type !== "none" && overlap > 0;
+				const keepPrevious = auth.type === current.type && auth.type !== "none" && overlap > 0;
 				changes.sealedPrevious = keepPrevious ? current.sealedSecrets : null;
 				changes.previousExpiresAt = keepPrevious ? now + overlap * 1000 : null;
 			}
 		} else {
 			if (body.auth) throw new ApiError(400, "auth belongs to webhook credentials; send apiKey or baseUrl to change a Petstore credential");
+			if (body.baseUrl !== undefined && body.apiKey === undefined)
+				throw new ApiError(400, `Invalid request body: apiKey: ${BASE_URL_CHANGE_REQUIRES_KEY}`, [
+					{ path: "apiKey", message: BASE_URL_CHANGE_REQUIRES_KEY },
+				]);
 			if (body.apiKey !== undefined || body.baseUrl !== undefined) {
 				const [existing] = await unsealSecrets<{ apiKey: string }>(current, c.env, now);
 				const apiKey = body.apiKey ?? existing?.apiKey ?? "";
@@ -179,7 +220,7 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			current.id,
 		);
 		invalidateIngressConfig();
-		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
+		if (current.component !== "webhook") await invalidateFlowCredential(c.env, current.id);
 		return c.json({ credential: view(updated) });
 	})
 	.delete("/:id", async (c) => {
@@ -189,6 +230,6 @@ export const credentialsRoutes = new Hono<{ Bindings: Env }>()
 			throw new ApiError(409, `Credential ${current.id} is used by running or paused flow ${users.join(", ")}; stop the flow first`);
 		await getDb(c.env.DB).delete(credentials).where(eq(credentials.id, current.id));
 		invalidateIngressConfig();
-		if (current.component === "petstore") await invalidateFlowCredential(c.env, current.id);
+		if (current.component !== "webhook") await invalidateFlowCredential(c.env, current.id);
 		return c.body(null, 204);
 	});

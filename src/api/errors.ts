@@ -47,6 +47,14 @@ export function valid<T extends ZodType>(target: "json" | "query" | "param", sch
 	});
 }
 
+/** A part of a request checked after routing (an `auth` whose schema depends on the stored credential), with the same 400 as `valid`. */
+export function parsedOr400<T extends ZodType>(schema: T, value: unknown, at: string): T["_zod"]["output"] {
+	const result = schema.safeParse(value);
+	if (result.success) return result.data;
+	const issues = result.error.issues.map((i) => ({ path: [at, ...i.path].join("."), message: i.message }));
+	throw new ApiError(400, `Invalid request body: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+}
+
 export function handleNotFound(c: Context): Response {
 	return c.json({ error: { message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404);
 }

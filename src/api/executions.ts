@@ -54,6 +54,7 @@ async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
 			outcome: a.outcome,
 			error: a.error,
 		})),
+		steps: row.steps ?? [],
 	};
 }
 

@@ -7,6 +7,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import * as z from "zod";
+import { HTTP_AUTH_TYPES } from "../components/http/credential";
 import { webhookAuthTypes } from "../components/webhook-types";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
@@ -15,13 +16,14 @@ import { pauseFlow } from "../delivery/flow-control";
 import { type Draft, draftSchema, type FlowDefinition, publishableSchema } from "../flows/definition";
 import { nameSchema } from "../flows/names";
 import { checkPublishable } from "../flows/publish";
+import { mapSteps } from "../flows/step-tree";
 import { valid } from "./errors";
 
 const exportedCredentialSchema = z.object({
 	id: z.string(),
 	component: z.enum(credentialComponents),
 	name: z.string(),
-	type: z.enum([...webhookAuthTypes, "petstore"]).optional(),
+	type: z.enum([...webhookAuthTypes, "petstore", ...HTTP_AUTH_TYPES]).optional(),
 });
 
 export const exportDocumentSchema = z.object({
@@ -88,7 +90,10 @@ function remap(definition: Draft | FlowDefinition, resolve: (id: string) => stri
 		definition: {
 			...definition,
 			trigger: { ...definition.trigger, credentialId: map(definition.trigger.credentialId) },
-			steps: definition.steps.map((step) => ({ ...step, credentialId: map(step.credentialId) })),
+			steps: mapSteps(definition.steps, (step) =>
+				// A credential that was set must resolve; a Petstore step always needs one, an HTTP request may have none.
+				step.credentialId || step.component === "petstore" ? { ...step, credentialId: map(step.credentialId) } : step,
+			),
 		},
 		missing,
 	};

@@ -6,10 +6,12 @@ import { getDb } from "../db/client";
 import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
 import { destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
 import type { FlowCounters } from "../flows/counters";
-import { draftSchema, type FlowDefinition } from "../flows/definition";
+import { type Draft, draftSchema, type FlowDefinition } from "../flows/definition";
 import { type FlowAction, transition } from "../flows/lifecycle";
 import { nameSchema } from "../flows/names";
-import { checkPublishable } from "../flows/publish";
+import { checkPublishable, publishProblem } from "../flows/publish";
+import { credentialProblems, draftStepProblems, stepCredentialIds } from "../flows/publish-steps";
+import { withStepIds } from "../flows/step-tree";
 import { invalidateIngressConfig } from "../hook/config-cache";
 import { ApiError, firstOrNotFound, valid } from "./errors";
 import type { FlowView } from "./responses";
@@ -48,6 +50,11 @@ export function totalCounters(all: readonly FlowCounters[]): TotalCounters {
 	return total;
 }
 
+/** A draft's steps saved without ids get them (step_1, …), so later steps can refer to them. */
+export function withIds<T extends { steps: Draft["steps"] }>(draft: T): T {
+	return { ...draft, steps: withStepIds(draft.steps) };
+}
+
 export function hookUrl(requestUrl: string, flowId: string): string {
 	return `${new URL(requestUrl).origin}/hook/${flowId}`;
 }
@@ -72,29 +79,31 @@ async function toFlowView(env: Env, requestUrl: string, row: FlowRow): Promise<F
 	};
 }
 
-/** Each credential the definition names exists and belongs to the right component. */
+/** Each credential the definition names exists, belongs to the right component, and literal URLs stay under it. */
 async function checkCredentialsExist(env: Env, definition: FlowDefinition, status: 409 | 422, subject: string): Promise<void> {
-	const wanted = [
-		{ id: definition.trigger.credentialId, component: "webhook" },
-		{ id: definition.steps[0]?.credentialId ?? "", component: "petstore" },
-	];
+	const stepIds = stepCredentialIds(definition.steps);
 	const found = await getDb(env.DB)
-		.select({ id: credentials.id, component: credentials.component })
+		.select({ id: credentials.id, component: credentials.component, details: credentials.details })
 		.from(credentials)
-		.where(
-			inArray(
-				credentials.id,
-				wanted.map((w) => w.id),
-			),
+		.where(inArray(credentials.id, [definition.trigger.credentialId, ...stepIds]));
+	const trigger = found.find((f) => f.id === definition.trigger.credentialId);
+	if (trigger?.component !== "webhook") {
+		throw new ApiError(
+			status,
+			`${subject} uses webhook credential ${definition.trigger.credentialId}, which does not exist; choose another and publish again`,
 		);
-	for (const want of wanted) {
-		if (!found.some((f) => f.id === want.id && f.component === want.component)) {
-			throw new ApiError(
-				status,
-				`${subject} uses ${want.component} credential ${want.id}, which does not exist; choose another and publish again`,
-			);
-		}
 	}
+	const facts = new Map(
+		found.map((f) => [
+			f.id,
+			{
+				component: f.component,
+				baseUrl: f.component === "petstore" ? (f.details.baseUrl ?? env.PETSTORE_BASE_URL) : (f.details.baseUrl ?? null),
+			},
+		]),
+	);
+	const issues = credentialProblems(definition.steps, facts, subject);
+	if (issues.length > 0) throw new ApiError(status, publishProblem(issues), issues);
 }
 
 /** Everything a draft needs before it can become a version: publishable (flows/publish.ts), and credentials of the right kind. */
@@ -172,11 +181,14 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 		return c.json({ flow: await toFlowView(c.env, c.req.url, updated) });
 	})
 	.put("/:id/draft", valid("json", draftSchema), async (c) => {
+		const problems = draftStepProblems(c.req.valid("json").steps);
+		if (problems.length > 0)
+			throw new ApiError(400, `Invalid request body: ${problems.map((i) => `${i.path}: ${i.message}`).join("; ")}`, problems);
 		const row = await findFlow(c.env, c.req.param("id"));
 		const updated = await firstOrNotFound(
 			getDb(c.env.DB)
 				.update(flows)
-				.set({ draft: c.req.valid("json"), updatedAt: Date.now() })
+				.set({ draft: withIds(c.req.valid("json")), updatedAt: Date.now() })
 				.where(eq(flows.id, row.id))
 				.returning(),
 			"Flow",

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import type { ZodObject, ZodType } from "zod";
 import * as z from "zod";
-import { createPetMappingSchema, deliveryDraftSchema, draftSchema } from "../flows/definition";
+import { createPetMappingSchema, deliveryDraftSchema, draftSchema, stepSchema } from "../flows/definition";
 import { alertTargetSchema } from "./alert-targets";
 import { createSchema, credentialsQuery, updateSchema } from "./credentials";
 import { listQuery } from "./executions";
@@ -23,6 +23,7 @@ import {
 	flowCountersSchema,
 	flowListSchema,
 	flowSchema,
+	stepRunSchema,
 	totalCountersSchema,
 } from "./responses";
 import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
@@ -41,6 +42,7 @@ for (const [id, schema] of Object.entries({
 	UpdateCredential: updateSchema,
 	FlowName: flowNameSchema,
 	FlowDraft: draftSchema,
+	FlowStep: stepSchema,
 	FlowDelivery: deliveryDraftSchema,
 	FlowCounters: flowCountersSchema,
 	TotalCounters: totalCountersSchema,
@@ -52,6 +54,7 @@ for (const [id, schema] of Object.entries({
 	CredentialList: credentialList,
 	ExecutionSummary: executionSummarySchema,
 	Execution: executionSchema,
+	StepRun: stepRunSchema,
 	ExecutionAnswer: executionAnswer,
 	ExecutionsPage: executionsPageSchema,
 	DeliveryKeyPreview: deliveryKeyPreviewSchema,
@@ -98,7 +101,8 @@ const operations: readonly Operation[] = [
 		method: "post",
 		path: "/api/credentials",
 		tag: "credentials",
-		summary: "Create a credential; a Petstore key is verified first (422 when refused)",
+		summary:
+			"Create a credential: webhook (trigger), petstore or http (actions); a Petstore key is verified first, an OAuth2 client by fetching a token (422 when refused)",
 		body: createSchema,
 		ok: [201, "{credential}"],
 		response: credentialAnswer,
@@ -116,7 +120,7 @@ const operations: readonly Operation[] = [
 		path: "/api/credentials/:id",
 		tag: "credentials",
 		summary:
-			"Rename or rotate; the previous secret stays valid for previousValidForSeconds. A new Petstore baseUrl needs apiKey in the same request; flow objects using it forget their cached copy at once",
+			"Rename or rotate; the previous secret stays valid for previousValidForSeconds. A new Petstore baseUrl needs apiKey in the same request, a new HTTP baseUrl needs auth; flow objects using it forget their cached copy at once",
 		body: updateSchema,
 		ok: [200, "{credential}"],
 		response: credentialAnswer,

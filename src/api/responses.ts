@@ -14,6 +14,7 @@ import { credentialComponents, credentialDetailsSchema, executionStatuses, flowS
 import { flowCountersSchema, totalCountersSchema } from "../flows/counters";
 import { draftSchema } from "../flows/definition";
 import type {} from "../flows/message";
+import { STEP_RUN_STATUSES } from "../flows/step-machine";
 
 const isoTime = z.iso.datetime();
 
@@ -76,15 +77,46 @@ export const attemptSchema = z.object({
 /** A recorded body cut to 32 KiB says so, with its real size. */
 const recordedBodySize = { bodyBytes: z.number().int().optional(), truncated: z.literal(true).optional() };
 
+const recordedRequestSchema = z.object({
+	method: z.string(),
+	url: z.string(),
+	headers: z.record(z.string(), z.string()),
+	body: z.unknown(),
+	...recordedBodySize,
+});
+const recordedResponseSchema = z.object({
+	status: z.number().int(),
+	/** HTTP request steps: the answer's headers (never set-cookie). */
+	headers: z.record(z.string(), z.string()).optional(),
+	body: z.unknown(),
+	...recordedBodySize,
+});
+
+/** One step run: one per step instance (per item inside a split), in the order they ran. */
+export const stepRunSchema = z.object({
+	id: z.string().describe("The step's id"),
+	key: z.string().describe("The instance: the id, prefixed by the split items it runs in (lines[2]/price)"),
+	path: z.string().describe("Where the step is in the definition (steps.2.steps.0)"),
+	item: z.number().int().nullable().describe("The item index inside the innermost split, or null"),
+	status: z.enum(STEP_RUN_STATUSES),
+	/** The call as recorded (never a secret); null for logic steps and calls not made. */
+	request: recordedRequestSchema.nullable(),
+	response: recordedResponseSchema.nullable(),
+	error: z.string().nullable(),
+	attempts: z.number().int(),
+	startedAt: z.number().int().describe("Epoch ms"),
+	durationMs: z.number().int().nullable(),
+});
+
 export const executionSchema = executionSummarySchema.extend({
 	/** The message; null once retention cleared it. */
 	input: z.record(z.string(), z.unknown()).nullable(),
-	/** The call as recorded (never the key); null before a call, or when no call was made. */
-	request: z
-		.object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), body: z.unknown(), ...recordedBodySize })
-		.nullable(),
-	response: z.object({ status: z.number().int(), body: z.unknown(), ...recordedBodySize }).nullable(),
+	/** The last call as recorded (never the key); null before a call, or when no call was made. */
+	request: recordedRequestSchema.nullable(),
+	response: recordedResponseSchema.nullable(),
 	attempts: z.array(attemptSchema),
+	/** Every step run, in the order they ran (empty for executions recorded before steps). */
+	steps: z.array(stepRunSchema),
 });
 
 export const executionsPageSchema = z.object({
@@ -106,5 +138,6 @@ export type CredentialView = z.output<typeof credentialSchema>;
 export type ExecutionSummary = z.output<typeof executionSummarySchema>;
 export type AttemptView = z.output<typeof attemptSchema>;
 export type ExecutionView = z.output<typeof executionSchema>;
+export type StepRunView = z.output<typeof stepRunSchema>;
 export type ExecutionsPage = z.output<typeof executionsPageSchema>;
 export type ExecutionStatus = ExecutionSummary["status"];

@@ -8,9 +8,10 @@ import { buildCreatePetBody } from "../components/petstore/create-pet";
 import { randomHexId } from "../crypto/encoding";
 import { signSampleToken } from "../crypto/sample-token";
 import { loadPetstoreCredential } from "../db/queries/flows";
-import { createPetMappingSchema } from "../flows/definition";
+import { createPetMappingSchema, stepSchema } from "../flows/definition";
 import { computeDeliveryKey } from "../flows/delivery-key";
 import { runStep } from "../flows/run-step";
+import { retrieveStepSample } from "../flows/step-sample";
 import { applyMapping, MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
 import { ApiError, valid } from "./errors";
 import { findFlow } from "./flows";
@@ -19,7 +20,18 @@ const MAX_WAIT_SECONDS = 25;
 const sample = z.record(z.string(), z.unknown());
 export const sampleWaitQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(MAX_WAIT_SECONDS) });
 export const stepSampleSchema = z
-	.object({ sample: sample.optional(), mapping: createPetMappingSchema.optional(), credentialId: z.string().optional() })
+	.object({
+		sample: sample.optional(),
+		mapping: createPetMappingSchema.optional(),
+		credentialId: z.string().optional(),
+		/** Any step (the draft's at `:index` when absent): nested steps are reached this way. */
+		step: stepSchema.optional(),
+		/** The earlier steps' samples, by id: what `$steps.<id>` is. */
+		steps: z.record(z.string(), z.unknown()).optional(),
+		/** Inside a split: the item and its position. */
+		item: z.unknown().optional(),
+		index: z.number().int().min(0).optional(),
+	})
 	.strict();
 export const mappingPreviewSchema = z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict();
 export const deliveryKeyPreviewSchema = z
@@ -52,8 +64,26 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 		const flow = await findFlow(c.env, c.req.param("id"));
 		const index = Number(c.req.param("index"));
 		const { draft } = flow;
-		const step = draft?.steps[index];
 		const body = c.req.valid("json");
+		const step = body.step ?? draft?.steps[index];
+		// Any step but the tutorial's Create a Pet: run with the context the engine would give it.
+		if (step && (body.step || step.component !== "petstore" || step.action !== "createPet" || body.steps)) {
+			const input = body.sample ?? draft?.trigger.sample;
+			if (!input) throw new ApiError(422, "There is no trigger sample yet: add, send or generate one first");
+			const scope = body.index === undefined ? {} : { item: body.item, index: body.index };
+			const variables = {
+				steps: body.steps ?? {},
+				execution: { id: "0".repeat(32), flowId: flow.id, version: flow.liveVersion ?? 0, receivedAt: new Date().toISOString() },
+				...scope,
+			};
+			return c.json({
+				sample: await retrieveStepSample(
+					c.env,
+					{ ...step, credentialId: body.credentialId ?? step.credentialId },
+					{ message: input, variables },
+				),
+			});
+		}
 		const input = body.sample ?? draft?.trigger.sample;
 		const credentialId = body.credentialId ?? step?.credentialId;
 		const mapping = body.mapping ?? step?.mapping;

@@ -20,12 +20,23 @@ export interface ActionRequest extends RecordedBodySize {
 
 export interface ActionResponse extends RecordedBodySize {
 	status: number;
+	/** The answer's headers (HTTP request steps; never set-cookie). */
+	headers?: Record<string, string>;
 	body: unknown;
 }
 
+/**
+ * What an expression of a step sees: `$` is the trigger's message, and `$steps`, `$item`,
+ * `$index`, `$execution` are variables (flows/step-context.ts builds them).
+ */
+export interface StepContext {
+	message: unknown;
+	variables: Record<string, unknown>;
+}
+
 export type ActionOutcome =
-	/** 2xx: done. */
-	| { kind: "succeeded"; request: ActionRequest; response: ActionResponse }
+	/** 2xx: done. `output` is what `$steps.<id>` holds: `{status, headers, body}` with the whole body (the recorded one may be cut). */
+	| { kind: "succeeded"; request: ActionRequest; response: ActionResponse; output?: unknown }
 	/** The call failed in a way another attempt may fix (network, timeout, 408, 429, 5xx); `request` is null when the attempt was cut short before its outcome was stored. */
 	| { kind: "retryable"; request: ActionRequest | null; response: ActionResponse | null; error: string; retryAfter: string | null }
 	/** Retrying cannot help: invalid input or another 4xx. `request` is null when no call was made. */
@@ -39,3 +50,6 @@ declare module "../db/schema" {
 		actionResponse: ActionResponse;
 	}
 }
+
+/** Bytes of JSON all the step outputs one execution carries may take (SPEC §6): past it the execution fails naming the step. */
+export const MAX_OUTPUTS_BYTES = 1024 * 1024;

@@ -19,13 +19,13 @@ const timestamps = {
 // biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging.
 export interface JsonColumns {}
 
-export const credentialComponents = ["webhook", "petstore"] as const;
+export const credentialComponents = ["webhook", "petstore", "http"] as const;
 
 export const credentials = sqliteTable("credentials", {
 	id: text("id").primaryKey(),
 	component: text("component", { enum: credentialComponents }).notNull(),
 	name: text("name").notNull(),
-	/** "petstore", or one of the webhook component's auth types (components/webhook-types.ts decides which). */
+	/** "petstore", or one of the webhook or http component's auth types (components/webhook-types.ts, components/http/credential.ts). */
 	type: text("type").notNull(),
 	/** Non-secret settings: username, header name, algorithm, base URL. */
 	details: text("details", { mode: "json" }).$type<CredentialDetails>().notNull(),
@@ -51,6 +51,14 @@ export const credentialDetailsSchema = z.object({
 	toleranceSeconds: z.number().optional(),
 	/** Square: the URL Square signs together with the body. */
 	notificationUrl: z.string().optional(),
+	/** HTTP apiKey: where the key goes and under which name. */
+	in: z.enum(["header", "query"]).optional(),
+	keyName: z.string().optional(),
+	/** HTTP OAuth2 client credentials (the client secret is sealed). */
+	tokenUrl: z.string().optional(),
+	clientId: z.string().optional(),
+	scope: z.string().optional(),
+	audience: z.string().optional(),
 });
 export type CredentialDetails = z.infer<typeof credentialDetailsSchema>;
 
@@ -84,7 +92,8 @@ export const flowVersions = sqliteTable(
 	(t) => [primaryKey({ columns: [t.flowId, t.version] })],
 );
 
-export const executionStatuses = ["queued", "retrying", "succeeded", "failed"] as const;
+/** filtered: a filter step said no (final, counted, searchable, never alerted). */
+export const executionStatuses = ["queued", "retrying", "succeeded", "failed", "filtered"] as const;
 
 export const executions = sqliteTable(
 	"executions",
@@ -104,6 +113,10 @@ export const executions = sqliteTable(
 		request: text("request", { mode: "json" }).$type<JsonColumns["actionRequest"]>(),
 		response: text("response", { mode: "json" }).$type<JsonColumns["actionResponse"]>(),
 		error: text("error"),
+		/** Every step run so far (flows/step-machine.ts StepRun), in the order they ran; written with the status, in the same statement. */
+		steps: text("steps", { mode: "json" }).$type<JsonColumns["stepRuns"]>(),
+		/** A failed execution of several steps: what its steps produced, so a manual retry resumes at the failed step. */
+		resume: text("resume", { mode: "json" }).$type<JsonColumns["resumeState"]>(),
 	},
 	(t) => [
 		index("executions_flow_received").on(t.flowId, t.receivedAt),

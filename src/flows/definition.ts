@@ -4,8 +4,13 @@
  * Drafts may be incomplete while the designer builds them; publishing requires the full shape.
  */
 import * as z from "zod";
+import { ROUTER_MODES, SPLIT_CONCURRENCY } from "../components/logic";
 import { MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
 import { MAX_NAME_LENGTH } from "./names";
+import { stepTreeProblems } from "./step-tree";
+import { STEP_ID_PATTERN, STEP_LIMITS, type StepDefinition } from "./step-types";
+
+export type { RouteDefinition, StepDefinition } from "./step-types";
 
 const expression = z.string().max(MAX_EXPRESSION_LENGTH, `Expressions are limited to ${MAX_EXPRESSION_LENGTH} characters`);
 const text = (max: number) => z.string().max(max);
@@ -142,22 +147,69 @@ const triggerShape = {
 	/** Client IP headers (cf-connecting-ip, x-forwarded-for, …) are dropped from `_headers` unless this is true. */
 	keepClientIpHeaders: z.boolean().optional(),
 };
-const stepShape = {
-	component: z.literal("petstore"),
-	action: z.literal("createPet"),
-	mapping: createPetMappingSchema,
-	name: text(MAX_NAME_LENGTH).optional(),
-	note: text(2000).optional(),
-};
+
+export const stepIdSchema = z
+	.string()
+	.regex(STEP_ID_PATTERN, "A step id is a lower-case letter, then up to 39 lower-case letters, digits or _ (e.g. crm_lookup)");
+
+const templateText = z.string().max(MAX_EXPRESSION_LENGTH, `Templates are limited to ${MAX_EXPRESSION_LENGTH} characters`);
+const templateMap = z
+	.record(
+		z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, "A header or parameter name may not contain spaces or separators"),
+		templateText,
+	)
+	.refine((map) => Object.keys(map).length <= 50, "At most 50 entries");
+
+export const stepSchema: z.ZodType<StepDefinition> = z.lazy(() =>
+	z
+		.object({
+			id: stepIdSchema.optional(),
+			// Which components and actions exist is the catalogue's (checked by the API: flows/publish-steps.ts draftStepProblems).
+			component: z.string().min(1).max(64),
+			action: z.string().min(1).max(64),
+			name: text(MAX_NAME_LENGTH).optional(),
+			note: text(2000).optional(),
+			retryPolicy: retryPolicySchema.optional(),
+			credentialId: z.string().max(64).nullish(),
+			mapping: z.record(z.string(), expression.optional()).optional(),
+			method: z.string().max(16).optional(),
+			url: templateText.optional(),
+			headers: templateMap.optional(),
+			query: templateMap.optional(),
+			body: expression.optional(),
+			condition: expression.optional(),
+			expression: expression.optional(),
+			items: expression.optional(),
+			concurrency: z.number().int("Items at once is a whole number").min(SPLIT_CONCURRENCY.min).max(SPLIT_CONCURRENCY.max).optional(),
+			mode: z.enum(ROUTER_MODES).optional(),
+			routes: z
+				.array(
+					z
+						.object({ name: text(MAX_NAME_LENGTH).min(1, "A route needs a name"), condition: expression, steps: z.array(stepSchema) })
+						.strict(),
+				)
+				.max(STEP_LIMITS.maxSteps)
+				.optional(),
+			otherwise: z.array(stepSchema).max(STEP_LIMITS.maxSteps).optional(),
+			steps: z.array(stepSchema).max(STEP_LIMITS.maxSteps).optional(),
+		})
+		.strict(),
+);
+
 /** `rateLimit` bounds hook requests at the ingress; `delivery.rateLimit` bounds calls to the Petstore. */
 const extrasShape = { retryPolicy: retryPolicySchema.optional(), rateLimit: rateLimitSchema.optional() };
+
+const stepsSchema = z
+	.array(stepSchema)
+	.max(STEP_LIMITS.maxSteps, `A flow has at most ${STEP_LIMITS.maxSteps} steps`)
+	.superRefine((steps, ctx) => {
+		for (const problem of stepTreeProblems(steps)) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+	});
 
 export const draftSchema = z
 	.object({
 		trigger: z.object({ ...triggerShape, credentialId: z.string().nullish() }).strict(),
-		steps: z
-			.array(z.object({ ...stepShape, credentialId: z.string().nullish(), mapping: createPetMappingSchema.default({}) }).strict())
-			.max(1),
+		steps: stepsSchema,
 		...extrasShape,
 		delivery: deliveryDraftSchema.optional(),
 	})
@@ -165,15 +217,18 @@ export const draftSchema = z
 
 export const publishableSchema = z.object({
 	trigger: z.object({ ...triggerShape, credentialId: z.string({ error: "Choose a webhook credential" }) }),
-	steps: z
-		.array(z.object({ ...stepShape, credentialId: z.string({ error: "Choose a Petstore credential" }) }))
-		.length(1, "A flow needs exactly one action step"),
+	// An empty list says what the tutorial's flow needs; a flow may have up to STEP_LIMITS.maxSteps.
+	steps: stepsSchema.min(1, "A flow needs exactly one action step"),
 	...extrasShape,
 	delivery: deliverySchema.optional(),
 });
 
 export type Draft = z.infer<typeof draftSchema>;
-export type FlowDefinition = z.infer<typeof publishableSchema>;
+/**
+ * A published version. PHASE-1 NOTE: typed with `credentialId: string` on every step while the
+ * flow object still runs only the first (Petstore) step; the step engine replaces this.
+ */
+export type FlowDefinition = Omit<z.infer<typeof publishableSchema>, "steps"> & { steps: Array<StepDefinition & { credentialId: string }> };
 
 declare module "../db/schema" {
 	interface JsonColumns {

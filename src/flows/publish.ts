@@ -1,20 +1,23 @@
 /**
  * @module
  * What a draft needs before it can become a version, decided in one place for publishing and for
- * importing a published flow: the publishable shape, every mapping expression and the delivery
- * key compile. Whether
- * its credentials exist is for the caller, which has the database.
+ * importing a published flow: the publishable shape, every step's settings and expressions
+ * (publish-steps.ts), and the delivery key compile. Whether its credentials exist is for the
+ * caller, which has the database (publish-steps.ts's credentialProblems decides with what it read).
  */
 import { compileExpression, MappingError } from "../mapping/evaluate";
 import { type FlowDefinition, publishableSchema } from "./definition";
+import { type PublishIssue, stepProblems } from "./publish-steps";
 
-export interface PublishIssue {
-	/** Where in the definition, dotted (`steps.0.mapping.name`). */
-	path: string;
-	message: string;
-}
+export type { PublishIssue } from "./publish-steps";
 
 export type PublishCheck = { ok: true; definition: FlowDefinition } | { ok: false; problem: string; issues: PublishIssue[] };
+
+/** One issue: its message is the problem; several: listed after what they have in common. */
+export function publishProblem(issues: readonly PublishIssue[]): string {
+	if (issues.length === 1 && issues[0]) return issues[0].message;
+	return `The draft is not ready to publish: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`;
+}
 
 export function checkPublishable(draft: unknown): PublishCheck {
 	const parsed = publishableSchema.safeParse(draft ?? {});
@@ -22,30 +25,24 @@ export function checkPublishable(draft: unknown): PublishCheck {
 		const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
 		return { ok: false, problem: `The draft is not ready to publish: ${issues.map((i) => i.message).join("; ")}`, issues };
 	}
-	// zod checked the shape; an expression must also compile.
-	for (const [index, step] of parsed.data.steps.entries()) {
-		for (const [field, source] of Object.entries(step.mapping)) {
-			try {
-				if (source) compileExpression(source);
-			} catch (error) {
-				if (!(error instanceof MappingError)) throw error;
-				const message = `Mapping for ${field} is not valid JSONata: ${error.message}`;
-				return { ok: false, problem: message, issues: [{ path: `steps.${index}.mapping.${field}`, message }] };
-			}
-		}
-	}
+	// zod checked the shape; each step must also fit its action, and every expression compile.
+	const issues = stepProblems(parsed.data.steps);
 	const key = parsed.data.delivery?.key;
 	if (key) {
 		try {
 			compileExpression(key);
 		} catch (error) {
 			if (!(error instanceof MappingError)) throw error;
-			return {
-				ok: false,
-				problem: `The delivery key is not valid JSONata: ${error.message}`,
-				issues: [{ path: "delivery.key", message: error.message }],
-			};
+			if (issues.length === 0)
+				return {
+					ok: false,
+					problem: `The delivery key is not valid JSONata: ${error.message}`,
+					issues: [{ path: "delivery.key", message: error.message }],
+				};
+			issues.push({ path: "delivery.key", message: `The delivery key is not valid JSONata: ${error.message}` });
 		}
 	}
-	return { ok: true, definition: parsed.data };
+	if (issues.length > 0) return { ok: false, problem: publishProblem(issues), issues };
+	// PHASE-1 NOTE: see FlowDefinition in definition.ts.
+	return { ok: true, definition: parsed.data as FlowDefinition };
 }

@@ -13,7 +13,7 @@ export async function runStep(
 	credential: PetstoreCredential | null,
 	executionId: string,
 ): Promise<ActionOutcome> {
-	const mapped = await applyMapping(step.mapping, message);
+	const mapped = await applyMapping(step.mapping ?? {}, message);
 	if (mapped.errors.length > 0)
 		return { kind: "terminal", request: null, response: null, error: `Mapping failed: ${mapped.errors.join("; ")}` };
 	if (!credential) return { kind: "terminal", request: null, response: null, error: "The step's Petstore credential no longer exists" };

@@ -227,10 +227,20 @@ function assertNoRegex(node: unknown): void {
 	}
 }
 
-export async function evaluateExpression(source: string, input: unknown): Promise<unknown> {
+/**
+ * Variables an expression sees besides `$` (a flow's steps: `$steps`, `$item`, `$index`,
+ * `$execution`). Names of the sandbox's own bindings are refused so a variable cannot replace a
+ * guarded built-in.
+ */
+export type ExpressionVariables = Record<string, unknown>;
+
+export async function evaluateExpression(source: string, input: unknown, variables: ExpressionVariables = {}): Promise<unknown> {
 	const expression = compileExpression(source);
+	const sandbox = await sandboxBindings();
+	for (const name of Object.keys(variables))
+		if (name in sandbox || name === BUDGET) throw new MappingError(`$${name} cannot be used as a variable name`);
 	try {
-		return await expression.evaluate(input, { ...(await sandboxBindings()), [BUDGET]: { steps: 0, items: 0, chars: 0 } satisfies Budget });
+		return await expression.evaluate(input, { ...variables, ...sandbox, [BUDGET]: { steps: 0, items: 0, chars: 0 } satisfies Budget });
 	} catch (error) {
 		if (error instanceof MappingError) throw error;
 		throw new MappingError(describeJsonataError(error));
@@ -243,13 +253,17 @@ export interface MappingResult {
 }
 
 /** Evaluates every field's expression; a field without one, with an empty one, or whose expression yields nothing is left out. */
-export async function applyMapping(mapping: Record<string, string | undefined>, message: unknown): Promise<MappingResult> {
+export async function applyMapping(
+	mapping: Record<string, string | undefined>,
+	message: unknown,
+	variables: ExpressionVariables = {},
+): Promise<MappingResult> {
 	const values: Record<string, unknown> = {};
 	const errors: string[] = [];
 	for (const [field, source] of Object.entries(mapping)) {
 		if (source === undefined || source.trim() === "") continue;
 		try {
-			const value = await evaluateExpression(source, message);
+			const value = await evaluateExpression(source, message, variables);
 			if (value !== undefined) values[field] = normalize(value);
 		} catch (error) {
 			errors.push(`${field}: ${(error as Error).message}`);
@@ -259,6 +273,31 @@ export async function applyMapping(mapping: Record<string, string | undefined>, 
 }
 
 /** JSONata returns sequences with extra markers; JSON round-trip yields plain data. */
-function normalize(value: unknown): unknown {
+export function normalize(value: unknown): unknown {
 	return typeof value === "object" && value !== null ? JSON.parse(JSON.stringify(value)) : value;
+}
+
+/**
+ * The ids an expression reads under `$steps` (`$steps.crm.body` → `crm`), so publishing can check
+ * each is an earlier step on the way. `$steps` used whole (`$keys($steps)`) names no id.
+ */
+export function referencedStepIds(source: string): string[] {
+	const ids = new Set<string>();
+	const pending: unknown[] = [compileExpression(source).ast()];
+	while (pending.length > 0) {
+		const current = pending.pop();
+		if (typeof current !== "object" || current === null) continue;
+		if (Reflect.get(current, "type") === "path") {
+			const steps = Reflect.get(current, "steps") as unknown[] | undefined;
+			const [first, second] = steps ?? [];
+			if (isNode(first, "variable", "steps") && isNode(second, "name")) ids.add(String(Reflect.get(second as object, "value")));
+		}
+		pending.push(...Object.values(current));
+	}
+	return [...ids];
+}
+
+function isNode(node: unknown, type: string, value?: string): boolean {
+	if (typeof node !== "object" || node === null) return false;
+	return Reflect.get(node, "type") === type && (value === undefined || Reflect.get(node, "value") === value);
 }

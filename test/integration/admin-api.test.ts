@@ -94,9 +94,12 @@ const basicAuth = (username: string, password: string) => ({ authorization: `Bas
 describe("GET /api/components", () => {
 	it("lists the Webhook trigger first, then the Petstore action with Create a Pet and its fields", async () => {
 		const { components } = await api("GET", "/api/components");
+		// Issue 17 added the HTTP request and Logic components after the Petstore.
 		expect(components.map((c: { id: string; kind: string }) => [c.id, c.kind])).toEqual([
 			["webhook", "trigger"],
 			["petstore", "action"],
+			["http", "action"],
+			["logic", "action"],
 		]);
 		const [webhook, petstore] = components;
 		expect(webhook.title).toBe("Webhook");
@@ -159,7 +162,14 @@ describe("GET /api/components", () => {
 			},
 		]);
 		expect(webhook.triggerSettings).toEqual([expect.objectContaining({ name: "keepClientIpHeaders", default: false })]);
-		expect(petstore.actions.map((a: { id: string; title: string }) => [a.id, a.title])).toEqual([["createPet", "Create a Pet"]]);
+		// Create a Pet first (the tutorial's, the designer's default), then the actions issue 17 added.
+		expect(petstore.actions.map((a: { id: string; title: string }) => [a.id, a.title])).toEqual([
+			["createPet", "Create a Pet"],
+			["getPetById", "Get a Pet by ID"],
+			["findPetsByStatus", "Find Pets by Status"],
+			["updatePet", "Update a Pet"],
+			["deletePet", "Delete a Pet"],
+		]);
 		const fields = petstore.actions[0].fields;
 		expect(fields.slice(0, 2)).toEqual([
 			{ name: "name", label: "Name", required: true },

@@ -1,8 +1,10 @@
 /**
  * @module
- * The Petstore API action component: credential fields and the catalogue entry.
+ * The Petstore API action component: credential fields and the catalogue entry. Its actions'
+ * requests are built in actions.ts.
  */
 import * as z from "zod";
+import { type ActionSetting, CALL_OUTPUT } from "../fields";
 import { PET_STATUSES } from "./create-pet";
 import { VERIFY_TIMEOUT_MS } from "./verify-key";
 
@@ -31,6 +33,18 @@ export const petstoreCredentialSchema = z
 export const BASE_URL_CHANGE_REQUIRES_KEY =
 	"Changing baseUrl requires apiKey in the same request: the stored key is never sent to a new address";
 
+const petstoreSettings: readonly ActionSetting[] = [
+	{
+		name: "credentialId",
+		label: "Petstore credential",
+		required: true,
+		kind: "credential",
+		credentialComponent: "petstore",
+		requiredMessage: "Choose a Petstore credential",
+	},
+	{ name: "mapping", label: "Mapping", required: true, kind: "mapping", help: "Each field a JSONata expression" },
+];
+
 export const petstoreComponent = {
 	id: "petstore",
 	kind: "action",
@@ -54,6 +68,8 @@ export const petstoreComponent = {
 		{
 			id: "createPet",
 			title: "Create a Pet",
+			runs: "call",
+			settings: petstoreSettings,
 			fields: [
 				{ name: "name", label: "Name", required: true },
 				{ name: "status", label: "Status", required: true, options: PET_STATUSES },
@@ -62,6 +78,46 @@ export const petstoreComponent = {
 				{ name: "tags", label: "Tags", required: false },
 				{ name: "photoUrls", label: "Photo URLs", required: false },
 			],
+			output: CALL_OUTPUT,
+		},
+		{
+			id: "getPetById",
+			title: "Get a Pet by ID",
+			runs: "call",
+			settings: petstoreSettings,
+			fields: [{ name: "petId", label: "Pet ID", required: true, help: "A whole number" }],
+			output: CALL_OUTPUT,
+		},
+		{
+			id: "findPetsByStatus",
+			title: "Find Pets by Status",
+			runs: "call",
+			settings: petstoreSettings,
+			fields: [{ name: "status", label: "Status", required: true, options: PET_STATUSES, help: "One status, or a list of them" }],
+			output: CALL_OUTPUT,
+		},
+		{
+			id: "updatePet",
+			title: "Update a Pet",
+			runs: "call",
+			settings: petstoreSettings,
+			fields: [
+				{ name: "id", label: "ID", required: true },
+				{ name: "name", label: "Name", required: true },
+				{ name: "status", label: "Status", required: true, options: PET_STATUSES },
+				{ name: "category", label: "Category", required: false },
+				{ name: "tags", label: "Tags", required: false },
+				{ name: "photoUrls", label: "Photo URLs", required: false },
+			],
+			output: CALL_OUTPUT,
+		},
+		{
+			id: "deletePet",
+			title: "Delete a Pet",
+			runs: "call",
+			settings: petstoreSettings,
+			fields: [{ name: "petId", label: "Pet ID", required: true, help: "A whole number" }],
+			output: CALL_OUTPUT,
 		},
 	],
 } as const;

@@ -4,7 +4,7 @@
  * run log on a view. The run-log writer adds `statsStatements` to its D1 batch, ahead of the
  * execution upserts: each statement compares an incoming record with the execution's state
  * before the batch (or with the same execution's previous record in the batch), so a state is
- * counted once when an execution enters it (received, succeeded, failed; a manual retry that
+ * counted once when an execution enters it (received, succeeded, failed, filtered: its latency; a manual retry that
  * fails again counts again) and the backlog gauge moves by the difference.
  */
 import { sql } from "drizzle-orm";
@@ -67,7 +67,7 @@ function withSteps(body: string): string {
 			ELSE (SELECT e.status FROM executions e WHERE e.id = ordered.id AND e.flow_id = ordered.flow_id) END AS before
 		FROM ordered
 	), steps AS (
-		SELECT prior.*, (status IN ('succeeded', 'failed') AND before IS NOT status) AS entered FROM prior
+		SELECT prior.*, (status IN ('succeeded', 'failed', 'filtered') AND before IS NOT status) AS entered FROM prior
 	) ${body}`;
 }
 
