@@ -21,7 +21,7 @@ export interface PublishIssue {
 }
 
 /** Keys every step may have, whatever its action. */
-const COMMON_KEYS = new Set(["id", "component", "action", "name", "note", "retryPolicy"]);
+const COMMON_KEYS = new Set(["id", "component", "action", "name", "note", "sample", "retryPolicy"]);
 
 const dotted = (path: (string | number)[]) => path.join(".");
 
