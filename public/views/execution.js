@@ -1,11 +1,13 @@
 /**
  * @module
- * Execution details: input, mapped request, response or error, every attempt; retry when failed.
+ * Execution details: the timeline of its steps (status, duration, attempts, request, response,
+ * error; split items grouped), input, last request and response, every attempt; retry when failed.
  */
 import { api } from "../lib/api.js";
 import { alertBox, announce, badge, fmtMs, fmtTime, h, poll, pretty, td, uid } from "../lib/dom.js";
 
 /** @typedef {import("../../src/api/responses.ts").ExecutionView} ExecutionView */
+/** @typedef {import("../../src/api/responses.ts").StepRunView} StepRunView */
 
 /**
  * @param {string} title
@@ -26,6 +28,8 @@ export async function executionView(main, { signal, params: [id] }) {
 	const alert = alertBox();
 	const body = h("div", { class: "stack" });
 	let shown = "";
+	/** Step names by id, from the flow's draft (the run log keeps ids). @type {Record<string, string>} */
+	let names = {};
 
 	async function load() {
 		/** @type {{ execution: ExecutionView }} */
@@ -51,8 +55,67 @@ export async function executionView(main, { signal, params: [id] }) {
 		}
 	}
 
+	/** @param {StepRunView} run */
+	const stepLabel = (run) => names[run.id] ?? run.id;
+
+	/** One step run: its status, duration and attempts; request, response and error when opened (open when it failed). @param {StepRunView} run */
+	function stepRun(run) {
+		const failed = run.status === "failed";
+		return h(
+			"li",
+			null,
+			h(
+				"details",
+				{ class: `card step-run${failed ? " step-failed" : ""}`, open: failed },
+				h(
+					"summary",
+					null,
+					badge(run.status),
+					" ",
+					h("strong", null, stepLabel(run)),
+					h("span", { class: "muted" }, ` ${run.id} · ${fmtMs(run.durationMs)} · ${run.attempts} attempt${run.attempts === 1 ? "" : "s"}`),
+				),
+				run.error ? h("p", { class: "alert" }, run.error) : null,
+				run.request
+					? [
+							h("h3", null, "Request"),
+							code(`${run.request.method} ${run.request.url}${run.request.body === undefined ? "" : `\n${pretty(run.request.body)}`}`),
+						]
+					: null,
+				run.response ? [h("h3", null, `Response: HTTP ${run.response.status}`), code(run.response.body ?? "")] : null,
+				run.request || run.response || run.error ? null : h("p", { class: "muted" }, "A logic step: no call."),
+			),
+		);
+	}
+
+	/** The step runs in the order they ran, a split's item runs grouped by item. @param {StepRunView[]} runs */
+	function timeline(runs) {
+		/** @type {import("../lib/dom.js").Child[]} */
+		const out = [];
+		let group = "";
+		/** @type {HTMLOListElement | null} */
+		let items = null;
+		for (const run of runs) {
+			const at = run.key.lastIndexOf("/");
+			const prefix = at === -1 ? "" : run.key.slice(0, at);
+			if (!prefix) {
+				group = "";
+				out.push(stepRun(run));
+				continue;
+			}
+			if (prefix !== group) {
+				group = prefix;
+				items = h("ol", { class: "timeline" });
+				out.push(h("li", { class: "split-item" }, h("p", { class: "lane-title" }, `Item ${(run.item ?? 0) + 1} (${prefix})`), items));
+			}
+			items?.append(stepRun(run));
+		}
+		return h("ol", { class: "timeline" }, out);
+	}
+
 	/** @param {ExecutionView} x */
 	function render(x) {
+		const failedStep = x.steps.find((s) => s.status === "failed");
 		/** @type {[string, import("../lib/dom.js").Child][]} */
 		const facts = [
 			["Status", badge(x.status)],
@@ -85,10 +148,21 @@ export async function executionView(main, { signal, params: [id] }) {
 							},
 							"Retry",
 						),
+						h(
+							"p",
+							{ class: "hint" },
+							failedStep
+								? `Retry resumes at the step that failed, “${stepLabel(failedStep)}”: the steps before it are not run again.`
+								: "Retry runs the execution again.",
+						),
 					)
 				: null,
+			x.steps.length ? section("Steps", timeline(x.steps)) : null,
 			section("Input message", code(x.input)),
-			section("Mapped request", x.request ? code(x.request) : h("p", { class: "muted" }, "The mapping produced no request.")),
+			section(
+				x.steps.length > 1 ? "Last request" : "Mapped request",
+				x.request ? code(x.request) : h("p", { class: "muted" }, "The mapping produced no request."),
+			),
 			section("Response", ...response),
 			section(
 				"Attempts",
@@ -132,6 +206,7 @@ export async function executionView(main, { signal, params: [id] }) {
 	}
 
 	const back = h("a", { href: "#/dashboard" }, "Dashboard");
+	let flowId = "";
 	main.append(
 		h("p", { class: "crumbs" }, back),
 		h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, "Execution ", h("code", null, id))),
@@ -141,7 +216,25 @@ export async function executionView(main, { signal, params: [id] }) {
 	await poll(
 		async () => {
 			await load();
-			const flowId = JSON.parse(shown).flowId;
+			if (!flowId) {
+				flowId = JSON.parse(shown).flowId;
+				// Names make the timeline readable; without them it shows ids.
+				const { flow } = await api(`/flows/${flowId}`, { signal }).catch(() => ({ flow: null }));
+				/** @type {Record<string, string>} */
+				const found = {};
+				const visit = (steps) => {
+					for (const s of steps ?? []) {
+						if (s.id && s.name) found[s.id] = s.name;
+						visit(s.steps);
+						visit(s.otherwise);
+						for (const r of s.routes ?? []) visit(r.steps);
+					}
+				};
+				visit(flow?.draft?.steps);
+				names = found;
+				shown = "";
+				await load();
+			}
 			back.href = `#/dashboard/${flowId}`;
 			back.textContent = "Run log";
 		},
