@@ -88,8 +88,8 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 		{ class: "card stack", hidden: true, onsubmit: submit, "aria-labelledby": `${prefix}-form-title` },
 		h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials"),
 		h("div", { class: "field" }, h("label", { for: nameInput.id }, "Credential name"), nameInput),
-		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
 		fields,
+		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
 		authFields,
 		formAlert.el,
 		progress,
@@ -198,10 +198,11 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 		);
 	}
 
-	function showFields() {
+	// A new type changes only its own fields: what was typed in the others stays.
+	function showFields(all = false) {
 		const type = typeSelect ? types.find((t) => t.type === typeSelect.value) : null;
 		if (isWebhook) showAbout(type);
-		fields.replaceChildren(...(component.credentialFields ?? []).map((f) => fieldInput(prefix, f)));
+		if (all) fields.replaceChildren(...(component.credentialFields ?? []).map((f) => fieldInput(prefix, f)));
 		authFields.replaceChildren(...(type?.fields ?? []).map((f) => fieldInput(`${prefix}-auth`, f)));
 		if (isWebhook && !type?.fields.length)
 			authFields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
@@ -213,7 +214,7 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 		formAlert.show(null);
 		if (open) {
 			nameInput.value = `My ${isWebhook ? "webhook" : component.title} credentials`;
-			showFields();
+			showFields(true);
 			nameInput.focus();
 			nameInput.select();
 		} else create.focus();

@@ -187,6 +187,29 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		/** @type {HTMLElement | null} */ (stepsNav.querySelector(".step-card[aria-current]") ?? stepsNav.querySelector(".step-card"))?.focus();
 	}
 
+	/** Gives a step a new id and rewrites every `$steps.<old id>` to it; the reason when the id cannot be taken. */
+	function renameStep(step, id) {
+		if (id === step.id) return null;
+		if (!/^[a-z][a-z0-9_]{0,39}$/.test(id))
+			return "A step id is a lower-case letter, then up to 39 lower-case letters, digits or _ (e.g. crm_lookup).";
+		const other = find(draft.steps, id);
+		if (other) return `The id ${id} is already used by “${stepName(components, other.step)}”.`;
+		const re = new RegExp(`\\$steps\\.${step.id}\\b`, "g");
+		const fix = (v) => (typeof v === "string" ? v.replace(re, () => `$steps.${id}`) : v);
+		walk(draft.steps, ({ step: s }) => {
+			for (const [key, value] of Object.entries(s)) {
+				if (["id", "steps", "otherwise", "sample"].includes(key)) continue;
+				if (key === "routes") for (const route of value) route.condition = fix(route.condition);
+				else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) value[k] = fix(v);
+				else s[key] = fix(value);
+			}
+		});
+		pos.set(id, at(step.id ?? ""));
+		selected = { kind: "step", id };
+		step.id = id;
+		return null;
+	}
+
 	function select(s) {
 		selected = s;
 		renderPanel();
@@ -325,6 +348,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 			prefix: step.id,
 			defaultName: action.title,
 			finished: !!step.name,
+			rename: (id) => renameStep(step, id),
 			async onFinish() {
 				await save();
 				announce(`Step “${step.name}” finished.`);

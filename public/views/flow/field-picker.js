@@ -42,7 +42,10 @@ export function fieldSources(triggerSample, earlier, nameOf, split) {
 	const sources = [{ label: "Webhook sample", fields: own.map((f) => ({ ...f, expression: f.path.map(part).join(".") })) }];
 	for (const step of earlier) {
 		if (step.sample === undefined) continue;
-		const fields = paths(step.sample, 3).map((f) => ({ ...f, expression: ["$steps", step.id, ...f.path].map(part).join(".") }));
+		// A call's answer headers after its body: the body is what mappings mostly read.
+		const fields = paths(step.sample, 3)
+			.sort((a, b) => Number(a.path[0] === "headers") - Number(b.path[0] === "headers"))
+			.map((f) => ({ ...f, expression: ["$steps", step.id, ...f.path].map(part).join(".") }));
 		const label = nameOf(step);
 		sources.push({
 			label,

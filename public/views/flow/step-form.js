@@ -61,19 +61,22 @@ export function stepForm({ component, action, step, sources, flowId, preview: co
 	};
 
 	/** A label with its required mark, the input and its help. */
-	const field = (id, setting, input, ...more) =>
-		h(
+	const field = (id, setting, input, ...more) => {
+		// Required is said by aria-required; the visible mark stays out of the input's name.
+		if (setting.required) input.setAttribute("aria-required", "true");
+		return h(
 			"div",
 			{ class: "field" },
 			h(
-				"label",
-				{ for: id },
-				setting.label,
-				setting.required ? h("span", { class: "tag" }, "required") : h("span", { class: "optional" }, " (optional)"),
+				"div",
+				{ class: "row" },
+				h("label", { for: id }, setting.label, setting.required ? "" : h("span", { class: "optional" }, " (optional)")),
+				setting.required ? h("span", { class: "tag", "aria-hidden": "true" }, "required") : null,
 			),
 			h("div", { class: "with-picker" }, input, ...more),
 			setting.help ? h("p", { class: "hint", id: `${id}-help` }, setting.help) : null,
 		);
+	};
 
 	/**
 	 * An expression or template box bound to `set`, with its Insert field drop-down.
