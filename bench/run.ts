@@ -10,6 +10,8 @@
 //   npm run bench -- --json FILE   also write every measurement as JSON
 //   npm run bench -- --keep        keep the work directory (bundle, wrk scripts, .cpuprofile files)
 //   npm run bench -- --only keys   only the key-flow phase (deliveries/s, per-key order, rate limit), ~1 min
+//   npm run bench -- --only steps  only issue 17's lines (rows written per execution, 4-step flow, cpu per logic step)
+//   npm run bench -- --only rows   only the rows written per execution of the tutorial flow (any build: --project DIR)
 //
 // Tunables (environment): BENCH_ROUND_SECONDS (5), BENCH_PAIRS (3 ABBA cycles), BENCH_CONNECTIONS (32),
 // BENCH_THREADS (2), BENCH_LOAD_SECONDS (3, the delivery phase's load), BENCH_DRAIN_TIMEOUT_SECONDS (60).
@@ -39,6 +41,7 @@ import { abba, markdownTable, type Round, loadRound as roundOn, type Stats, stat
 import { miniflareVersion, type Runtime, startRuntime, workerdBinary, workerdVersion } from "./lib/runtime.ts";
 import { measureSearch } from "./lib/search.ts";
 import { measureStartup, profileStartup } from "./lib/startup.ts";
+import { measureRows, type StepsOptions, startMetered } from "./lib/steps.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -49,7 +52,10 @@ const args = process.argv.slice(2);
 const wantProfile = args.includes("--profile");
 const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : undefined;
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
-if (only !== undefined && only !== "keys") throw new Error(`--only ${only}: the only phase that runs alone is "keys"`);
+if (only !== undefined && !["keys", "steps", "rows"].includes(only))
+	throw new Error(`--only ${only}: the phases that run alone are "keys", "steps" and "rows"`);
+/** `--project DIR`: build another checkout (a copy of main, to compare); its bundle runs with this bench. */
+const projectDir = args.includes("--project") ? args[args.indexOf("--project") + 1] : undefined;
 
 const num = (name: string, fallback: number) => {
 	const value = Number(process.env[name] ?? fallback);
@@ -151,13 +157,14 @@ async function main(): Promise<void> {
 
 	// ── 1. the bundle, as `npm run build` makes it ──────────────────────────────────────────────
 	step("building the bundle (wrangler deploy --dry-run --env=, as npm run build)");
-	const config = await readWranglerConfig(root);
+	const config = await readWranglerConfig(projectDir ?? root);
 	const bundleDir = join(work, "bundle");
-	await buildBundle(root, bundleDir);
+	await buildBundle(projectDir ?? root, bundleDir);
 	const bundleFile = join(bundleDir, "index.js");
 	const size = bundleSize(bundleDir);
 	step(`bundle: ${size.rawKiB.toFixed(1)} KiB, ${size.gzipKiB.toFixed(1)} KiB gzip`);
 	if (only === "keys") return keysOnly(config, bundleDir);
+	if (only === "steps" || only === "rows") return stepsOnly(config, bundleDir, only);
 
 	// ── 2. startup CPU on plain workerd ─────────────────────────────────────────────────────────
 	step("startup CPU: plain workerd, bundle vs empty worker, 7 runs each");
@@ -513,6 +520,31 @@ async function main(): Promise<void> {
 	say(`per-key order violations: ${ordering.orderViolations}`);
 	say(`destination rate limit ${RATE_LIMIT.requests / RATE_LIMIT.perSeconds}/s held: measured ${ordering.rate.perS.toFixed(1)}/s`);
 	say(`run-log search over 100k executions: ${search.fieldMs.toFixed(1)} ms`);
+}
+
+/** `--only steps` / `--only rows`: issue 17's lines. */
+async function stepsOnly(
+	config: Awaited<ReturnType<typeof readWranglerConfig>>,
+	bundleDir: string,
+	which: "steps" | "rows",
+): Promise<void> {
+	const petstore = await startPetstore();
+	cleanups.push(() => petstore.close());
+	const options: StepsOptions = {
+		config,
+		bundleDir,
+		migrationsDir: join(projectDir ?? root, "migrations"),
+		petstoreUrl: petstore.url,
+		deadline: DEADLINE - 5_000,
+		onStarted: (dispose) => cleanups.push(dispose),
+		step,
+	};
+	const { origin } = await startMetered(options);
+	const rows = await measureRows(options, origin);
+	say(
+		`storage rows written per execution, tutorial flow: ${(rows.d1PerExecution + rows.flowObjectPerExecution).toFixed(1)} (D1 ${rows.d1PerExecution.toFixed(1)}, flow object ${rows.flowObjectPerExecution.toFixed(1)}) over ${rows.executions} executions`,
+	);
+	if (which === "rows") return;
 }
 
 /** `--only keys`: phase 5 alone, with where the Petstore sat idle while the backlog drained. */

@@ -1,10 +1,23 @@
-import { and, desc, eq, inArray, max } from "drizzle-orm";
+import { and, desc, eq, inArray, max, or } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import * as z from "zod";
 import { randomBase64Url } from "../crypto/encoding";
 import { getDb } from "../db/client";
-import { credentials, executions, type FlowRow, flows, flowVersions } from "../db/schema";
-import { destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
+import {
+	alertState,
+	attempts,
+	credentials,
+	executions,
+	type FlowRow,
+	failureEvents,
+	flows,
+	flowTotals,
+	flowVersions,
+	replays,
+	statsLatency,
+	statsMinutes,
+} from "../db/schema";
+import { applyPublishedSettings, destroyFlow, flowCounters, pauseFlow, resumeFlow } from "../delivery/flow-control";
 import type { FlowCounters } from "../flows/counters";
 import { type Draft, draftSchema, type FlowDefinition } from "../flows/definition";
 import { type FlowAction, transition } from "../flows/lifecycle";
@@ -13,8 +26,29 @@ import { checkPublishable, publishProblem } from "../flows/publish";
 import { credentialProblems, draftStepProblems, stepCredentialIds } from "../flows/publish-steps";
 import { withStepIds } from "../flows/step-tree";
 import { invalidateIngressConfig } from "../hook/config-cache";
+import { errorMessage, log } from "../log";
 import { ApiError, firstOrNotFound, valid } from "./errors";
 import type { FlowView } from "./responses";
+
+/**
+ * Everything D1 keeps about a flow, in one batch (a transaction): its run log with attempts and
+ * replay links, stats, totals, failure events and alert state; versions, jobs and the flow's own
+ * alert targets go with the flow row (ON DELETE CASCADE).
+ */
+function deleteFlowRows(db: ReturnType<typeof getDb>, flowId: string) {
+	const flowExecutions = db.select({ id: executions.id }).from(executions).where(eq(executions.flowId, flowId));
+	return [
+		db.delete(attempts).where(inArray(attempts.executionId, flowExecutions)),
+		db.delete(replays).where(or(inArray(replays.executionId, flowExecutions), inArray(replays.replayOf, flowExecutions))),
+		db.delete(executions).where(eq(executions.flowId, flowId)),
+		db.delete(statsMinutes).where(eq(statsMinutes.flowId, flowId)),
+		db.delete(statsLatency).where(eq(statsLatency.flowId, flowId)),
+		db.delete(flowTotals).where(eq(flowTotals.flowId, flowId)),
+		db.delete(failureEvents).where(eq(failureEvents.flowId, flowId)),
+		db.delete(alertState).where(eq(alertState.flowId, flowId)),
+		db.delete(flows).where(eq(flows.id, flowId)),
+	] as const;
+}
 
 export const flowNameSchema = z.object({ name: nameSchema }).strict();
 
@@ -39,6 +73,7 @@ export function totalCounters(all: readonly FlowCounters[]): TotalCounters {
 		total.received += c.received;
 		total.succeeded += c.succeeded;
 		total.failed += c.failed;
+		if (c.filtered) total.filtered = (total.filtered ?? 0) + c.filtered;
 		total.inFlight += c.inFlight;
 		total.authFailures += c.authFailures;
 		total.handshakes += c.handshakes;
@@ -211,6 +246,10 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 			db.update(flows).set({ liveVersion: version, updatedAt: Date.now() }).where(eq(flows.id, row.id)),
 		]);
 		invalidateIngressConfig(row.id);
+		// Executions already waiting (a paused flow's backlog) run under the new limits, not only later hooks.
+		await applyPublishedSettings(c.env, row.id, version, definition).catch((error: unknown) =>
+			log("error", "flow.settings_unapplied", { flowId: row.id, version, error: errorMessage(error) }),
+		);
 		return c.json({ version });
 	})
 	.post("/:id/start", actionRoute("start"))
@@ -222,7 +261,8 @@ export const flowsRoutes = new Hono<{ Bindings: Env }>()
 		const db = getDb(c.env.DB);
 		await db.update(flows).set({ status: "stopped" }).where(eq(flows.id, row.id));
 		invalidateIngressConfig(row.id);
+		// The objects first: they drop the queue's backlog from now on, and their run-log writes fail once the flow row is gone.
 		await destroyFlow(c.env, row.id);
-		await db.batch([db.delete(executions).where(eq(executions.flowId, row.id)), db.delete(flows).where(eq(flows.id, row.id))]);
+		await db.batch(deleteFlowRows(db, row.id));
 		return c.body(null, 204);
 	});

@@ -53,3 +53,51 @@ export function describeSlowDown(before: Pace, after: Pace, nowMs: number): stri
 	const hold = after.holdUntil > nowMs ? ` and holds until ${new Date(after.holdUntil).toISOString()} (Retry-After)` : "";
 	return `the flow ${limit} deliveries at once (was ${before.limit})${hold}`;
 }
+
+/**
+ * The pace of a flow object per destination origin (issue 17): a 429 from a slow CRM slows the
+ * calls to that CRM, not the Petstore's. Stored as one meta value: the top-level fields are the
+ * strictest of the origins' (what the dashboard and `flow.slowed` show), `origins` each one's own.
+ */
+export interface FlowPace extends Pace {
+	origins?: Record<string, Pace>;
+}
+
+export const originPace = (pace: FlowPace, origin: string, ceiling: number): Pace => pace.origins?.[origin] ?? freshPace(ceiling);
+
+function withOrigin(pace: FlowPace, origin: string, next: Pace, ceiling: number): FlowPace {
+	const origins = { ...pace.origins, [origin]: next };
+	// An origin back at full speed and not held needs no entry.
+	if (next.limit >= ceiling && next.successes === 0 && next.holdUntil === 0) delete origins[origin];
+	const all = Object.values(origins);
+	return {
+		limit: all.length > 0 ? Math.min(...all.map((p) => p.limit)) : ceiling,
+		successes: 0,
+		holdUntil: all.length > 0 ? Math.max(...all.map((p) => p.holdUntil)) : 0,
+		...(all.length > 0 ? { origins } : {}),
+	};
+}
+
+export function slowDownOrigin(pace: FlowPace, origin: string, ceiling: number, nowMs: number, retryAfterMs: number | null): FlowPace {
+	return withOrigin(pace, origin, slowDown(originPace(pace, origin, ceiling), ceiling, nowMs, retryAfterMs), ceiling);
+}
+
+export function speedUpOrigin(pace: FlowPace, origin: string, ceiling: number): FlowPace {
+	if (!pace.origins?.[origin]) return pace;
+	return withOrigin(pace, origin, speedUp(originPace(pace, origin, ceiling), ceiling), ceiling);
+}
+
+/** Whether a call to `origin` may start now, with `running` calls to it under way; else when to look again. */
+export function originRoom(
+	pace: FlowPace,
+	origin: string,
+	ceiling: number,
+	running: number,
+	nowMs: number,
+): { ok: true } | { ok: false; wakeAt: number } {
+	const own = originPace(pace, origin, ceiling);
+	if (own.holdUntil > nowMs) return { ok: false, wakeAt: own.holdUntil };
+	// A call finishing wakes the loop; this is only the latest time to look again.
+	if (running >= Math.min(own.limit, ceiling)) return { ok: false, wakeAt: nowMs + 100 };
+	return { ok: true };
+}

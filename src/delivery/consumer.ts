@@ -11,6 +11,7 @@ import { getDb } from "../db/client";
 import { executions } from "../db/schema";
 import { scopedId, stagingKey } from "../flows/execution-ids";
 import { errorMessage, log } from "../log";
+import { routeKnownIds } from "./known-ids";
 import { type ExecutionMessage, executionMessageSchema } from "./messages";
 import { byObject, cachedFlowVersion, deliveryPlan, routeExecutions, settingsFor } from "./routing";
 import { shardCount } from "./shards";
@@ -106,7 +107,9 @@ async function handOver(
 ): Promise<void> {
 	const staged = await fillStaged(env, flowId, items, stagingKeys);
 	await bindSenderIds(env, flowId, items);
-	const groups = byObject(await routeExecutions(env, flowId, items));
+	const routed = await routeExecutions(env, flowId, items);
+	await routeKnownIds(env, flowId, routed);
+	const groups = byObject(routed);
 	await Promise.all(
 		[...groups].map(async ([object, entries]) => {
 			const stub = env.FLOW.getByName(object);

@@ -27,7 +27,8 @@
  *   sender's own 32-hex `x-request-id` is used as the id as is, so before a sharded flow routes it
  *   the main object binds it to its body (`claimSenderIds`): the same id with the same body is a
  *   duplicate, with another body a new execution under an id derived from both (never a 409, never
- *   a silent 200 for something that did not run).
+ *   a silent 200 for something that did not run). A republish that changes the layout would break
+ *   "one id, one object"; known-ids.ts sends a known id back to its first object for 24 h after.
  * - Acceptance order (item 6). Lanes are ordered by the ingress's acceptance stamp (`receivedAt`,
  *   then arrival), and an ordered execution waits REORDER_WINDOW_MS (500 ms, shards.ts) after
  *   it reaches its object before it may start, so a hook accepted earlier that reaches the object
@@ -48,7 +49,8 @@
  *   2026-…Z (Retry-After)", and the tail has a `flow.slowed` warn line (flowId, reason, limit, was,
  *   holdUntil).
  * - Destination rate limit: `delivery.rateLimit {requests, perSeconds}` is a sliding window over
- *   call starts kept in the main object (rate-window.ts): at most `requests` calls start in any
+ *   call starts kept in the main object (rate-window.ts; a grant counts at the latest start its
+ *   call may reach the destination): at most `requests` calls start in any
  *   `perSeconds` window, across all shards (grants are kept in at most 1,000 buckets per window,
  *   counted at their bucket's end, so a long window errs by up to 1/1,000 of itself towards fewer
  *   calls); shards ask the main object for tokens before they start calls (one RPC per batch of
@@ -60,6 +62,7 @@
  *   lists the idempotency keys of the POSTs it overlapped (`concurrentWith`), from which per-key
  *   overlaps can be counted.
  */
+import { type FlowDefinition, resolveDelivery } from "../flows/definition";
 import type { FlowCounters, RetryRequest } from "./flow-object";
 
 /** Limits the engine applies, for the API to serve (GET /api/flow-settings) rather than the designer repeating them. */
@@ -101,4 +104,13 @@ export function retryExecutions(env: Env, flowId: string, items: RetryRequest[])
 /** The flow was deleted: every object of the flow drops its executions. */
 export async function destroyFlow(env: Env, flowId: string): Promise<void> {
 	await mainObject(env, flowId).destroy();
+}
+
+/**
+ * A version was published: its delivery settings (rate limit, concurrency) govern the flow's
+ * objects now, for the executions already waiting in them too, not only for hooks that arrive later.
+ */
+export async function applyPublishedSettings(env: Env, flowId: string, version: number, definition: FlowDefinition): Promise<void> {
+	const { ordering, concurrency, rateLimit } = resolveDelivery(definition.delivery);
+	await mainObject(env, flowId).applyPublishedSettings(flowId, version, { ordering, concurrency, rateLimit });
 }

@@ -59,10 +59,12 @@ export class RunLogOutbox {
 				.toArray();
 			if (rows.length === 0) return true;
 			try {
-				await writeRunLog(
+				const written = await writeRunLog(
 					this.#db(),
+					this.#flowId(),
 					rows.map((r) => JSON.parse(r.record as string) as RunLogRecord),
 				);
+				if (written === "flowDeleted") log("info", "runlog.flow_deleted", { flowId: this.#flowId(), dropped: rows.length });
 			} catch (error) {
 				log("warn", "runlog.deferred", { flowId: this.#flowId(), records: rows.length, error: errorMessage(error) });
 				return false;

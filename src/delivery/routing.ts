@@ -10,7 +10,7 @@ import { computeDeliveryKey } from "../flows/delivery-key";
 import type { Message } from "../flows/message";
 import { log } from "../log";
 import type { RateLimit } from "./rate-window";
-import { type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
+import { concurrencyUnder, type DeliveryPlan, laneFor, type Route, routeFor } from "./shards";
 
 const MAX_CACHED_VERSIONS = 1000;
 const versions = new Map<string, Promise<FlowDefinition | null>>();
@@ -43,14 +43,25 @@ export interface Routable {
 export interface RoutedExecution<T extends Routable> {
 	item: T;
 	route: Route;
+	/** Sent to the object that accepted its id under an older layout (known-ids.ts), not where its own version routes it. */
+	redirected?: boolean;
 }
+
+/**
+ * A macrotask turn: JSONata evaluates in microtasks, so a run of slow key expressions would hold
+ * every other flow's hand-over in the same consumer invocation (their RPC answers wait for the
+ * event loop) until the last one is done. Between two keys, the others get their turn.
+ */
+const yieldToOtherFlows = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export async function routeExecutions<T extends Routable>(env: Env, flowId: string, items: readonly T[]): Promise<RoutedExecution<T>[]> {
 	const routed: RoutedExecution<T>[] = [];
+	let keysComputed = 0;
 	for (const item of items) {
 		const plan = resolveDelivery((await cachedFlowVersion(env.DB, flowId, item.version))?.delivery);
 		let key: string | null = null;
 		if (plan.ordering === "key" && plan.key !== null && item.message !== undefined) {
+			if (keysComputed++ > 0) await yieldToOtherFlows();
 			const computed = await computeDeliveryKey(plan.key, item.message);
 			key = computed.key;
 			if (computed.error) log("warn", "execution.no_key", { flowId, executionId: item.id, error: computed.error });
@@ -80,13 +91,28 @@ export interface ObjectSettings {
 	ordered: boolean;
 }
 
-/** The settings an object adopts from a group of routed executions: those of the newest version among them. */
-export function settingsFor(entries: ReadonlyArray<RoutedExecution<Routable>>): ObjectSettings {
-	const newest = entries.reduce((a, b) => (b.item.version > a.item.version ? b : a));
+/**
+ * The settings an object adopts from a group of routed executions: those of the newest version
+ * among them; none from executions only redirected there (their route's share is another object's).
+ */
+export function settingsFor(entries: ReadonlyArray<RoutedExecution<Routable>>): ObjectSettings | undefined {
+	const routedHere = entries.filter((entry) => !entry.redirected);
+	if (routedHere.length === 0) return undefined;
+	const newest = routedHere.reduce((a, b) => (b.item.version > a.item.version ? b : a));
 	return {
 		version: newest.item.version,
 		concurrency: newest.route.concurrency,
 		rateLimit: newest.route.rateLimit,
 		ordered: newest.route.ordered,
+	};
+}
+
+/** The settings a newly published version gives an existing object of the flow (shards.ts concurrencyUnder). */
+export function publishedSettings(flowId: string, objectName: string, version: number, plan: DeliveryPlan): ObjectSettings {
+	return {
+		version,
+		concurrency: concurrencyUnder(flowId, objectName, plan),
+		rateLimit: plan.rateLimit,
+		ordered: plan.ordering !== "none",
 	};
 }

@@ -15,6 +15,7 @@ import { getDb } from "../db/client";
 import { statsStatements } from "../db/queries/stats";
 import { attempts, type ExecutionStatus, executions } from "../db/schema";
 import type { Message } from "../flows/message";
+import type { ExecutionState, StepRun } from "../flows/step-machine";
 
 export interface ExecutionRecord {
 	type: "execution";
@@ -30,6 +31,10 @@ export interface ExecutionRecord {
 	finishedAt?: number | null;
 	attemptCount?: number;
 	durationMs?: number | null;
+	/** Every step run so far (flows/step-machine.ts). */
+	steps?: StepRun[] | null;
+	/** A failed execution of several steps: what a manual retry resumes from. */
+	resume?: Omit<ExecutionState, "runs"> | null;
 }
 
 export interface AttemptRecord {
@@ -49,9 +54,38 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 	return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Writes records in order, in one D1 batch (a transaction), with the stats they change. */
-export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord[], nowMs = Date.now()): Promise<void> {
-	if (records.length === 0) return;
+/**
+ * First statement of every run-log batch: fails it (and so rolls the whole batch back) when the
+ * flow no longer exists, so a flow object still flushing when its flow was deleted cannot bring
+ * the deleted run log back. A read, in the batch's transaction: no race with DELETE /api/flows/:id.
+ */
+const FLOW_EXISTS_GUARD = "SELECT json(CASE WHEN EXISTS (SELECT 1 FROM flows WHERE id = ?) THEN '1' ELSE 'flow deleted' END)";
+
+export type RunLogWrite = "written" | "flowDeleted";
+
+/**
+ * Writes one flow's records in order, in one D1 batch (a transaction), with the stats they
+ * change; "flowDeleted" when the flow is gone (the records are for nothing and may be dropped).
+ */
+export async function writeRunLog(
+	d1: D1Database,
+	flowId: string,
+	records: readonly RunLogRecord[],
+	nowMs = Date.now(),
+): Promise<RunLogWrite> {
+	if (records.length === 0) return "written";
+	try {
+		await d1.batch([d1.prepare(FLOW_EXISTS_GUARD).bind(flowId), ...runLogStatements(d1, records, nowMs)]);
+		return "written";
+	} catch (error) {
+		// Only a failed batch pays for this read; a D1 outage fails it too and is thrown on.
+		const flow = await d1.prepare("SELECT 1 FROM flows WHERE id = ?").bind(flowId).first();
+		if (flow === null) return "flowDeleted";
+		throw error;
+	}
+}
+
+function runLogStatements(d1: D1Database, records: readonly RunLogRecord[], nowMs: number): D1PreparedStatement[] {
 	const db = getDb(d1);
 	const executionRecords = records.filter((record): record is ExecutionRecord => record.type === "execution");
 	// Stats compare each record with the execution's state before the batch, so they go first.
@@ -74,5 +108,5 @@ export async function writeRunLog(d1: D1Database, records: readonly RunLogRecord
 		const { sql: text, params } = query.toSQL();
 		return d1.prepare(text).bind(...params);
 	});
-	await d1.batch([...stats, ...statements]);
+	return [...stats, ...statements];
 }

@@ -14,8 +14,10 @@
  * the concurrency exactly), so "never more than `concurrency` in flight" holds without a global
  * semaphore on the hot path. The price: a shard whose keys are busy cannot borrow the idle share
  * of another one. Exactly-once per id holds because an id always routes to the same object (see
- * flow-control.ts). The shard layout depends on the version's ordering and concurrency; executions
- * straddling a republish that changes them keep per-key order within each layout only.
+ * flow-control.ts) within a layout, and across a republish that changes it a known id is sent back
+ * to the object that first accepted it (known-ids.ts). The shard layout depends on the version's
+ * ordering and concurrency; executions straddling such a republish keep per-key order within each
+ * layout only.
  */
 
 /** One object delivers a few hundred calls per second; four of them cover the designer's maximum concurrency of 100. */
@@ -73,6 +75,26 @@ export interface Route {
 	rateLimit: DeliveryPlan["rateLimit"];
 	/** Ordered lanes wait out the reorder window (flow-object.ts); ordering "none" starts at once. */
 	ordered: boolean;
+}
+
+/** A shard's layout from its name (shardName); null for the main object. */
+export function shardLayout(flowId: string, objectName: string): { index: number; count: number } | null {
+	const match = objectName.startsWith(`${flowId}#`) ? /#shard-(\d+)-of-(\d+)$/.exec(objectName) : null;
+	return match ? { index: Number(match[1]), count: Number(match[2]) } : null;
+}
+
+/**
+ * The concurrency an existing object may use under a newly published plan, whether or not the
+ * plan's layout still routes to it: its share of the new concurrency within its own layout, at
+ * least 1 so its waiting executions still run (so while objects of an older layout drain, the
+ * flow may have up to one more in flight per such object than the new concurrency).
+ */
+export function concurrencyUnder(flowId: string, objectName: string, plan: Pick<DeliveryPlan, "ordering" | "concurrency">): number {
+	if (plan.ordering === "flow") return 1;
+	const layout = shardLayout(flowId, objectName);
+	if (layout === null) return plan.concurrency;
+	const share = Math.floor(plan.concurrency / layout.count) + (layout.index < plan.concurrency % layout.count ? 1 : 0);
+	return Math.max(1, share);
 }
 
 export function routeFor(flowId: string, plan: DeliveryPlan, lane: string): Route {

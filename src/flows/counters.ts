@@ -10,6 +10,11 @@ export const totalCountersSchema = z.object({
 	received: z.number().int().describe("Executions accepted"),
 	succeeded: z.number().int(),
 	failed: z.number().int(),
+	filtered: z
+		.number()
+		.int()
+		.optional()
+		.describe("Executions a filter step ended (never alerted); present once there is one, so counters read before steps keep their shape"),
 	inFlight: z.number().int().describe("Being delivered right now (a call to the Petstore in progress)"),
 	authFailures: z.number().int().describe("Hook requests refused with 401"),
 	handshakes: z.number().int().describe("Providers' handshakes (Slack, Zoom, Meta) answered without an execution"),

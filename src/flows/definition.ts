@@ -230,11 +230,8 @@ export const publishableSchema = z.object({
 });
 
 export type Draft = z.infer<typeof draftSchema>;
-/**
- * A published version. PHASE-1 NOTE: typed with `credentialId: string` on every step while the
- * flow object still runs only the first (Petstore) step; the step engine replaces this.
- */
-export type FlowDefinition = Omit<z.infer<typeof publishableSchema>, "steps"> & { steps: Array<StepDefinition & { credentialId: string }> };
+/** A published version. */
+export type FlowDefinition = z.infer<typeof publishableSchema>;
 
 declare module "../db/schema" {
 	interface JsonColumns {

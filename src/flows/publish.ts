@@ -43,6 +43,5 @@ export function checkPublishable(draft: unknown): PublishCheck {
 		}
 	}
 	if (issues.length > 0) return { ok: false, problem: publishProblem(issues), issues };
-	// PHASE-1 NOTE: see FlowDefinition in definition.ts.
-	return { ok: true, definition: parsed.data as FlowDefinition };
+	return { ok: true, definition: parsed.data };
 }

@@ -19,6 +19,7 @@ import { acceptExecutions } from "../delivery/consumer";
 import { type RetryRequest, retryExecutions } from "../delivery/flow-control";
 import type { ExecutionMessage } from "../delivery/messages";
 import { scopedId } from "../flows/execution-ids";
+import { resumeAfterFailure } from "../flows/step-machine";
 import { errorMessage, log } from "../log";
 
 export const REPLAY_CHUNK = 50;
@@ -57,6 +58,8 @@ export function retryRequestFor(row: ExecutionRow): RetryRequest {
 		receivedAt: row.receivedAt,
 		message: row.input ?? {},
 		attemptCount: row.attemptCount,
+		// A failed execution of several steps resumes at the failed step: what succeeded is kept.
+		resume: row.resume ? resumeAfterFailure({ ...row.resume, runs: row.steps ?? [] }) : null,
 	};
 }
 

@@ -67,7 +67,13 @@ describe("run-log search", () => {
 
 	it("filters by time range and pages newest first with the filters kept", async () => {
 		const all = await search("limit=100");
-		expect((await api("GET", `/api/flows/${flow.flowId}/executions`)).statuses).toEqual(["queued", "retrying", "succeeded", "failed"]);
+		expect((await api("GET", `/api/flows/${flow.flowId}/executions`)).statuses).toEqual([
+			"queued",
+			"retrying",
+			"succeeded",
+			"failed",
+			"filtered",
+		]);
 		expect(names(all)).toEqual(["feathers", "shaun", "wallace", "gromit"]);
 		const wallaceAt = Date.parse(all[2]?.receivedAt ?? "");
 		const shaunAt = Date.parse(all[1]?.receivedAt ?? "");
