@@ -3,7 +3,7 @@
  * Flow designer: the step list (trigger, steps, lanes) beside the selected step's stages, then
  * Publish Draft, Start/Stop and the hook URL. The draft is saved through PUT /draft as it takes shape.
  */
-import { api } from "../../lib/api.js";
+import { ApiError, api } from "../../lib/api.js";
 import { alertBox, announce, flowBadge, h } from "../../lib/dom.js";
 import { byAction, componentChooser } from "./component-chooser.js";
 import { credentialsStage } from "./credentials.js";
@@ -59,6 +59,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	let selected = draft.trigger?.name && draft.steps[0] ? { kind: "step", id: draft.steps[0].id } : { kind: "trigger" };
 
 	const flowAlert = alertBox();
+	const issuesBox = h("ul", { class: "issues", hidden: true, "aria-label": "What to fix before publishing" });
 	const title = h("h1", { tabindex: -1 }, flow.name);
 	const meta = h("p", { class: "meta" });
 	const hint = h("p", { class: "hint" });
@@ -398,8 +399,46 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		if (focus) panel.querySelector("h2")?.focus();
 	}
 
+	/** The step a publish issue's path (`steps.2.routes.0.steps.1.url`) is about, if any. */
+	function stepAt(path) {
+		/** @type {any} */
+		let node = draft;
+		/** @type {any} */
+		let step = null;
+		const parts = path.split(".");
+		for (const [i, part] of parts.entries()) {
+			node = node?.[part];
+			if (node === undefined) break;
+			if (/^\d+$/.test(part) && ["steps", "otherwise"].includes(parts[i - 1] ?? "")) step = node;
+		}
+		return step;
+	}
+
+	/** Publish issues, each with a button to the step it is about. */
+	function showIssues(issues) {
+		issuesBox.hidden = !issues.length;
+		issuesBox.replaceChildren(
+			...issues.map((issue) => {
+				const step = stepAt(issue.path);
+				return h(
+					"li",
+					null,
+					step
+						? h(
+								"button",
+								{ type: "button", class: "small", onclick: () => select({ kind: "step", id: step.id }) },
+								`Open “${stepName(components, step)}”`,
+							)
+						: null,
+					` ${issue.message} (${issue.path})`,
+				);
+			}),
+		);
+	}
+
 	async function publish() {
 		flowAlert.show(null);
+		showIssues([]);
 		publishBtn.disabled = true;
 		try {
 			await save();
@@ -410,6 +449,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 			(flow.status === "running" ? publishBtn : startBtn).focus();
 		} catch (error) {
 			flowAlert.show(error);
+			showIssues(error instanceof ApiError ? error.issues : []);
 			renderHead();
 		}
 	}
@@ -463,6 +503,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		),
 		hint,
 		flowAlert.el,
+		issuesBox,
 		hook,
 		h("div", { class: "designer" }, stepsNav, panel),
 		delivery,
