@@ -28,18 +28,35 @@ export async function executionView(main, { signal, params: [id] }) {
 	const alert = alertBox();
 	const body = h("div", { class: "stack" });
 	let shown = "";
-	/** Step names by id, from the flow's draft (the run log keeps ids). @type {Record<string, string>} */
-	let names = {};
+	/** Step names by id, from the flow's draft. @type {Record<string, string>} */
+	const names = {};
+	let flowId = "";
 
 	async function load() {
 		/** @type {{ execution: ExecutionView }} */
 		const { execution } = await api(`/executions/${id}`, { signal });
+		if (!flowId) await loadNames(execution.flowId);
 		const json = JSON.stringify(execution);
 		// Re-render only on change so selection and scrolling in the code blocks survive polling.
 		if (json !== shown) {
 			shown = json;
 			render(execution);
 		}
+	}
+
+	/** Names make the timeline readable (the run log keeps ids): the flow's draft's, read once. @param {string} of */
+	async function loadNames(of) {
+		flowId = of;
+		const { flow } = await api(`/flows/${of}`, { signal }).catch(() => ({ flow: null }));
+		const visit = (steps) => {
+			for (const s of steps ?? []) {
+				if (s.id && s.name) names[s.id] = s.name;
+				visit(s.steps);
+				visit(s.otherwise);
+				for (const r of s.routes ?? []) visit(r.steps);
+			}
+		};
+		visit(flow?.draft?.steps);
 	}
 
 	/** @param {HTMLButtonElement} button */
@@ -106,7 +123,16 @@ export async function executionView(main, { signal, params: [id] }) {
 			if (prefix !== group) {
 				group = prefix;
 				items = h("ol", { class: "timeline" });
-				out.push(h("li", { class: "split-item" }, h("p", { class: "lane-title" }, `Item ${(run.item ?? 0) + 1} (${prefix})`), items));
+				// The prefix ends with the split's instance: <split id>[<item>].
+				const split = prefix.slice(prefix.lastIndexOf("/") + 1).replace(/\[\d+\]$/, "");
+				out.push(
+					h(
+						"li",
+						{ class: "split-item" },
+						h("p", { class: "lane-title" }, `Item ${(run.item ?? 0) + 1} of “${names[split] ?? split}”`),
+						items,
+					),
+				);
 			}
 			items?.append(stepRun(run));
 		}
@@ -206,7 +232,6 @@ export async function executionView(main, { signal, params: [id] }) {
 	}
 
 	const back = h("a", { href: "#/dashboard" }, "Dashboard");
-	let flowId = "";
 	main.append(
 		h("p", { class: "crumbs" }, back),
 		h("div", { class: "page-head" }, h("h1", { tabindex: -1 }, "Execution ", h("code", null, id))),
@@ -216,25 +241,6 @@ export async function executionView(main, { signal, params: [id] }) {
 	await poll(
 		async () => {
 			await load();
-			if (!flowId) {
-				flowId = JSON.parse(shown).flowId;
-				// Names make the timeline readable; without them it shows ids.
-				const { flow } = await api(`/flows/${flowId}`, { signal }).catch(() => ({ flow: null }));
-				/** @type {Record<string, string>} */
-				const found = {};
-				const visit = (steps) => {
-					for (const s of steps ?? []) {
-						if (s.id && s.name) found[s.id] = s.name;
-						visit(s.steps);
-						visit(s.otherwise);
-						for (const r of s.routes ?? []) visit(r.steps);
-					}
-				};
-				visit(flow?.draft?.steps);
-				names = found;
-				shown = "";
-				await load();
-			}
 			back.href = `#/dashboard/${flowId}`;
 			back.textContent = "Run log";
 		},

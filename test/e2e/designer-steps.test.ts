@@ -103,6 +103,12 @@ async function retrieveAndFinish(expected: RegExp, name: string, id?: string) {
 	await page.getByRole("navigation", { name: "Flow steps" }).getByText(name, { exact: true }).waitFor();
 }
 
+async function openFlow(name: string) {
+	await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Flows" }).click();
+	await page.getByRole("link", { name }).click();
+	await page.getByRole("heading", { name, level: 1 }).waitFor();
+}
+
 async function publishAndStart() {
 	await button("Publish Draft").click();
 	await page.getByText("Published version 1").first().waitFor();
@@ -305,9 +311,51 @@ describe("a router with two routes", () => {
 	});
 });
 
+describe("a split", () => {
+	it("offers $item's fields to the steps inside it", async () => {
+		await newFlow("Order lines", {
+			order: "o1",
+			lines: [
+				{ sku: "A1", qty: 2 },
+				{ sku: "B2", qty: 1 },
+			],
+		});
+		await choose("split", "Split");
+		await page.getByRole("heading", { name: "Settings: Split" }).waitFor();
+		await page.getByLabel("Items", { exact: true }).fill("lines");
+		await preview().getByText("2 items; the first is $item").waitFor();
+		await button("Continue").click();
+		await retrieveAndFinish(/2 items/, "Each line", "line");
+		await button("Add step to For each item of “Each line”").click();
+		await choose("transform", "Transform");
+		const pick = page.getByLabel("Insert a field into Expression");
+		expect(await pick.locator("option").allTextContents()).toContain('Item › sku = "A1"');
+		await pick.selectOption("$item.sku");
+		expect(await page.getByLabel("Expression", { exact: true }).inputValue()).toBe("$item.sku");
+		await preview().getByText('"A1"').waitFor();
+		await button("Continue").click();
+		await button("Skip").click();
+		await page.getByLabel("Step name").fill("Line sku");
+		await button("Finish step").click();
+		await page.getByRole("group", { name: "Each line: For each item" }).getByText("Line sku").waitFor();
+	});
+});
+
 describe("running them", () => {
+	it("groups a split's step runs per item in the timeline", async () => {
+		await publishAndStart();
+		const id = await postHook({ order: "o2", lines: [{ sku: "C3" }, { sku: "D4" }] });
+		await expect.poll(async () => (await execution(id))?.status, { timeout: 60_000, interval: 500 }).toBe("succeeded");
+		await page.goto(`${app.origin}/#/executions/${id}`);
+		const items = page.getByRole("region", { name: "Steps" }).locator(".split-item");
+		await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(2);
+		expect(await items.locator(".lane-title").allTextContents()).toEqual(["Item 1 of “Each line”", "Item 2 of “Each line”"]);
+		expect(await items.nth(1).locator("summary strong").allTextContents()).toEqual(["Line sku"]);
+		await screenshot("execution-split");
+	});
+
 	it("runs only the route the event takes", async () => {
-		// The router flow is the one open.
+		await openFlow("Pets by tier");
 		await publishAndStart();
 		const before = (await requests()).filter((r) => r.path === "/v2/pet").length;
 		const id = await postHook({ tier: "basic", pet: "Max" });
@@ -322,9 +370,7 @@ describe("running them", () => {
 	});
 
 	it("publishes, runs every step, and filters out small orders", async () => {
-		await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Flows" }).click();
-		await page.getByRole("link", { name: "Orders to pets" }).click();
-		await page.getByRole("heading", { name: "Orders to pets", level: 1 }).waitFor();
+		await openFlow("Orders to pets");
 		await publishAndStart();
 		const ada = await postHook({ customer: "ada", amount: 25 });
 		const bob = await postHook({ customer: "bob", amount: 3 });
@@ -357,7 +403,7 @@ describe("running them", () => {
 		const lookups = await crmLookups();
 		await page.goto(`${app.origin}/#/executions/${id}`);
 		const failed = page.locator(".step-run.step-failed");
-		await failed.getByText("Pet for the customer").waitFor();
+		await failed.getByText("Pet for the customer", { exact: true }).waitFor();
 		expect(await failed.getAttribute("open")).not.toBeNull();
 		await page.getByText("Retry resumes at the step that failed, “Pet for the customer”").waitFor();
 		await screenshot("execution-timeline-failed");
