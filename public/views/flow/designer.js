@@ -32,6 +32,10 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	let flow = loaded.flow;
 	const byId = Object.fromEntries(components.map((c) => [c.id, c]));
 	const draft = { trigger: null, steps: [], ...structuredClone(flow.draft ?? {}) };
+	// A draft saved before steps had ids: each gets the id the server would give it.
+	walk(draft.steps, ({ step }) => {
+		step.id ??= freshId(draft.steps);
+	});
 
 	/** The stages of a step, from its action: credentials when it takes one, Mapping or Settings, then Retrieve sample. */
 	const stagesOf = (step) => {
