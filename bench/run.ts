@@ -41,7 +41,16 @@ import { abba, markdownTable, type Round, loadRound as roundOn, type Stats, stat
 import { miniflareVersion, type Runtime, startRuntime, workerdBinary, workerdVersion } from "./lib/runtime.ts";
 import { measureSearch } from "./lib/search.ts";
 import { measureStartup, profileStartup } from "./lib/startup.ts";
-import { measureRows, type StepsOptions, startMetered } from "./lib/steps.ts";
+import {
+	measureFourSteps,
+	measureLogicCpu,
+	measureRows,
+	STEP_CONCURRENCY,
+	STEP_KEYS,
+	STEP_LATENCY_MS,
+	type StepsOptions,
+	startMetered,
+} from "./lib/steps.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -320,6 +329,10 @@ async function main(): Promise<void> {
 		`search medians: field ${search.fieldMs.toFixed(1)} ms, no match ${search.noMatchMs.toFixed(1)} ms, text ${search.textMs.toFixed(1)} ms, status+range ${search.statusRangeMs.toFixed(1)} ms`,
 	);
 
+	// ── 6b. flows of many steps (issue 17): rows written per execution, a 4-step flow, logic CPU ──
+	step("steps: rows written per tutorial execution, a 4-step flow, the CPU of logic steps (bench/lib/steps.ts)");
+	const stepLines = await stepsPhase(config, bundleDir, petstore.url, "steps");
+
 	// ── 7. optional profiles (--profile): where the hookflow isolate's CPU goes ─────────────────
 	const profileLines: string[] = [];
 	if (wantProfile && Date.now() < DEADLINE - 30_000) {
@@ -520,9 +533,45 @@ async function main(): Promise<void> {
 	say(`per-key order violations: ${ordering.orderViolations}`);
 	say(`destination rate limit ${RATE_LIMIT.requests / RATE_LIMIT.perSeconds}/s held: measured ${ordering.rate.perS.toFixed(1)}/s`);
 	say(`run-log search over 100k executions: ${search.fieldMs.toFixed(1)} ms`);
+	for (const line of stepLines) say(line);
 }
 
-/** `--only steps` / `--only rows`: issue 17's lines. */
+/** Issue 17's phase: rows written per execution, and (unless only rows) the 4-step flow and the logic steps' CPU. */
+async function stepsPhase(
+	config: Awaited<ReturnType<typeof readWranglerConfig>>,
+	bundleDir: string,
+	petstoreUrl: string,
+	which: "steps" | "rows",
+): Promise<string[]> {
+	const options: StepsOptions = {
+		config,
+		bundleDir,
+		migrationsDir: join(projectDir ?? root, "migrations"),
+		petstoreUrl,
+		deadline: DEADLINE - 5_000,
+		onStarted: (dispose) => cleanups.push(dispose),
+		step,
+	};
+	const { runtime, origin } = await startMetered(options);
+	const rows = await measureRows(options, origin);
+	const rowsLine = `storage rows written per execution, tutorial flow: ${(rows.d1PerExecution + rows.flowObjectPerExecution).toFixed(1)} (D1 ${rows.d1PerExecution.toFixed(1)}, flow object ${rows.flowObjectPerExecution.toFixed(1)})`;
+	step(`rows: ${rowsLine.split(": ")[1]} over ${rows.executions} executions`);
+	if (which === "rows") return [rowsLine];
+	step(`steps: ${STEP_KEYS} keys, concurrency ${STEP_CONCURRENCY}, the CRM and the Petstore each answering in ${STEP_LATENCY_MS} ms`);
+	const four = await measureFourSteps(options, origin);
+	step(`steps: ${four.executions} executions of 4 steps in ${four.seconds.toFixed(2)} s`);
+	const logic = await measureLogicCpu(options, runtime, origin);
+	step(
+		`steps: workerd CPU per execution ${logic.withMs.toFixed(3)} ms with a filter and a transform, ${logic.withoutMs.toFixed(3)} ms without`,
+	);
+	return [
+		`executions/s one flow, 4 steps (filter, transform, http ${STEP_LATENCY_MS} ms, petstore ${STEP_LATENCY_MS} ms), ${STEP_KEYS} keys, concurrency ${STEP_CONCURRENCY}: ${four.perS.toFixed(0)}`,
+		`cpu ms per logic step: ${logic.msPerLogicStep.toFixed(3)}`,
+		rowsLine,
+	];
+}
+
+/** `--only steps` / `--only rows`: issue 17's lines alone. */
 async function stepsOnly(
 	config: Awaited<ReturnType<typeof readWranglerConfig>>,
 	bundleDir: string,
@@ -530,21 +579,13 @@ async function stepsOnly(
 ): Promise<void> {
 	const petstore = await startPetstore();
 	cleanups.push(() => petstore.close());
-	const options: StepsOptions = {
-		config,
-		bundleDir,
-		migrationsDir: join(projectDir ?? root, "migrations"),
-		petstoreUrl: petstore.url,
-		deadline: DEADLINE - 5_000,
-		onStarted: (dispose) => cleanups.push(dispose),
-		step,
-	};
-	const { origin } = await startMetered(options);
-	const rows = await measureRows(options, origin);
+	const lines = await stepsPhase(config, bundleDir, petstore.url, which);
 	say(
-		`storage rows written per execution, tutorial flow: ${(rows.d1PerExecution + rows.flowObjectPerExecution).toFixed(1)} (D1 ${rows.d1PerExecution.toFixed(1)}, flow object ${rows.flowObjectPerExecution.toFixed(1)}) over ${rows.executions} executions`,
+		`machine load average: ${loadavg()
+			.map((l) => l.toFixed(2))
+			.join(" ")}`,
 	);
-	if (which === "rows") return;
+	for (const line of lines) say(line);
 }
 
 /** `--only keys`: phase 5 alone, with where the Petstore sat idle while the backlog drained. */

@@ -9,7 +9,18 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { api, applyMigrations, BODY, createHmacFlow, flowCounters, hookflowWorker, SIGNATURE, type WranglerConfig } from "./hookflow.ts";
+import {
+	api,
+	applyMigrations,
+	BODY,
+	createHmacFlow,
+	flowCounters,
+	HMAC_SECRET,
+	hookflowWorker,
+	SIGNATURE,
+	type WranglerConfig,
+} from "./hookflow.ts";
+import { processCpuMs } from "./proc.ts";
 import { type Runtime, startRuntime, type WorkerOptions } from "./runtime.ts";
 
 const METER_ENTRY = fileURLToPath(new URL("../workers/meter-entry.js", import.meta.url));
@@ -68,17 +79,19 @@ export async function startMetered(o: StepsOptions): Promise<{ runtime: Runtime;
 	return { runtime, origin: await runtime.url("hookflow") };
 }
 
-/** Rows written per execution of the tutorial flow (ordering "flow"), sent one after another. */
-export async function measureRows(o: StepsOptions, origin: string, executions = 40): Promise<RowsResult> {
+/** Rows written per execution of the tutorial flow (ordering "flow"): a batch sent while paused, then delivered. */
+export async function measureRows(o: StepsOptions, origin: string, executions = 60): Promise<RowsResult> {
 	const flowId = await createHmacFlow(origin, "Rows");
 	// One first execution warms everything up (the object's tables, the version cache) and is not counted.
 	await sendHook(origin, flowId);
 	await waitDone(origin, flowId, 1, o.deadline);
+	await api(origin, "POST", `/flows/${flowId}/pause`);
 	const before = await meter(origin);
-	for (let i = 0; i < executions; i++) {
-		await sendHook(origin, flowId);
-		await waitDone(origin, flowId, i + 2, o.deadline);
-	}
+	for (let i = 0; i < executions; i++) await sendHook(origin, flowId);
+	await api(origin, "POST", `/flows/${flowId}/resume`);
+	await waitDone(origin, flowId, executions + 1, o.deadline);
+	// The run log's last flush may come a moment after the counters.
+	await new Promise((resolve) => setTimeout(resolve, 500));
 	const after = await meter(origin);
 	return {
 		executions,
@@ -102,6 +115,158 @@ async function sendHook(
 	});
 	if (response.status !== 200) throw new Error(`hook answered ${response.status}: ${await response.text()}`);
 	await response.body?.cancel();
+}
+
+/** The 4-step flow's numbers: the Petstore and the CRM each answer in this long. */
+export const STEP_LATENCY_MS = 50;
+export const STEP_KEYS = 64;
+export const STEP_CONCURRENCY = 32;
+
+const control = (petstoreUrl: string, path: string, body: unknown) =>
+	fetch(`${petstoreUrl.replace(/\/v2$/, "")}/__control/${path}`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify(body),
+	});
+
+async function credentialsFor(origin: string, petstoreUrl: string, name: string) {
+	const post = (body: unknown) => api<{ credential: { id: string } }>(origin, "POST", "/credentials", body);
+	const hook = (await post({ component: "webhook", name: `${name} HMAC`, auth: { type: "hmac", secret: HMAC_SECRET } })).credential.id;
+	const pets = (await post({ component: "petstore", name: `${name} Petstore`, apiKey: "secret" })).credential.id;
+	const crm = (
+		await post({
+			component: "http",
+			name: `${name} CRM`,
+			baseUrl: petstoreUrl.replace(/\/v2$/, "/crm"),
+			auth: { type: "bearer", token: "crm-token" },
+		})
+	).credential.id;
+	return { hook, pets, crm };
+}
+
+async function flowOf(origin: string, name: string, hook: string, steps: unknown[], delivery: Record<string, unknown>): Promise<string> {
+	const { flow } = await api<{ flow: { id: string } }>(origin, "POST", "/flows", { name });
+	await api(origin, "PUT", `/flows/${flow.id}/draft`, { trigger: { component: "webhook", credentialId: hook }, steps, delivery });
+	await api(origin, "POST", `/flows/${flow.id}/publish`);
+	await api(origin, "POST", `/flows/${flow.id}/start`);
+	return flow.id;
+}
+
+const FILTER = { id: "only_sold", component: "logic", action: "filter", condition: 'petstatus = "sold"' };
+const TRANSFORM = {
+	id: "shape",
+	component: "logic",
+	action: "transform",
+	expression: "{'name': petname & '-' & $string($execution.receivedAt), 'status': petstatus}",
+};
+
+/** Sends `count` signed hooks to a paused flow (keys cycling), resumes it, and answers the seconds until all were done. */
+async function drainPaused(origin: string, flowId: string, count: number, deadline: number): Promise<number> {
+	await api(origin, "POST", `/flows/${flowId}/pause`);
+	const before = await flowCounters(origin, flowId);
+	const done0 = before.succeeded + before.failed + ((before as { filtered?: number }).filtered ?? 0);
+	for (let i = 0; i < count; i++) await sendHook(origin, flowId, BODY, SIGNATURE, { "x-shop-id": `shop-${i % STEP_KEYS}` });
+	for (;;) {
+		const c = await flowCounters(origin, flowId);
+		if (c.received >= before.received + count) break;
+		if (Date.now() > deadline) throw new Error("the hooks were not all accepted in time");
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	const started = performance.now();
+	await api(origin, "POST", `/flows/${flowId}/resume`);
+	for (;;) {
+		const c = await flowCounters(origin, flowId);
+		const done = c.succeeded + c.failed + ((c as { filtered?: number }).filtered ?? 0) - done0;
+		if (done >= count && c.queued === 0) {
+			if (c.failed > before.failed) throw new Error(`${c.failed - before.failed} executions failed`);
+			return (performance.now() - started) / 1000;
+		}
+		if (Date.now() > deadline) throw new Error(`only ${done} of ${count} executions finished in time`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/** executions/s of one flow of 4 steps (filter, transform, http 50 ms, petstore 50 ms), 64 keys, concurrency 32. */
+export async function measureFourSteps(
+	o: StepsOptions,
+	origin: string,
+	executions = 640,
+): Promise<{ executions: number; seconds: number; perS: number }> {
+	const c = await credentialsFor(origin, o.petstoreUrl, "Four");
+	const flowId = await flowOf(
+		origin,
+		"Four steps",
+		c.hook,
+		[
+			FILTER,
+			TRANSFORM,
+			{ id: "crm", component: "http", action: "request", credentialId: c.crm, method: "GET", url: "/customers/{{petname}}" },
+			{
+				id: "pet",
+				component: "petstore",
+				action: "createPet",
+				credentialId: c.pets,
+				mapping: { name: "$steps.shape.name & '-' & $steps.crm.body.tier", status: "$steps.shape.status" },
+			},
+		],
+		{ ordering: "key", key: '_headers."x-shop-id"', concurrency: STEP_CONCURRENCY },
+	);
+	await control(o.petstoreUrl, "latency", { ms: STEP_LATENCY_MS });
+	await control(o.petstoreUrl, "crm", { latencyMs: STEP_LATENCY_MS });
+	// A first round warms the objects up; the second is measured.
+	await drainPaused(origin, flowId, STEP_KEYS, o.deadline);
+	const seconds = await drainPaused(origin, flowId, executions, o.deadline);
+	await control(o.petstoreUrl, "latency", { ms: 0 });
+	await control(o.petstoreUrl, "crm", { latencyMs: 0 });
+	return { executions, seconds, perS: executions / seconds };
+}
+
+/** workerd CPU per logic step: a flow with a filter and a transform before its Petstore step against the same flow without them, alternating. */
+export async function measureLogicCpu(
+	o: StepsOptions,
+	runtime: Runtime,
+	origin: string,
+	perRound = 150,
+	rounds = 3,
+): Promise<{ msPerLogicStep: number; withMs: number; withoutMs: number }> {
+	const c = await credentialsFor(origin, o.petstoreUrl, "Logic");
+	const delivery = { ordering: "key", key: '_headers."x-shop-id"', concurrency: STEP_CONCURRENCY };
+	const pet = (mapping: Record<string, string>) => ({
+		id: "pet",
+		component: "petstore",
+		action: "createPet",
+		credentialId: c.pets,
+		mapping,
+	});
+	const withLogic = await flowOf(
+		origin,
+		"With logic",
+		c.hook,
+		[FILTER, TRANSFORM, pet({ name: "$steps.shape.name", status: "$steps.shape.status" })],
+		delivery,
+	);
+	const without = await flowOf(
+		origin,
+		"Without logic",
+		c.hook,
+		[pet({ name: "petname & '-' & $string($execution.receivedAt)", status: "petstatus" })],
+		delivery,
+	);
+	const cpuOf = async (flowId: string) => {
+		const before = processCpuMs(runtime.pid);
+		await drainPaused(origin, flowId, perRound, o.deadline);
+		return processCpuMs(runtime.pid) - before;
+	};
+	await cpuOf(withLogic);
+	await cpuOf(without);
+	let withMs = 0;
+	let withoutMs = 0;
+	for (let i = 0; i < rounds; i++) {
+		withMs += await cpuOf(withLogic);
+		withoutMs += await cpuOf(without);
+	}
+	const per = (ms: number) => ms / (rounds * perRound);
+	return { msPerLogicStep: (per(withMs) - per(withoutMs)) / 2, withMs: per(withMs), withoutMs: per(withoutMs) };
 }
 
 export { api };

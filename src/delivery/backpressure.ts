@@ -47,8 +47,17 @@ export function capacity(pace: Pace, ceiling: number, running: number, paused: b
 	return { free: Math.max(0, Math.min(pace.limit, ceiling) - running), wakeAt: null };
 }
 
-/** The run-log and tail wording of a slow-down, e.g. "the flow slows down to 4 deliveries at once (was 8) and holds until 12:00:05Z (Retry-After)". */
-export function describeSlowDown(before: Pace, after: Pace, nowMs: number): string {
+/**
+ * The run-log and tail wording of a slow-down, e.g. "the flow slows down to 4 deliveries at once
+ * (was 8) and holds until 12:00:05Z (Retry-After)" for the Petstore (the tutorial's wording), or
+ * "calls to https://crm.example slow down to 4 at once (was 8) …" for another destination.
+ */
+export function describeSlowDown(before: Pace, after: Pace, nowMs: number, destination?: string): string {
+	if (destination) {
+		const limit = after.limit === before.limit ? `stay at ${after.limit}` : `slow down to ${after.limit}`;
+		const hold = after.holdUntil > nowMs ? ` and hold until ${new Date(after.holdUntil).toISOString()} (Retry-After)` : "";
+		return `calls to ${destination} ${limit} at once (was ${before.limit})${hold}`;
+	}
 	const limit = after.limit === before.limit ? `stays at ${after.limit}` : `slows down to ${after.limit}`;
 	const hold = after.holdUntil > nowMs ? ` and holds until ${new Date(after.holdUntil).toISOString()} (Retry-After)` : "";
 	return `the flow ${limit} deliveries at once (was ${before.limit})${hold}`;

@@ -16,7 +16,7 @@ import { loadStepCredential } from "../flows/step-credentials";
 import type { ExecutionState } from "../flows/step-machine";
 import { countSteps, visitSteps, withStepIds } from "../flows/step-tree";
 import { errorMessage, log } from "../log";
-import { capacity, describeSlowDown, freshPace, originRoom, slowDownOrigin, speedUpOrigin } from "./backpressure";
+import { capacity, describeSlowDown, type FlowPace, freshPace, originRoom, slowDownOrigin, speedUpOrigin } from "./backpressure";
 import type { FlowCoordination } from "./flow-coordination";
 import type { Inbox, InboxRow } from "./inbox";
 import type { ObjectState } from "./object-state";
@@ -310,9 +310,7 @@ export class Deliverer {
 			if (attempt.origin && attempt.outcome === "succeeded") after = speedUpOrigin(after, attempt.origin, ceiling);
 		for (const signal of turn.slowDowns) after = slowDownOrigin(after, signal.origin, ceiling, finishedAt, signal.retryAfterMs);
 		const slowed = turn.slowDowns[0];
-		const slowedBy = slowed
-			? `${slowed.label} answered ${slowed.status}: ${describeSlowDown(before.origins?.[slowed.origin] ?? freshPace(ceiling), after.origins?.[slowed.origin] ?? after, finishedAt)}`
-			: null;
+		const slowedBy = slowed ? slowDownText(slowed, before, after, ceiling, finishedAt) : null;
 		const records = turnRecords(flowId, row, turn, finishedAt, version.multiStep, slowedBy);
 		const store = (stored: typeof turn) => {
 			const { attempts, execution, callsMade } =
@@ -406,4 +404,18 @@ export class Deliverer {
 			}
 		});
 	}
+}
+
+/** How the run log says a destination slowed down: the Petstore in the tutorial's words, other destinations by origin. */
+function slowDownText(
+	slowed: { origin: string; label: string; status: number },
+	before: FlowPace,
+	after: FlowPace,
+	ceiling: number,
+	nowMs: number,
+): string {
+	const was = before.origins?.[slowed.origin] ?? freshPace(ceiling);
+	const now = after.origins?.[slowed.origin] ?? after;
+	if (slowed.label === "Petstore") return `Petstore answered ${slowed.status}: ${describeSlowDown(was, now, nowMs)}`;
+	return describeSlowDown(was, now, nowMs, slowed.origin);
 }

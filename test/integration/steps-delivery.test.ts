@@ -392,3 +392,47 @@ describe("the tutorial's flow is unchanged", () => {
 		expect((await call("GET", `/api/executions/${id}`)).status).toBe(200);
 	});
 });
+
+describe("backpressure per destination", () => {
+	it("a 429 from the CRM holds the calls to the CRM, not the Petstore's", async () => {
+		// The local server serves both; the CRM is reached by another name, so it is another origin.
+		const crmElsewhere = crmBase().replace("127.0.0.1", "localhost");
+		const c = await credentials();
+		c.crm = (
+			await api("POST", "/api/credentials", {
+				component: "http",
+				name: "crm elsewhere",
+				baseUrl: crmElsewhere,
+				auth: { type: "bearer", token: "crm-token" },
+			})
+		).credential.id;
+		const flowId = await runningFlow(
+			c.hook,
+			[
+				{
+					id: "route",
+					component: "logic",
+					action: "router",
+					mode: "first",
+					routes: [{ name: "crm", condition: "kind = 'crm'", steps: [lookup(c.crm, { retryPolicy: { baseDelayMs: 600_000 } })] }],
+					otherwise: [createPet(c.pets, { id: "pet", mapping: { name: "name", status: "'sold'" } })],
+				},
+			],
+			{ delivery: { ordering: "none", concurrency: 4 } },
+		);
+		await crmControl({ faults: [{ status: 429, retryAfter: "3600" }] });
+		const throttled = await send(flowId, { kind: "crm", customer: "slow" });
+		const retrying = await waitForExecution(throttled, "retrying");
+		expect(retrying.error).toMatch(
+			/answered 429: Injected fault; calls to http:\/\/localhost:\d+ stay at 1 at once \(was 1\) and hold until .* \(Retry-After\)/,
+		);
+		// The Petstore is another destination: its calls go on at once.
+		const pet = await send(flowId, { kind: "pet", name: "Unhindered" });
+		await waitForExecution(pet, "succeeded");
+		// Another CRM call waits out the CRM's Retry-After: nothing more reaches the CRM.
+		const held = await send(flowId, { kind: "crm", customer: "waits" });
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		expect((await api("GET", `/api/executions/${held}`)).execution.status).toBe("queued");
+		expect((await requests()).crm.map((r) => r.path)).toEqual(["/crm/customers/slow"]);
+	});
+});
