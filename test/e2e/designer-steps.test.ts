@@ -196,6 +196,15 @@ describe("a flow of four steps, built by clicking", () => {
 		await page.getByLabel("Insert a field into URL").selectOption("customer");
 		expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe("/customers/{{customer}}");
 		await preview().getByText(`GET ${crmBase()}/customers/ada`).waitFor();
+		// Headers are name and template rows; the preview shows what would be sent.
+		await button("Add header").click();
+		await page.getByLabel("Headers 1: name").fill("x-order-of");
+		await page.getByLabel("Insert a field into Headers 1: value").selectOption("customer");
+		await preview().getByText("x-order-of: ada").waitFor();
+		await page.setViewportSize({ width: 390, height: 844 });
+		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
+		await screenshot("phone-http-settings");
+		await page.setViewportSize({ width: 1280, height: 900 });
 		await screenshot("http-settings");
 		const before = await crmLookups();
 		await button("Continue").click();
@@ -417,6 +426,10 @@ describe("running them", () => {
 		await page.locator(".step-run:not(.step-failed)").last().waitFor();
 		expect(await crmLookups()).toBe(lookups);
 		await screenshot("execution-timeline");
+		await page.setViewportSize({ width: 390, height: 844 });
+		expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
+		await screenshot("phone-execution-timeline");
+		await page.setViewportSize({ width: 1280, height: 900 });
 	});
 	steps.finalCheck("logged no console errors (no CSP violation) and loaded nothing from other origins", () => {
 		expect(consoleErrors).toEqual([]);

@@ -14,7 +14,11 @@ const CUSTOM = "\u0000custom";
 /** @param {{ request?: any, error?: string | null, logic?: { passed?: boolean, items?: unknown[], routes?: string[] }, output?: unknown }} p */
 export function describeOutcome(p) {
 	if (p.error) return null;
-	if (p.request) return `${p.request.method} ${p.request.url}${p.request.body === undefined ? "" : `\n${pretty(p.request.body)}`}`;
+	if (p.request) {
+		const { method, url, headers = {}, body } = p.request;
+		const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+		return [`${method} ${url}`, ...lines, ...(body === undefined ? [] : ["", pretty(body)])].join("\n");
+	}
 	const logic = p.logic;
 	if (logic?.passed !== undefined)
 		return logic.passed ? "The sample passes: the execution goes on." : "The sample is filtered out: the execution ends as filtered.";
@@ -152,10 +156,14 @@ export function stepForm({ component, action, step, sources, flowId, preview: co
 	function templateMap(setting) {
 		const rows = h("div", { class: "stack" });
 		const entries = Object.entries(step[setting.name] ?? {});
-		const store = () => {
+		// The rows back into the step; typing and Insert field in a value box call this through codeInput's `set`.
+		const write = () => {
 			const map = Object.fromEntries(entries.filter(([name]) => name.trim()).map(([name, value]) => [name.trim(), value]));
 			if (Object.keys(map).length) step[setting.name] = map;
 			else delete step[setting.name];
+		};
+		const store = () => {
+			write();
 			update();
 		};
 		const draw = () =>
@@ -178,11 +186,11 @@ export function stepForm({ component, action, step, sources, flowId, preview: co
 						entry[1],
 						(v) => {
 							entry[1] = v ?? "";
+							write();
 						},
 						true,
 					);
 					value.setAttribute("aria-label", `${setting.label} ${i + 1}: value`);
-					value.addEventListener("input", store);
 					const remove = h(
 						"button",
 						{
