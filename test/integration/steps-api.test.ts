@@ -285,3 +285,18 @@ describe("the designer's step preview and kept samples", () => {
 		expect(tooBig.status).toBe(400);
 	});
 });
+
+describe("the step limits the designer is served", () => {
+	it("GET /api/flow-settings serves the limits the draft enforces: nesting one deeper is refused", async () => {
+		const { steps: limits } = await api("GET", "/api/flow-settings");
+		expect(limits).toEqual({ maxSteps: 50, maxDepth: 3 });
+		const { flow } = await api("POST", "/api/flows", { name: "Deep" });
+		const nest = (depth: number): unknown =>
+			depth === 1
+				? { component: "logic", action: "filter", condition: "true" }
+				: { component: "logic", action: "split", items: "[1]", steps: [nest(depth - 1)] };
+		const put = (depth: number) => call("PUT", `/api/flows/${flow.id}/draft`, { trigger: { component: "webhook" }, steps: [nest(depth)] });
+		expect((await put(limits.maxDepth)).status).toBe(200);
+		expect((await put(limits.maxDepth + 1)).status).toBe(400);
+	});
+});
