@@ -150,7 +150,16 @@ export async function designerView(main, { signal, params: [flowId] }) {
 
 	function renderSteps() {
 		stepsNav.replaceChildren(
-			stepList({ draft, components, selected, canAdd: !!draft.trigger?.name, select: (s) => select(s), move, remove: removeStep }),
+			stepList({
+				draft,
+				components,
+				selected,
+				canAdd: !!draft.trigger?.name,
+				limits: settings.steps,
+				select: (s) => select(s),
+				move,
+				remove: removeStep,
+			}),
 		);
 	}
 

@@ -5,14 +5,18 @@
  * can be moved up or down and deleted from here; everything is a labelled button.
  */
 import { h } from "../../lib/dom.js";
-import { declared, lanes, missing, stepName } from "./steps.js";
+import { declared, lanes, missing, stepName, walk } from "./steps.js";
 
 /**
  * @typedef {{ kind: "trigger" } | { kind: "step", id: string } | { kind: "add", list: any[], index: number }} Selection
- * @param {{ draft: any, components: any[], selected: Selection, canAdd: boolean,
+ * @param {{ draft: any, components: any[], selected: Selection, canAdd: boolean, limits: { maxSteps: number, maxDepth: number },
  *   select: (s: Selection) => void, move: (list: any[], index: number, by: number) => void, remove: (list: any[], index: number) => void }} options
  */
-export function stepList({ draft, components, selected, canAdd, select, move, remove }) {
+export function stepList({ draft, components, selected, canAdd, limits, select, move, remove }) {
+	let count = 0;
+	walk(draft.steps, () => count++);
+	// The API's limits (GET /api/flow-settings): no Add step past them.
+	const full = count >= limits.maxSteps;
 	const current = (/** @type {any} */ s) => (s ? "step" : null);
 	const add = (list, index, where) =>
 		h(
@@ -23,7 +27,8 @@ export function stepList({ draft, components, selected, canAdd, select, move, re
 				{
 					type: "button",
 					class: "add",
-					disabled: !canAdd,
+					disabled: !canAdd || full,
+					title: full ? `A flow has at most ${limits.maxSteps} steps` : null,
 					"aria-label": `Add step ${where}`,
 					"aria-current": current(selected.kind === "add" && selected.list === list && selected.index === index),
 					onclick: () => select({ kind: "add", list, index }),
@@ -33,7 +38,7 @@ export function stepList({ draft, components, selected, canAdd, select, move, re
 		);
 
 	/** @param {any[]} list @param {string} prefix @param {string} where where the list's first Add step puts a step */
-	const items = (list, prefix, where, first = 1) => [
+	const items = (list, prefix, where, first = 1, depth = 1) => [
 		add(list, 0, where),
 		list.flatMap((step, index) => {
 			const { component, action } = declared(components, step);
@@ -88,7 +93,9 @@ export function stepList({ draft, components, selected, canAdd, select, move, re
 							"div",
 							{ class: "lane", role: "group", "aria-label": `${name}: ${label}` },
 							h("p", { class: "lane-title" }, label),
-							h("ol", null, items(lane, `${number}.`, `to ${label} of “${name}”`)),
+							depth < limits.maxDepth
+								? h("ol", null, items(lane, `${number}.`, `to ${label} of “${name}”`, 1, depth + 1))
+								: h("p", { class: "hint" }, `Steps nest at most ${limits.maxDepth} deep.`),
 						),
 					),
 				),
