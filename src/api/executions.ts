@@ -31,6 +31,14 @@ function toSummary(row: ExecutionRow, replayOf: string | null = null): Execution
 	};
 }
 
+/** A one-step flow stores its step run without the request and response, which are the execution's own. */
+function stepsOf(row: ExecutionRow): ExecutionView["steps"] {
+	const steps = row.steps ?? [];
+	const [only] = steps;
+	if (steps.length !== 1 || !only || only.request || only.response) return steps;
+	return [{ ...only, request: row.request, response: row.response }];
+}
+
 function findExecution(env: Env, id: string): Promise<ExecutionRow> {
 	return firstOrNotFound(getDb(env.DB).select().from(executions).where(eq(executions.id, id)).limit(1), "Execution", id);
 }
@@ -54,7 +62,7 @@ async function toDetails(env: Env, row: ExecutionRow): Promise<ExecutionView> {
 			outcome: a.outcome,
 			error: a.error,
 		})),
-		steps: row.steps ?? [],
+		steps: stepsOf(row),
 	};
 }
 

@@ -267,6 +267,11 @@ export class Deliverer {
 			return;
 		}
 		const started = Date.now();
+		if (grantedAt !== null && !callMayStart(grantedAt, started)) {
+			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent; still due, the loop asks for a new token.
+			log("debug", "execution.token_expired", { flowId, executionId: row.id });
+			return;
+		}
 		const turn = await runTurn(
 			version,
 			{
@@ -284,9 +289,8 @@ export class Deliverer {
 					return (await this.#parts.coordination().acquireTokens(want, limit)).granted;
 				},
 				admit: (origins) => {
+					// The rate-limit token was checked when the turn began (the mapping that follows is in its transit margin).
 					const now = Date.now();
-					// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent; the loop asks for a new token.
-					if (grantedAt !== null && !callMayStart(grantedAt, now)) return { ok: false, wakeAt: now };
 					const pace = state.pace();
 					for (const origin of new Set(origins)) {
 						const room = originRoom(pace, origin, state.settings().concurrency, this.#calls.get(origin) ?? 0, now);

@@ -8,7 +8,7 @@
  * prepare → call → record around them.
  */
 import type { OAuth2TokenClient } from "../components/http/oauth2";
-import type { ActionOutcome, ActionRequest, ActionResponse } from "../components/types";
+import type { ActionOutcome, ActionRequest } from "../components/types";
 import { evaluateLogicStep, prepareStepCall, type StepCredential, sendStepCall } from "../flows/step-actions";
 import {
 	applyCall,
@@ -48,8 +48,8 @@ export interface StepRunnerHost {
 	/** Rate-limit tokens for `want` more calls in this turn (a split with concurrency); answers how many may start now. */
 	moreCalls(want: number): Promise<number>;
 	/**
-	 * Whether calls to these origins may start now (the rate-limit token is still good, each
-	 * destination's pace has room); else when to look again. Nothing is sent or stored then.
+	 * Whether calls to these origins may start now (each destination's pace has room); else when to
+	 * look again. Nothing is sent or stored then.
 	 */
 	admit(origins: readonly string[]): { ok: true } | { ok: false; wakeAt: number };
 	/** A call to `origin` starts (`+1`) or ends (`-1`): the pace counts calls under way per destination. */
@@ -93,8 +93,6 @@ export type TurnResult =
 			attempts: CallAttempt[];
 			/** A 429/503 answer and where from: that destination slows down. `label` names it in messages ("Petstore", or the origin). */
 			slowDowns: Array<SlowDownSignal & { origin: string; label: string }>;
-			/** The last call's request and response (the execution's `request` and `response`). */
-			lastCall: { request: ActionRequest | null; response: ActionResponse | null } | null;
 	  };
 
 const originOf = (request: ActionRequest | null): string | null => {
@@ -146,7 +144,6 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 	let state = input.state ?? emptyState();
 	const attempts: CallAttempt[] = [];
 	const slowDowns: Array<SlowDownSignal & { origin: string; label: string }> = [];
-	let lastCall: { request: ActionRequest | null; response: ActionResponse | null } | null = null;
 	let retryAt: { atMs: number; error: string } | null = null;
 
 	const record = (action: CallAction, outcome: ActionOutcome, startedAt: number, finishedAt: number) => {
@@ -179,7 +176,6 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 			error,
 			origin,
 		});
-		if (outcome.request || outcome.response) lastCall = { request: outcome.request, response: outcome.response };
 		if (next.kind === "retry" && (retryAt === null || next.atMs < retryAt.atMs)) retryAt = { atMs: next.atMs, error: error ?? next.error };
 	};
 
@@ -196,7 +192,6 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 				next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) },
 				attempts,
 				slowDowns,
-				lastCall,
 			};
 	}
 
@@ -255,13 +250,12 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 			next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) },
 			attempts,
 			slowDowns,
-			lastCall,
 		};
 	// After the calls: the logic that follows runs now, so a finished execution is stored once.
 	const after = await advance(version, state, input);
 	state = after.state;
 	const first = after.actions[0];
 	if (first?.kind === "finish")
-		return { kind: "stored", state, next: { kind: "finished", status: first.status, error: first.error }, attempts, slowDowns, lastCall };
-	return { kind: "stored", state, next: { kind: "continue" }, attempts, slowDowns, lastCall };
+		return { kind: "stored", state, next: { kind: "finished", status: first.status, error: first.error }, attempts, slowDowns };
+	return { kind: "stored", state, next: { kind: "continue" }, attempts, slowDowns };
 }

@@ -54,7 +54,8 @@ export function turnRecords(
 	} as const;
 	const { next, state } = turn;
 	if (next.kind === "continue") return { attempts, execution: null, callsMade };
-	const steps = runsForRunLog(state.runs);
+	// A one-step flow's run is the execution's own request and response: not stored twice (the API fills them in).
+	const steps = multiStep ? runsForRunLog(state.runs) : state.runs.map((run) => ({ ...run, request: null, response: null }));
 	if (next.kind === "retry") {
 		const error = slowedBy ? `${next.error}; ${slowedBy}` : next.error;
 		return {

@@ -97,9 +97,20 @@ type Walk =
 
 const isLogic = (step: IdentifiedStep) => step.component === "logic";
 
+/** A version's steps are immutable: their count is computed once per list. */
+const counts = new WeakMap<readonly IdentifiedStep[], number>();
+function stepCount(steps: readonly IdentifiedStep[]): number {
+	let count = counts.get(steps);
+	if (count === undefined) {
+		count = countSteps(steps);
+		counts.set(steps, count);
+	}
+	return count;
+}
+
 /** The next actions: calls and logic steps that may run now (several inside a split with concurrency), or the end. */
 export function nextActions(steps: readonly IdentifiedStep[], state: ExecutionState, executionId: string): NextAction[] {
-	const single = countSteps(steps) === 1;
+	const single = stepCount(steps) === 1;
 	const walk = (list: readonly IdentifiedStep[], basePath: string, scope: Scope): Walk => {
 		let last: unknown;
 		let any = false;

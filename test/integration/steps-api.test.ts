@@ -300,3 +300,45 @@ describe("the step limits the designer is served", () => {
 		expect((await put(limits.maxDepth + 1)).status).toBe(400);
 	});
 });
+
+describe("export and import of flows of many steps", () => {
+	it("carries the steps, nested ones included, and points their credentials at the target's of the same name", async () => {
+		const hook = await webhookCredential();
+		const crm = (
+			await api("POST", "/api/credentials", {
+				component: "http",
+				name: "CRM export",
+				baseUrl: crmBase(),
+				auth: { type: "bearer", token: "crm-token" },
+			})
+		).credential.id;
+		const { flow } = await api("POST", "/api/flows", { name: "Export steps" });
+		const steps = [
+			{
+				id: "lines",
+				component: "logic",
+				action: "split",
+				items: "lines",
+				steps: [{ id: "note", component: "http", action: "request", credentialId: crm, method: "POST", url: "/notes" }],
+			},
+		];
+		await api("PUT", `/api/flows/${flow.id}/draft`, { trigger: { component: "webhook", credentialId: hook }, steps });
+		const exported = await api("GET", "/api/export");
+		const mine = exported.flows.filter((f: { name: string }) => f.name === "Export steps");
+		await api("DELETE", `/api/flows/${flow.id}`);
+		await api("DELETE", `/api/credentials/${crm}`);
+		const again = (
+			await api("POST", "/api/credentials", {
+				component: "http",
+				name: "CRM export",
+				baseUrl: crmBase(),
+				auth: { type: "bearer", token: "crm-token" },
+			})
+		).credential.id;
+		const imported = await call("POST", "/api/import", { ...exported, flows: mine });
+		expect(imported.status).toBe(201);
+		const { flows } = (await imported.json()) as { flows: Array<{ id: string }> };
+		const { flow: copy } = await api("GET", `/api/flows/${flows[0]?.id}`);
+		expect(copy.draft?.steps).toEqual([{ ...steps[0], steps: [{ ...steps[0]?.steps[0], credentialId: again }] }]);
+	});
+});

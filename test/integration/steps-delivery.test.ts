@@ -318,6 +318,21 @@ describe("bad input at run time fails the execution, sends nothing it should not
 	});
 });
 
+describe("an answer that says JSON but is not", () => {
+	it("fails the execution at that step with a message a person can act on, and the next execution goes on", async () => {
+		const c = await credentials();
+		const flowId = await runningFlow(c.hook, [
+			lookup(c.crm),
+			createPet(c.pets, { mapping: { name: "$steps.crm.body.name", status: "'sold'" } }),
+		]);
+		await crmControl({ faults: [{ nonJson: true }] });
+		const failed = await waitForExecution(await send(flowId, { customer: "html" }), "failed");
+		expect(failed.error).toMatch(/^Step "CRM lookup" \(crm\): The answer says it is JSON \(application\/json\) but is not/);
+		expect((await requests()).pets).toEqual([]);
+		await waitForExecution(await send(flowId, { customer: "ok" }), "succeeded");
+	});
+});
+
 describe("OAuth2 client credentials", () => {
 	it("fetches a token once, reuses it, and fetches a new one (then retries once) when the API answers 401", async () => {
 		const c = await credentials({

@@ -53,7 +53,7 @@ describe("what a turn leaves in the run log", () => {
 		const records = turnRecords(
 			"f",
 			row,
-			{ kind: "stored", state: emptyState(), next: { kind: "continue" }, attempts: [attempt("succeeded")], slowDowns: [], lastCall: null },
+			{ kind: "stored", state: emptyState(), next: { kind: "continue" }, attempts: [attempt("succeeded")], slowDowns: [] },
 			300,
 			true,
 			null,
@@ -71,7 +71,6 @@ describe("what a turn leaves in the run log", () => {
 			next: { kind: "finished" as const, status: "failed" as const, error: "Step pet: 400" },
 			attempts: [],
 			slowDowns: [],
-			lastCall: null,
 		};
 		expect(turnRecords("f", row, failed, 300, true, null).execution).toMatchObject({
 			status: "failed",
