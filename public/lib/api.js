@@ -10,11 +10,13 @@ const KEY = "hookflow-token";
 export class ApiError extends Error {
 	/**
 	 * @param {number} status
-	 * @param {{ message?: string } | undefined} error
+	 * @param {{ message?: string, issues?: { path: string, message: string }[] } | undefined} error
 	 */
 	constructor(status, error) {
 		super(error?.message ?? `The server answered ${status}.`);
 		this.status = status;
+		/** One per problem, each with its path in the request (`steps.2.url`). */
+		this.issues = error?.issues ?? [];
 	}
 }
 

@@ -72,6 +72,8 @@ const STATUS_LABELS = {
 	retrying: "Retrying",
 	succeeded: "Succeeded",
 	failed: "Failed",
+	filtered: "Filtered",
+	skipped: "Skipped",
 	retry: "Retry",
 };
 /** @param {string} status */

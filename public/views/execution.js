@@ -1,11 +1,13 @@
 /**
  * @module
- * Execution details: input, mapped request, response or error, every attempt; retry when failed.
+ * Execution details: the timeline of its steps (status, duration, attempts, request, response,
+ * error; split items grouped), input, last request and response, every attempt; retry when failed.
  */
 import { api } from "../lib/api.js";
 import { alertBox, announce, badge, fmtMs, fmtTime, h, poll, pretty, td, uid } from "../lib/dom.js";
 
 /** @typedef {import("../../src/api/responses.ts").ExecutionView} ExecutionView */
+/** @typedef {import("../../src/api/responses.ts").StepRunView} StepRunView */
 
 /**
  * @param {string} title
@@ -26,16 +28,35 @@ export async function executionView(main, { signal, params: [id] }) {
 	const alert = alertBox();
 	const body = h("div", { class: "stack" });
 	let shown = "";
+	/** Step names by id, from the flow's draft. @type {Record<string, string>} */
+	const names = {};
+	let flowId = "";
 
 	async function load() {
 		/** @type {{ execution: ExecutionView }} */
 		const { execution } = await api(`/executions/${id}`, { signal });
+		if (!flowId) await loadNames(execution.flowId);
 		const json = JSON.stringify(execution);
 		// Re-render only on change so selection and scrolling in the code blocks survive polling.
 		if (json !== shown) {
 			shown = json;
 			render(execution);
 		}
+	}
+
+	/** Names make the timeline readable (the run log keeps ids): the flow's draft's, read once. @param {string} of */
+	async function loadNames(of) {
+		flowId = of;
+		const { flow } = await api(`/flows/${of}`, { signal }).catch(() => ({ flow: null }));
+		const visit = (steps) => {
+			for (const s of steps ?? []) {
+				if (s.id && s.name) names[s.id] = s.name;
+				visit(s.steps);
+				visit(s.otherwise);
+				for (const r of s.routes ?? []) visit(r.steps);
+			}
+		};
+		visit(flow?.draft?.steps);
 	}
 
 	/** @param {HTMLButtonElement} button */
@@ -51,8 +72,76 @@ export async function executionView(main, { signal, params: [id] }) {
 		}
 	}
 
+	/** @param {StepRunView} run */
+	const stepLabel = (run) => names[run.id] ?? run.id;
+
+	/** One step run: its status, duration and attempts; request, response and error when opened (open when it failed). @param {StepRunView} run */
+	function stepRun(run) {
+		const failed = run.status === "failed";
+		return h(
+			"li",
+			null,
+			h(
+				"details",
+				{ class: `card step-run${failed ? " step-failed" : ""}`, open: failed },
+				h(
+					"summary",
+					null,
+					badge(run.status),
+					" ",
+					h("strong", null, stepLabel(run)),
+					h("span", { class: "muted" }, ` ${run.id} · ${fmtMs(run.durationMs)} · ${run.attempts} attempt${run.attempts === 1 ? "" : "s"}`),
+				),
+				run.error ? h("p", { class: "alert" }, run.error) : null,
+				run.request
+					? [
+							h("h3", null, "Request"),
+							code(`${run.request.method} ${run.request.url}${run.request.body === undefined ? "" : `\n${pretty(run.request.body)}`}`),
+						]
+					: null,
+				run.response ? [h("h3", null, `Response: HTTP ${run.response.status}`), code(run.response.body ?? "")] : null,
+				run.request || run.response || run.error ? null : h("p", { class: "muted" }, "A logic step: no call."),
+			),
+		);
+	}
+
+	/** The step runs in the order they ran, a split's item runs grouped by item. @param {StepRunView[]} runs */
+	function timeline(runs) {
+		/** @type {import("../lib/dom.js").Child[]} */
+		const out = [];
+		let group = "";
+		/** @type {HTMLOListElement | null} */
+		let items = null;
+		for (const run of runs) {
+			const at = run.key.lastIndexOf("/");
+			const prefix = at === -1 ? "" : run.key.slice(0, at);
+			if (!prefix) {
+				group = "";
+				out.push(stepRun(run));
+				continue;
+			}
+			if (prefix !== group) {
+				group = prefix;
+				items = h("ol", { class: "timeline" });
+				// The prefix ends with the split's instance: <split id>[<item>].
+				const split = prefix.slice(prefix.lastIndexOf("/") + 1).replace(/\[\d+\]$/, "");
+				out.push(
+					h(
+						"li",
+						{ class: "split-item" },
+						h("p", { class: "lane-title" }, `Item ${(run.item ?? 0) + 1} of “${names[split] ?? split}”`),
+						items,
+					),
+				);
+			}
+			items?.append(stepRun(run));
+		}
+		return h("ol", { class: "timeline" }, out);
+	}
+
 	/** @param {ExecutionView} x */
 	function render(x) {
+		const failedStep = x.steps.find((s) => s.status === "failed");
 		/** @type {[string, import("../lib/dom.js").Child][]} */
 		const facts = [
 			["Status", badge(x.status)],
@@ -85,10 +174,21 @@ export async function executionView(main, { signal, params: [id] }) {
 							},
 							"Retry",
 						),
+						h(
+							"p",
+							{ class: "hint" },
+							failedStep
+								? `Retry resumes at the step that failed, “${stepLabel(failedStep)}”: the steps before it are not run again.`
+								: "Retry runs the execution again.",
+						),
 					)
 				: null,
+			x.steps.length ? section("Steps", timeline(x.steps)) : null,
 			section("Input message", code(x.input)),
-			section("Mapped request", x.request ? code(x.request) : h("p", { class: "muted" }, "The mapping produced no request.")),
+			section(
+				x.steps.length > 1 ? "Last request" : "Mapped request",
+				x.request ? code(x.request) : h("p", { class: "muted" }, "The mapping produced no request."),
+			),
 			section("Response", ...response),
 			section(
 				"Attempts",
@@ -141,7 +241,6 @@ export async function executionView(main, { signal, params: [id] }) {
 	await poll(
 		async () => {
 			await load();
-			const flowId = JSON.parse(shown).flowId;
 			back.href = `#/dashboard/${flowId}`;
 			back.textContent = "Run log";
 		},

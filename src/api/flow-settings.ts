@@ -8,6 +8,7 @@ import {
 	RATE_LIMIT_LIMITS,
 	SUGGESTED_DELIVERY_RATE_LIMIT,
 } from "../flows/definition";
+import { STEP_LIMITS } from "../flows/step-types";
 
 /**
  * The limits and defaults of a flow's settings, served so the designer shows exactly what the
@@ -26,6 +27,8 @@ export const flowSettings = {
 		maxFlowHoldMs: MAX_FLOW_HOLD_MS,
 	},
 	hookRateLimit: RATE_LIMIT_LIMITS,
+	/** Steps in all (nested ones included) and how deep they nest: the step list offers Add step within these. */
+	steps: STEP_LIMITS,
 	/** The flow statuses in which the hook URL accepts requests. */
 	acceptingStatuses,
 } as const;

@@ -26,7 +26,7 @@ import {
 	stepRunSchema,
 	totalCountersSchema,
 } from "./responses";
-import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepSampleSchema } from "./samples";
+import { deliveryKeyPreviewSchema, mappingPreviewSchema, sampleWaitQuery, stepPreviewSchema, stepSampleSchema } from "./samples";
 import { statsQuery } from "./stats";
 
 /** The answers that wrap a resource, named so the document can point at them (their parts are api/responses.ts). */
@@ -60,6 +60,7 @@ for (const [id, schema] of Object.entries({
 	DeliveryKeyPreview: deliveryKeyPreviewSchema,
 	CreatePetMapping: createPetMappingSchema,
 	StepSample: stepSampleSchema,
+	StepPreview: stepPreviewSchema,
 	MappingPreview: mappingPreviewSchema,
 	ExportDocument: exportDocumentSchema,
 	AlertTarget: alertTargetSchema,
@@ -249,6 +250,14 @@ const operations: readonly Operation[] = [
 		summary: "Retrieve sample: run the step on the mapped trigger sample",
 		body: stepSampleSchema,
 		ok: [200, "{sample}"],
+	},
+	{
+		method: "post",
+		path: "/api/flows/:id/steps/preview",
+		tag: "samples",
+		summary: "Preview any step on the samples (no call made): the request a call step would send, or a logic step's verdict",
+		body: stepPreviewSchema,
+		ok: [200, "{preview: {request, response, output, error, logic?}}"],
 	},
 	{
 		method: "post",

@@ -11,7 +11,7 @@ import { loadPetstoreCredential } from "../db/queries/flows";
 import { createPetMappingSchema, stepSchema } from "../flows/definition";
 import { computeDeliveryKey } from "../flows/delivery-key";
 import { runStep } from "../flows/run-step";
-import { retrieveStepSample } from "../flows/step-sample";
+import { previewStepSample, retrieveStepSample } from "../flows/step-sample";
 import { applyMapping, MAX_EXPRESSION_LENGTH } from "../mapping/evaluate";
 import { ApiError, valid } from "./errors";
 import { findFlow } from "./flows";
@@ -33,6 +33,16 @@ export const stepSampleSchema = z
 		index: z.number().int().min(0).optional(),
 	})
 	.strict();
+/** The designer's live preview of any step: the context as the engine builds it, no call made. */
+export const stepPreviewSchema = z
+	.object({
+		step: stepSchema,
+		sample: sample.default({}),
+		steps: z.record(z.string(), z.unknown()).optional(),
+		item: z.unknown().optional(),
+		index: z.number().int().min(0).optional(),
+	})
+	.strict();
 export const mappingPreviewSchema = z.object({ sample: sample.default({}), mapping: createPetMappingSchema }).strict();
 export const deliveryKeyPreviewSchema = z
 	.object({
@@ -48,7 +58,25 @@ async function preview(mapping: Record<string, string | undefined>, message: unk
 	return built.ok ? { request: built.body, errors: [] } : { request: null, errors: [built.error] };
 }
 
+/** What a step's expressions see: `$steps`, `$execution` and, inside a split, `$item` and `$index`. */
+function sampleVariables(
+	flow: { id: string; liveVersion: number | null },
+	body: { steps?: Record<string, unknown>; item?: unknown; index?: number },
+) {
+	const scope = body.index === undefined ? {} : { item: body.item, index: body.index };
+	return {
+		steps: body.steps ?? {},
+		execution: { id: "0".repeat(32), flowId: flow.id, version: flow.liveVersion ?? 0, receivedAt: new Date().toISOString() },
+		...scope,
+	};
+}
+
 export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
+	.post("/:id/steps/preview", valid("json", stepPreviewSchema), async (c) => {
+		const flow = await findFlow(c.env, c.req.param("id"));
+		const body = c.req.valid("json");
+		return c.json({ preview: await previewStepSample(c.env, body.step, { message: body.sample, variables: sampleVariables(flow, body) }) });
+	})
 	.post("/:id/sample-request", async (c) => {
 		const flow = await findFlow(c.env, c.req.param("id"));
 		const { token, expiresAt } = await c.env.FLOW.getByName(flow.id).createSampleRequest(flow.id);
@@ -70,17 +98,11 @@ export const flowSamplesRoutes = new Hono<{ Bindings: Env }>()
 		if (step && (body.step || step.component !== "petstore" || step.action !== "createPet" || body.steps)) {
 			const input = body.sample ?? draft?.trigger.sample;
 			if (!input) throw new ApiError(422, "There is no trigger sample yet: add, send or generate one first");
-			const scope = body.index === undefined ? {} : { item: body.item, index: body.index };
-			const variables = {
-				steps: body.steps ?? {},
-				execution: { id: "0".repeat(32), flowId: flow.id, version: flow.liveVersion ?? 0, receivedAt: new Date().toISOString() },
-				...scope,
-			};
 			return c.json({
 				sample: await retrieveStepSample(
 					c.env,
 					{ ...step, credentialId: body.credentialId ?? step.credentialId },
-					{ message: input, variables },
+					{ message: input, variables: sampleVariables(flow, body) },
 				),
 			});
 		}

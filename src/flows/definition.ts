@@ -15,6 +15,8 @@ export type { RouteDefinition, StepDefinition } from "./step-types";
 const expression = z.string().max(MAX_EXPRESSION_LENGTH, `Expressions are limited to ${MAX_EXPRESSION_LENGTH} characters`);
 const text = (max: number) => z.string().max(max);
 const sample = z.record(z.string(), z.unknown());
+/** A step's kept sample (the designer's, for later mappings) is bounded so a draft stays small. */
+const MAX_STEP_SAMPLE_CHARS = 64 * 1024;
 
 export const createPetMappingSchema = z
 	.object({
@@ -169,6 +171,10 @@ export const stepSchema: z.ZodType<StepDefinition> = z.lazy(() =>
 			action: z.string().min(1).max(64),
 			name: text(MAX_NAME_LENGTH).optional(),
 			note: text(2000).optional(),
+			sample: z
+				.unknown()
+				.refine((value) => (JSON.stringify(value) ?? "").length <= MAX_STEP_SAMPLE_CHARS, "A step's sample is kept up to 64 KiB of JSON")
+				.optional(),
 			retryPolicy: retryPolicySchema.optional(),
 			credentialId: z.string().max(64).nullish(),
 			mapping: z.record(z.string(), expression.optional()).optional(),

@@ -29,7 +29,7 @@ function stringEntries(value: unknown): Array<[string, string]> {
 }
 
 /** Keys every step may have, whatever its action. */
-const COMMON_KEYS = new Set(["id", "component", "action", "name", "note", "retryPolicy"]);
+const COMMON_KEYS = new Set(["id", "component", "action", "name", "note", "sample", "retryPolicy"]);
 
 const dotted = (path: (string | number)[]) => path.join(".");
 

@@ -21,23 +21,26 @@ export interface StepSample {
 	logic?: { passed?: boolean; items?: unknown[]; routes?: string[] };
 }
 
-export async function retrieveStepSample(env: Env, step: StepDefinition, context: StepContext): Promise<StepSample> {
-	if (step.component === "logic") {
-		const result = await evaluateLogicStep(step, context);
-		if (!result.ok) return { request: null, response: null, output: null, error: result.error };
-		switch (result.kind) {
-			case "filter":
-				return { request: null, response: null, output: result.pass, error: null, logic: { passed: result.pass } };
-			case "transform":
-				return { request: null, response: null, output: result.value ?? null, error: null };
-			case "split":
-				return { request: null, response: null, output: result.items, error: null, logic: { items: result.items } };
-			case "router": {
-				const routes = result.taken.map((r) => (r === -1 ? "otherwise" : (step.routes?.[r]?.name ?? String(r))));
-				return { request: null, response: null, output: { routes }, error: null, logic: { routes } };
-			}
+/** A logic step's verdict on the context: no call is made. */
+async function logicSample(step: StepDefinition, context: StepContext): Promise<StepSample> {
+	const result = await evaluateLogicStep(step, context);
+	if (!result.ok) return { request: null, response: null, output: null, error: result.error };
+	switch (result.kind) {
+		case "filter":
+			return { request: null, response: null, output: result.pass, error: null, logic: { passed: result.pass } };
+		case "transform":
+			return { request: null, response: null, output: result.value ?? null, error: null };
+		case "split":
+			return { request: null, response: null, output: result.items, error: null, logic: { items: result.items } };
+		case "router": {
+			const routes = result.taken.map((r) => (r === -1 ? "otherwise" : (step.routes?.[r]?.name ?? String(r))));
+			return { request: null, response: null, output: { routes }, error: null, logic: { routes } };
 		}
 	}
+}
+
+export async function retrieveStepSample(env: Env, step: StepDefinition, context: StepContext): Promise<StepSample> {
+	if (step.component === "logic") return logicSample(step, context);
 	const credential = step.credentialId ? await loadStepCredential(env, step.credentialId, Date.now()) : null;
 	const prepared = await prepareStepCall(step, context, credential, randomHexId());
 	if (!prepared.ok) return { request: null, response: null, output: null, error: prepared.error };
@@ -48,4 +51,14 @@ export async function retrieveStepSample(env: Env, step: StepDefinition, context
 		output: outcome.kind === "succeeded" ? (outcome.output ?? null) : null,
 		error: outcome.kind === "succeeded" ? null : outcome.error,
 	};
+}
+
+/** The designer's live preview: the request a call step would make in this context (nothing is sent), or a logic step's verdict. */
+export async function previewStepSample(env: Env, step: StepDefinition, context: StepContext): Promise<StepSample> {
+	if (step.component === "logic") return logicSample(step, context);
+	const credential = step.credentialId ? await loadStepCredential(env, step.credentialId, Date.now()) : null;
+	const prepared = await prepareStepCall(step, context, credential, "preview");
+	return prepared.ok
+		? { request: prepared.request, response: null, output: null, error: null }
+		: { request: null, response: null, output: null, error: prepared.error };
 }

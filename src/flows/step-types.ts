@@ -26,6 +26,8 @@ export interface StepDefinition {
 	action: string;
 	name?: string;
 	note?: string;
+	/** What "Retrieve sample" got (`$steps.<id>` of a sample run): the designer offers its fields to later steps. Never read when running. */
+	sample?: unknown;
 	/** Overrides the flow's retry policy for this step. */
 	retryPolicy?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
 	credentialId?: string | null;

@@ -100,7 +100,7 @@ describe("the API reference page", () => {
 			).map((text) => text.trim());
 		expect(await cells("id", "path")).toEqual(["id required", "path", "string"]);
 		expect(await cells("limit", "query")).toEqual(["limit", "query", "integer (≥ 1, ≤ 100) (default 20)"]);
-		expect(await cells("status", "query")).toEqual(["status", "query", '"queued" | "retrying" | "succeeded" | "failed"']);
+		expect(await cells("status", "query")).toEqual(["status", "query", '"queued" | "retrying" | "succeeded" | "failed" | "filtered"']);
 	});
 
 	it("filters operations by the words typed", async () => {

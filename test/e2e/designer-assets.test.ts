@@ -13,8 +13,11 @@ const publicDir = fileURLToPath(new URL("../../public", import.meta.url));
  * one, each gzipped on its own, they weigh about 15 % more (the failure message gives both).
  */
 // 60 KiB until the API reference page (about 3.5 KiB) and the JSDoc types the designer's type
-// check reads (about 2 KiB) came in.
-const BUDGET_BYTES = 64 * 1024;
+// check reads (about 2 KiB) came in. 64 KiB until flows of many steps (issue 18): the step list
+// with its lanes, forms built from the catalogue, the field drop-down of earlier steps' samples,
+// Retrieve sample for any step and the execution's step timeline took public/ from 62.0 to 72.5 KiB
+// (+10.5 KiB; uPlot alone is 22 KiB of it). 74 KiB keeps about the headroom there was before (1.5 KiB).
+const BUDGET_BYTES = 74 * 1024;
 
 function files(dir: string): string[] {
 	return readdirSync(dir).flatMap((name) => {
@@ -35,7 +38,7 @@ describe("designer assets", () => {
 		expect(files(publicDir).some((path) => path.endsWith(".js") && readFileSync(path, "utf8").includes(`"/vendor/${base}"`))).toBe(true);
 	});
 
-	it("stays within 64 KiB gzip", () => {
+	it("stays within 74 KiB gzip", () => {
 		const contents = files(publicDir)
 			.sort()
 			.map((path) => readFileSync(path));

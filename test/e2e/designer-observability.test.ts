@@ -179,13 +179,14 @@ describe("designer observability", () => {
 		await page.getByRole("link", { name: "Shop orders" }).click();
 		await page.getByRole("heading", { name: "Run log: Shop orders" }).waitFor();
 		await expect.poll(() => runLogRows().count(), { timeout: 30_000 }).toBe(5);
-		// The statuses are the API's: no "running" that the API would refuse.
+		// The statuses are the API's: no "running" that the API would refuse, and "filtered" (a filter step said no).
 		expect(await page.getByRole("combobox", { name: "Status" }).locator("option").allTextContents()).toEqual([
 			"All statuses",
 			"Queued",
 			"Retrying",
 			"Succeeded",
 			"Failed",
+			"Filtered",
 		]);
 		await page.getByLabel("Input field (path)").fill("petname");
 		await page.getByLabel("Field value").fill("Gromit");

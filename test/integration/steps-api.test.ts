@@ -224,6 +224,83 @@ describe("Retrieve sample for any step", () => {
 	});
 });
 
+describe("the designer's step preview and kept samples", () => {
+	it("previews a step with the earlier steps' samples without calling, and keeps a step's sample in the draft", async () => {
+		await resetPetstore();
+		const crm = (
+			await api("POST", "/api/credentials", {
+				component: "http",
+				name: "CRM preview",
+				baseUrl: crmBase(),
+				auth: { type: "bearer", token: "crm-token" },
+			})
+		).credential.id;
+		const { flow } = await api("POST", "/api/flows", { name: "Preview" });
+		const step = {
+			id: "note",
+			component: "http",
+			action: "request",
+			credentialId: crm,
+			method: "POST",
+			url: "/notes/{{$steps.crm.body.id}}",
+			body: '{"email": $steps.crm.body.email, "n": $index}',
+		};
+		const { preview } = await api("POST", `/api/flows/${flow.id}/steps/preview`, {
+			step,
+			sample: { customer: "ada" },
+			steps: { crm: { status: 200, body: { id: "a/1", email: "ada@example.test" } } },
+			index: 2,
+			item: "x",
+		});
+		expect(preview).toMatchObject({
+			error: null,
+			request: { method: "POST", url: `${crmBase()}/notes/a%2F1`, body: { email: "ada@example.test", n: 2 } },
+		});
+		expect(JSON.stringify(preview)).not.toContain("crm-token");
+		// Nothing was sent.
+		expect((await petstoreRequests()).requests).toEqual([]);
+		const filter = await api("POST", `/api/flows/${flow.id}/steps/preview`, {
+			step: {
+				component: "logic",
+				action: "router",
+				mode: "first",
+				routes: [{ name: "Gold", condition: "$steps.crm.body.tier = 'gold'", steps: [] }],
+			},
+			steps: { crm: { body: { tier: "gold" } } },
+		});
+		expect(filter.preview).toMatchObject({ logic: { routes: ["Gold"] }, error: null });
+		const broken = await api("POST", `/api/flows/${flow.id}/steps/preview`, { step: { ...step, body: "$steps.crm.(" } });
+		expect(broken.preview.request).toBeNull();
+		expect(broken.preview.error).toMatch(/./);
+
+		const saved = await api("PUT", `/api/flows/${flow.id}/draft`, {
+			trigger: { component: "webhook" },
+			steps: [{ ...step, sample: { status: 201, body: { id: 7 } } }],
+		});
+		expect(saved.flow.draft.steps[0]?.sample).toEqual({ status: 201, body: { id: 7 } });
+		const tooBig = await call("PUT", `/api/flows/${flow.id}/draft`, {
+			trigger: { component: "webhook" },
+			steps: [{ ...step, sample: "x".repeat(70_000) }],
+		});
+		expect(tooBig.status).toBe(400);
+	});
+});
+
+describe("the step limits the designer is served", () => {
+	it("GET /api/flow-settings serves the limits the draft enforces: nesting one deeper is refused", async () => {
+		const { steps: limits } = await api("GET", "/api/flow-settings");
+		expect(limits).toEqual({ maxSteps: 50, maxDepth: 3 });
+		const { flow } = await api("POST", "/api/flows", { name: "Deep" });
+		const nest = (depth: number): unknown =>
+			depth === 1
+				? { component: "logic", action: "filter", condition: "true" }
+				: { component: "logic", action: "split", items: "[1]", steps: [nest(depth - 1)] };
+		const put = (depth: number) => call("PUT", `/api/flows/${flow.id}/draft`, { trigger: { component: "webhook" }, steps: [nest(depth)] });
+		expect((await put(limits.maxDepth)).status).toBe(200);
+		expect((await put(limits.maxDepth + 1)).status).toBe(400);
+	});
+});
+
 describe("export and import of flows of many steps", () => {
 	it("carries the steps, nested ones included, and points their credentials at the target's of the same name", async () => {
 		const hook = await webhookCredential();

@@ -1,7 +1,8 @@
 /**
  * @module
- * Credentials stage: pick an existing credential or create one (webhook auth types, Petstore key),
- * or change a Petstore credential's base URL or key (a new base URL needs the key again).
+ * Credentials stage: pick an existing credential or create one (the catalogue's fields: webhook and
+ * HTTP auth types, the Petstore key), or change a Petstore credential's base URL or key (a new base
+ * URL needs the key again).
  */
 import { ApiError, api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
@@ -32,7 +33,7 @@ function fieldInput(prefix, field) {
 	const input = field.options
 		? h(
 				"select",
-				{ id, name: field.name, value: field.default ?? field.options[0] },
+				{ id, name: field.name, required: field.required, value: field.default ?? field.options[0] },
 				field.options.map((o) => h("option", { value: o }, o)),
 			)
 		: h("input", {
@@ -54,30 +55,31 @@ function fieldInput(prefix, field) {
 	);
 }
 
-export function credentialsStage({ component, selectedId, signal, onSelect, onContinue }) {
+export function credentialsStage({ component, selectedId, optional = "", signal, onSelect, onContinue }) {
 	const isWebhook = component.id === "webhook";
 	const types = component.credentialTypes ?? [];
+	const typed = types.length > 0;
 	const alert = alertBox();
 	const list = h("div", { class: "stack" });
-	const next = h("button", { type: "button", class: "primary", disabled: !selectedId, onclick: onContinue }, "Continue");
+	const next = h("button", { type: "button", class: "primary", disabled: !selectedId && !optional, onclick: onContinue }, "Continue");
 	const prefix = `cred-${component.id}`;
 	const nameInput = h("input", { id: `${prefix}-name`, required: true, autocomplete: "off" });
 	// Grouped as the catalogue says (Generic, then Providers by name).
-	const typeSelect = isWebhook
+	const option = (t) => h("option", { value: t.type }, t.title);
+	const typeSelect = typed
 		? h(
 				"select",
 				{ id: `${prefix}-type`, onchange: () => showFields(), "aria-describedby": `${prefix}-type-about` },
-				(component.credentialGroups ?? [{ id: undefined, title: "" }]).map((group) =>
-					h(
-						"optgroup",
-						{ label: group.title },
-						types.filter((t) => t.group === group.id).map((t) => h("option", { value: t.type }, t.title)),
-					),
-				),
+				component.credentialGroups
+					? component.credentialGroups.map((group) =>
+							h("optgroup", { label: group.title }, types.filter((t) => t.group === group.id).map(option)),
+						)
+					: types.map(option),
 			)
 		: null;
 	const typeAbout = h("div", { id: `${prefix}-type-about`, class: "type-about stack", "aria-live": "polite" });
 	const fields = h("div", { class: "stack" });
+	const authFields = h("div", { class: "stack" });
 	const formAlert = alertBox();
 	const progress = h("div", { class: "progress", hidden: true });
 	const save = h("button", { class: "primary" }, "Save");
@@ -86,8 +88,9 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		{ class: "card stack", hidden: true, onsubmit: submit, "aria-labelledby": `${prefix}-form-title` },
 		h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials"),
 		h("div", { class: "field" }, h("label", { for: nameInput.id }, "Credential name"), nameInput),
-		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
 		fields,
+		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
+		authFields,
 		formAlert.el,
 		progress,
 		h("div", { class: "row" }, save, h("button", { type: "button", onclick: () => openForm(false) }, "Cancel")),
@@ -195,13 +198,14 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		);
 	}
 
-	function showFields() {
+	// A new type changes only its own fields: what was typed in the others stays.
+	function showFields(all = false) {
 		const type = typeSelect ? types.find((t) => t.type === typeSelect.value) : null;
 		if (isWebhook) showAbout(type);
-		const defs = isWebhook ? (type?.fields ?? []) : (component.credentialFields ?? []);
-		fields.replaceChildren(...defs.map((f) => fieldInput(prefix, f)));
-		if (isWebhook && !defs.length)
-			fields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
+		if (all) fields.replaceChildren(...(component.credentialFields ?? []).map((f) => fieldInput(prefix, f)));
+		authFields.replaceChildren(...(type?.fields ?? []).map((f) => fieldInput(`${prefix}-auth`, f)));
+		if (isWebhook && !type?.fields.length)
+			authFields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
 	}
 
 	function openForm(open) {
@@ -209,8 +213,8 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		create.hidden = open;
 		formAlert.show(null);
 		if (open) {
-			nameInput.value = isWebhook ? "My webhook credentials" : "My Petstore account";
-			showFields();
+			nameInput.value = `My ${isWebhook ? "webhook" : component.title} credentials`;
+			showFields(true);
 			nameInput.focus();
 			nameInput.select();
 		} else create.focus();
@@ -250,18 +254,21 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		}
 	}
 
-	function payload() {
-		const values = {};
-		for (const el of fields.querySelectorAll(/** @type {"input"} */ ("[name]"))) {
+	/** @param {HTMLElement} box */
+	function values(box) {
+		const out = {};
+		for (const el of box.querySelectorAll(/** @type {"input"} */ ("[name]"))) {
 			const value = el.value.trim();
-			// A field left at its default is left out: the server applies the same default.
-			if (!value || value === String(el.dataset.default ?? "")) continue;
-			values[el.name] = el.type === "number" ? Number(value) : value;
+			// An optional field left at its default is left out: the server applies the same default.
+			if (!value || (!el.required && value === String(el.dataset.default ?? ""))) continue;
+			out[el.name] = el.type === "number" ? Number(value) : value;
 		}
-		const name = nameInput.value.trim();
-		return typeSelect
-			? { component: "webhook", name, auth: { type: typeSelect.value, ...values } }
-			: { component: component.id, name, ...values };
+		return out;
+	}
+
+	function payload() {
+		const body = { component: component.id, name: nameInput.value.trim(), ...values(fields) };
+		return typeSelect ? { ...body, auth: { type: typeSelect.value, ...values(authFields) } } : body;
 	}
 
 	async function submit(event) {
@@ -279,7 +286,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 				h("span", null, `Verifying the API key with the Petstore… ${seconds} s (at most ${limit} s)`),
 			);
 		};
-		const timer = isWebhook ? undefined : setInterval(tick, 1000);
+		const timer = limit ? setInterval(tick, 1000) : undefined;
 		if (timer) {
 			tick();
 			progress.hidden = false;
@@ -309,6 +316,7 @@ export function credentialsStage({ component, selectedId, signal, onSelect, onCo
 		"div",
 		{ class: "stack" },
 		h("h2", { tabindex: -1 }, `Credentials for ${component.title}`),
+		optional ? h("p", { class: "muted" }, optional) : null,
 		alert.el,
 		list,
 		edit?.el,

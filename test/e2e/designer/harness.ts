@@ -9,8 +9,11 @@ import { removeSnapshot, type Stack, snapshotRepo, startOnAFreePort } from "../s
 
 export type App = Stack;
 
-/** npm start on a free port with empty state, run from a snapshot so edits made meanwhile cannot reload the Worker under the test. */
-export async function startApp(): Promise<App> {
+/**
+ * npm start on a free port with empty state, run from a snapshot so edits made meanwhile cannot
+ * reload the Worker under the test. `env` reaches npm start (HOOKFLOW_PETSTORE_URL: a Petstore the test runs).
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<App> {
 	const root = snapshotRepo();
 	const stateDir = mkdtempSync(join(tmpdir(), "hookflow-designer-"));
 	const cleanUp = () => {
@@ -18,7 +21,7 @@ export async function startApp(): Promise<App> {
 		rmSync(stateDir, { recursive: true, force: true });
 	};
 	try {
-		const stack = await startOnAFreePort({ root, stateDir });
+		const stack = await startOnAFreePort({ root, stateDir, env });
 		return {
 			...stack,
 			stop: async () => {
