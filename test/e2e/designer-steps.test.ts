@@ -213,6 +213,15 @@ describe("a flow of four steps, built by clicking", () => {
 		expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Move down “Big orders”");
 		await button("Move up “Big orders”").press("Enter");
 		expect(await order()).toEqual(["Webhook", "Big orders", "CRM lookup", "Pet for the customer"]);
+		// A move that puts a step before one it reads is told at once, with publishing's rule.
+		const warning = page.getByRole("alert").filter({ hasText: "reads $steps." });
+		await button("Move up “Pet for the customer”").press("Enter");
+		await warning
+			.getByText("“Pet for the customer” reads $steps.crm, which is not an earlier step on the way to it; publishing refuses that.")
+			.waitFor();
+		await button("Move down “Pet for the customer”").press("Enter");
+		await warning.waitFor({ state: "hidden" });
+		expect(await order()).toEqual(["Webhook", "Big orders", "CRM lookup", "Pet for the customer"]);
 		await button("Delete “CRM lookup”").press("Enter");
 		expect(dialogs.at(-1)).toContain("“Pet for the customer” read its output ($steps.crm)");
 		expect(await order()).toEqual(["Webhook", "Big orders", "CRM lookup", "Pet for the customer"]);
@@ -261,6 +270,10 @@ describe("a router with two routes", () => {
 		}
 		const gold = nav.getByRole("group", { name: "By tier: Route “Gold”" });
 		expect(await gold.locator(".step-title").allTextContents()).toEqual(["Gold pet"]);
+		// Each route numbers its steps on its own: 2.1.1 in the first, 2.2.1 in the second.
+		const basic = nav.getByRole("group", { name: "By tier: Route “Basic”" });
+		expect(await gold.locator(".step-kind").textContent()).toMatch(/^2\.1\.1\. /);
+		expect(await basic.locator(".step-kind").textContent()).toMatch(/^2\.2\.1\. /);
 		await screenshot("router-lanes");
 		await docShot("router", page.locator(".designer"));
 	});
