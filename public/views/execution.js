@@ -20,11 +20,7 @@ function section(title, ...content) {
 /** @param {unknown} value */
 const code = (value) => h("pre", { class: "code", tabindex: 0 }, typeof value === "string" ? value : pretty(value));
 
-/**
- * Where a run sits in the definition, as numbers to compare: its path (`steps.1.routes.0.steps.2`)
- * with each split body's item index (from its key, `lines[2]/price`) after the split, routes before
- * `otherwise`. @param {StepRunView} run
- */
+/** A run's place in the definition, to compare: its path with each split's item (from its key). @param {StepRunView} run */
 function placeOf(run) {
 	const items = run.key
 		.split("/")
@@ -43,7 +39,7 @@ function placeOf(run) {
 	return place;
 }
 
-/** The runs in definition order; the engine records a router or split after the steps inside it. @param {StepRunView[]} runs */
+/** The engine records a router or split after the steps inside it. @param {StepRunView[]} runs */
 function definitionOrder(runs) {
 	const places = new Map(runs.map((run) => [run, placeOf(run)]));
 	return [...runs].sort((a, b) => {
