@@ -92,6 +92,8 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	// Saves are chained so they reach the server in order; the body is taken when each runs.
 	let saving = Promise.resolve();
 	function save() {
+		// A move's warning goes (or changes) as soon as an edit fixes what it said.
+		if (!orderAlert.el.hidden) checkOrder();
 		const run = saving
 			.catch(() => {})
 			.then(() => {
