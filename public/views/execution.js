@@ -20,6 +20,36 @@ function section(title, ...content) {
 /** @param {unknown} value */
 const code = (value) => h("pre", { class: "code", tabindex: 0 }, typeof value === "string" ? value : pretty(value));
 
+/** A run's place in the definition, to compare: its path with each split's item (from its key). @param {StepRunView} run */
+function placeOf(run) {
+	const items = run.key
+		.split("/")
+		.slice(0, -1)
+		.map((scope) => Number(/\[(\d+)\]$/.exec(scope)?.[1] ?? 0));
+	const parts = run.path.split(".");
+	/** @type {number[]} */
+	const place = [Number(parts[1])];
+	for (let i = 2; i < parts.length; ) {
+		const part = parts[i];
+		if (part === "steps") place.push(0, items.shift() ?? 0, Number(parts[i + 1]));
+		else if (part === "routes") place.push(1, Number(parts[i + 1]), Number(parts[i + 3]));
+		else place.push(2, 0, Number(parts[i + 1]));
+		i += part === "routes" ? 4 : 2;
+	}
+	return place;
+}
+
+/** The engine records a router or split after the steps inside it. @param {StepRunView[]} runs */
+function definitionOrder(runs) {
+	const places = new Map(runs.map((run) => [run, placeOf(run)]));
+	return [...runs].sort((a, b) => {
+		const x = places.get(a) ?? [];
+		const y = places.get(b) ?? [];
+		for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+		return x.length - y.length;
+	});
+}
+
 /**
  * @param {HTMLElement} main
  * @param {{ signal: AbortSignal, params: string[] }} context
@@ -105,14 +135,14 @@ export async function executionView(main, { signal, params: [id] }) {
 		);
 	}
 
-	/** The step runs in the order they ran, a split's item runs grouped by item. @param {StepRunView[]} runs */
+	/** The step runs in definition order (a router or split before the steps inside it), a split's item runs grouped by item. @param {StepRunView[]} runs */
 	function timeline(runs) {
 		/** @type {import("../lib/dom.js").Child[]} */
 		const out = [];
 		let group = "";
 		/** @type {HTMLOListElement | null} */
 		let items = null;
-		for (const run of runs) {
+		for (const run of definitionOrder(runs)) {
 			const at = run.key.lastIndexOf("/");
 			const prefix = at === -1 ? "" : run.key.slice(0, at);
 			if (!prefix) {

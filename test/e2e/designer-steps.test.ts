@@ -6,6 +6,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Petstore, type RequestRecord, startPetstore } from "../../dev/petstore/server.ts";
+import { flowSteps } from "./designer/flow-steps.ts";
 import { type App, launchBrowser, startApp } from "./designer/harness.ts";
 import { walk } from "./designer/walk.ts";
 
@@ -25,7 +26,7 @@ const dialogs: string[] = [];
 const acceptDialogs = false;
 
 const crmBase = () => petstore.url.replace(/\/v2$/, "/crm");
-const button = (name: string, root: Page | Locator = page) => root.getByRole("button", { name, exact: true });
+const { button, newFlow, choose, retrieveAndFinish } = flowSteps(() => page);
 const group = (name: string) => page.getByRole("group", { name: new RegExp(`^${name}`) });
 const preview = () => page.getByRole("region", { name: "Preview" });
 
@@ -54,53 +55,6 @@ async function postHook(body: unknown): Promise<string> {
 async function execution(id: string) {
 	const answer = await fetch(`${app.origin}/api/executions/${id}`, { headers: { authorization: `Bearer ${app.token}` } });
 	return answer.ok ? ((await answer.json()) as { execution: { status: string; steps: { id: string; status: string }[] } }).execution : null;
-}
-
-/** A new flow whose webhook (No Auth) has `sample` as its sample, finished up to the action chooser. */
-async function newFlow(name: string, sample: unknown) {
-	await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Flows" }).click();
-	await button("Add New Flow").click();
-	await page.getByLabel("Flow name").fill(name);
-	await page.getByLabel("Flow name").press("Enter");
-	await page.getByRole("heading", { name, level: 1 }).waitFor();
-	await button("Choose Webhook").click();
-	const existing = page.getByRole("radio", { name: /Open hook/ });
-	await existing.or(page.getByText("No credentials yet")).first().waitFor();
-	if (await existing.count()) await existing.check();
-	else {
-		await button("Create new credentials").click();
-		await page.getByLabel("Credential name").fill("Open hook");
-		await page.getByLabel("Authentication type").selectOption({ label: "No Auth" });
-		await button("Save").click();
-		await page.getByRole("radio", { name: /Open hook/ }).waitFor();
-	}
-	await expect.poll(() => button("Continue").isEnabled()).toBe(true);
-	await button("Continue").click();
-	await button("Add sample manually").click();
-	await page.getByLabel("Sample (JSON object)").fill(JSON.stringify(sample));
-	await button("Save").click();
-	await page.getByRole("heading", { name: "Current sample" }).waitFor();
-	await button("Continue").click();
-	await button("Finish step").click();
-	await page.getByRole("heading", { name: "Choose the action" }).waitFor();
-}
-
-/** The chooser is open: search, choose. */
-async function choose(search: string, title: string) {
-	await page.getByRole("searchbox", { name: "Search components" }).fill(search);
-	await button(`Choose ${title}`).click();
-}
-
-/** From the Retrieve sample stage: run it, check the answer, name the step (and its id). */
-async function retrieveAndFinish(expected: RegExp, name: string, id?: string) {
-	await page.getByRole("heading", { name: "Retrieve sample" }).waitFor();
-	await button("Retrieve sample").click();
-	await page.getByText(expected).first().waitFor({ timeout: 35_000 });
-	await button("Continue").click();
-	await page.getByLabel("Step name").fill(name);
-	if (id) await page.getByLabel("Step id").fill(id);
-	await button("Finish step").click();
-	await page.getByRole("navigation", { name: "Flow steps" }).getByText(name, { exact: true }).waitFor();
 }
 
 async function openFlow(name: string) {
@@ -259,6 +213,15 @@ describe("a flow of four steps, built by clicking", () => {
 		expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Move down “Big orders”");
 		await button("Move up “Big orders”").press("Enter");
 		expect(await order()).toEqual(["Webhook", "Big orders", "CRM lookup", "Pet for the customer"]);
+		// A move that puts a step before one it reads is told at once, with publishing's rule.
+		const warning = page.getByRole("alert").filter({ hasText: "reads $steps." });
+		await button("Move up “Pet for the customer”").press("Enter");
+		await warning
+			.getByText("“Pet for the customer” reads $steps.crm, which is not an earlier step on the way to it; publishing refuses that.")
+			.waitFor();
+		await button("Move down “Pet for the customer”").press("Enter");
+		await warning.waitFor({ state: "hidden" });
+		expect(await order()).toEqual(["Webhook", "Big orders", "CRM lookup", "Pet for the customer"]);
 		await button("Delete “CRM lookup”").press("Enter");
 		expect(dialogs.at(-1)).toContain("“Pet for the customer” read its output ($steps.crm)");
 		expect(await order()).toEqual(["Webhook", "Big orders", "CRM lookup", "Pet for the customer"]);
@@ -307,6 +270,10 @@ describe("a router with two routes", () => {
 		}
 		const gold = nav.getByRole("group", { name: "By tier: Route “Gold”" });
 		expect(await gold.locator(".step-title").allTextContents()).toEqual(["Gold pet"]);
+		// Each route numbers its steps on its own: 2.1.1 in the first, 2.2.1 in the second.
+		const basic = nav.getByRole("group", { name: "By tier: Route “Basic”" });
+		expect(await gold.locator(".step-kind").textContent()).toMatch(/^2\.1\.1\. /);
+		expect(await basic.locator(".step-kind").textContent()).toMatch(/^2\.2\.1\. /);
 		await screenshot("router-lanes");
 		await docShot("router", page.locator(".designer"));
 	});
@@ -360,6 +327,12 @@ describe("running them", () => {
 		await expect.poll(() => items.count(), { timeout: 30_000 }).toBe(2);
 		expect(await items.locator(".lane-title").allTextContents()).toEqual(["Item 1 of “Each line”", "Item 2 of “Each line”"]);
 		expect(await items.nth(1).locator("summary strong").allTextContents()).toEqual(["Line sku"]);
+		// The split's own run comes before its items'.
+		expect(await page.getByRole("region", { name: "Steps" }).locator("summary strong").allTextContents()).toEqual([
+			"Each line",
+			"Line sku",
+			"Line sku",
+		]);
 		await screenshot("execution-split");
 	});
 
@@ -376,6 +349,14 @@ describe("running them", () => {
 		const runs = Object.fromEntries((await execution(id))?.steps.map((s) => [s.id, s.status]) ?? []);
 		expect(runs).toMatchObject({ tier: "succeeded", step_2: "succeeded" });
 		expect(runs.step_1).not.toBe("succeeded");
+		// The timeline reads as the definition: the router first, then the steps of its routes.
+		await page.goto(`${app.origin}/#/executions/${id}`);
+		const timeline = page.getByRole("region", { name: "Steps" });
+		await timeline.getByText("Basic pet").waitFor();
+		expect((await timeline.locator("summary strong").allTextContents()).filter((name) => name !== "Gold pet")).toEqual([
+			"By tier",
+			"Basic pet",
+		]);
 	});
 
 	it("publishes, runs every step, and filters out small orders", async () => {

@@ -1,8 +1,8 @@
 /**
  * @module
  * Credentials stage: pick an existing credential or create one (the catalogue's fields: webhook and
- * HTTP auth types, the Petstore key), or change a Petstore credential's base URL or key (a new base
- * URL needs the key again).
+ * HTTP auth types, the Petstore key), or change one in the same form: its name, base URL, key or auth
+ * (a changed setting needs the secret again; secrets are write-only, never shown).
  */
 import { ApiError, api } from "../../lib/api.js";
 import { alertBox, announce, h, isAbort } from "../../lib/dom.js";
@@ -83,96 +83,57 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 	const formAlert = alertBox();
 	const progress = h("div", { class: "progress", hidden: true });
 	const save = h("button", { class: "primary" }, "Save");
+	const formTitle = h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials");
+	const secretHint = h("p", { class: "hint", id: `${prefix}-secret-hint`, "aria-live": "polite" });
+	/** The credential being changed in this form (creating when null). @type {CredentialView | null} */
+	let editing = null;
 	const form = h(
 		"form",
-		{ class: "card stack", hidden: true, onsubmit: submit, "aria-labelledby": `${prefix}-form-title` },
-		h("h3", { id: `${prefix}-form-title`, tabindex: -1 }, "New credentials"),
+		{ class: "card stack", hidden: true, onsubmit: submit, oninput: () => showSecretNeed(), "aria-labelledby": formTitle.id },
+		formTitle,
 		h("div", { class: "field" }, h("label", { for: nameInput.id }, "Credential name"), nameInput),
 		fields,
 		typeSelect && h("div", { class: "field" }, h("label", { for: typeSelect.id }, "Authentication type"), typeSelect, typeAbout),
 		authFields,
+		secretHint,
 		formAlert.el,
 		progress,
 		h("div", { class: "row" }, save, h("button", { type: "button", onclick: () => openForm(false) }, "Cancel")),
 	);
 	const create = h("button", { type: "button", onclick: () => openForm(true) }, "Create new credentials");
-	const edit = isWebhook ? null : editForm();
 
-	// Which field a change of another one requires again (catalogue: baseUrl.changeRequires = "apiKey").
-	function editForm() {
-		const defs = component.credentialFields ?? [];
-		const urlField = defs.find((f) => f.changeRequires);
-		const keyField = defs.find((f) => f.name === urlField?.changeRequires);
-		if (!urlField || !keyField) return null;
-		const url = h("input", { id: `${prefix}-edit-${urlField.name}`, autocomplete: "off" });
-		const key = h("input", { id: `${prefix}-edit-${keyField.name}`, type: "password", autocomplete: "new-password" });
-		const keyHint = h("p", { class: "hint" });
-		const editAlert = alertBox();
-		/** @type {CredentialView | null} */
-		let editing = null;
-		const keyNeeded = () => url.value.trim() !== (editing?.details?.baseUrl ?? "");
-		const showNeed = () => {
-			key.required = keyNeeded();
-			keyHint.textContent = key.required
-				? `Required: a new ${urlField.label} needs the ${keyField.label} again, so the stored key is never sent to an address you did not confirm with it.`
-				: `Leave empty to keep the stored ${keyField.label}.`;
-		};
-		url.addEventListener("input", showNeed);
-		const title = h("h3", { id: `${prefix}-edit-title`, tabindex: -1 });
-		// In the page only while open, so its fields never share a label with the create form's.
-		const slot = h("div");
-		const close = () => slot.replaceChildren();
-		const form = h(
-			"form",
-			{ class: "card stack", "aria-labelledby": title.id, onsubmit: submitEdit },
-			title,
-			h("div", { class: "field" }, h("label", { for: url.id }, urlField.label), url, h("p", { class: "hint" }, urlField.hint ?? "")),
-			h("div", { class: "field" }, h("label", { for: key.id }, keyField.label), key, keyHint),
-			editAlert.el,
-			h(
-				"div",
-				{ class: "row" },
-				h("button", { class: "primary" }, "Save changes"),
-				h(
-					"button",
-					{
-						type: "button",
-						onclick: () => close(),
-					},
-					"Cancel",
-				),
-			),
-		);
-		async function submitEdit(event) {
-			event.preventDefault();
-			editAlert.show(null);
-			const body = {};
-			if (keyNeeded()) body[urlField.name] = url.value.trim();
-			if (key.value.trim()) body[keyField.name] = key.value.trim();
-			if (!Object.keys(body).length || !editing) return close();
-			const { id, name } = editing;
-			try {
-				await api(`/credentials/${id}`, { method: "PATCH", body, signal });
-				close();
-				announce(`Saved changes to “${name}”.`);
-				await load(id);
-			} catch (error) {
-				if (!isAbort(error)) editAlert.show(refusal(error));
+	/** A form's named inputs: the credential's own (base URL, a Petstore key) or its auth's. @param {HTMLElement} box */
+	const inputs = (box) => [...box.querySelectorAll(/** @type {"input"} */ ("[name]"))];
+	const secrets = () => [...inputs(fields), ...inputs(authFields)].filter((el) => el.type === "password");
+	/** A setting as stored in the credential's details (an API key's name is kept as keyName). @param {string} name */
+	const stored = (name) => {
+		const d = editing?.details ?? {};
+		return String(d[name] ?? (name === "name" ? (d.keyName ?? "") : ""));
+	};
+	/** While changing, the first setting changed from the stored one: a change needs the secret again. */
+	function changedSetting() {
+		if (!editing) return null;
+		if (typeSelect && typeSelect.value !== editing.type) return typeSelect;
+		return [...inputs(fields), ...inputs(authFields)].find((el) => el.type !== "password" && el.value.trim() !== stored(el.name));
+	}
+	/** @param {HTMLElement} el */
+	const labelOf = (el) => /** @type {HTMLInputElement} */ (el).labels?.[0]?.firstChild?.textContent ?? "";
+	/** Secrets are write-only: while changing, asked for only when a setting changed. */
+	function showSecretNeed() {
+		const changed = changedSetting();
+		const asked = secrets();
+		const names = asked.map(labelOf).join(", ");
+		if (editing)
+			for (const el of asked) {
+				el.required = !!changed;
+				el.setAttribute("aria-describedby", secretHint.id);
 			}
-		}
-		return {
-			el: slot,
-			open(credential) {
-				editing = credential;
-				title.textContent = `Change “${credential.name}”`;
-				url.value = credential.details?.baseUrl ?? "";
-				key.value = "";
-				showNeed();
-				editAlert.show(null);
-				slot.replaceChildren(form);
-				title.focus();
-			},
-		};
+		secretHint.textContent =
+			!editing || !names
+				? ""
+				: changed
+					? `Required: a new ${labelOf(changed)} needs the ${names} again, so the stored secret is never sent to an address you did not confirm with it.`
+					: `Secrets are never shown. Leave the ${names} empty to keep the stored one.`;
 	}
 
 	// Where the provider keeps the secret, and what it sends, from the catalogue.
@@ -206,15 +167,26 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 		authFields.replaceChildren(...(type?.fields ?? []).map((f) => fieldInput(`${prefix}-auth`, f)));
 		if (isWebhook && !type?.fields.length)
 			authFields.append(h("p", { class: "muted" }, "Anyone who knows the hook URL can call it; the URL is the secret."));
+		// Changing: the stored settings (never the secrets) fill the fields of the stored type.
+		if (editing && type?.type === editing.type)
+			for (const el of inputs(authFields)) if (el.type !== "password" && stored(el.name)) el.value = stored(el.name);
+		showSecretNeed();
 	}
 
-	function openForm(open) {
+	/** @param {boolean} open @param {CredentialView | null} [credential] the credential to change */
+	function openForm(open, credential = null) {
+		editing = open ? credential : null;
 		form.hidden = !open;
 		create.hidden = open;
 		formAlert.show(null);
+		formTitle.textContent = editing ? `Change “${editing.name}”` : "New credentials";
+		save.textContent = editing ? "Save changes" : "Save";
 		if (open) {
-			nameInput.value = `My ${isWebhook ? "webhook" : component.title} credentials`;
+			nameInput.value = editing ? editing.name : `My ${isWebhook ? "webhook" : component.title} credentials`;
+			if (editing && typeSelect) typeSelect.value = editing.type;
 			showFields(true);
+			for (const el of inputs(fields)) if (editing) el.value = stored(el.name);
+			showSecretNeed();
 			nameInput.focus();
 			nameInput.select();
 		} else create.focus();
@@ -236,7 +208,9 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 								{ class: "choice" },
 								h("input", { type: "radio", name: prefix, id, value: c.id, checked: c.id === selected, onchange: () => choose(c.id) }),
 								h("label", { for: id }, h("span", null, c.name), h("span", { class: "muted" }, describe(c, types))),
-								edit ? h("button", { type: "button", onclick: () => edit.open(c), "aria-label": `Change ${c.name}` }, "Change…") : null,
+								isWebhook
+									? null
+									: h("button", { type: "button", onclick: () => openForm(true, c), "aria-label": `Change ${c.name}` }, "Change…"),
 							);
 						}),
 					)
@@ -271,6 +245,26 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 		return typeSelect ? { ...body, auth: { type: typeSelect.value, ...values(authFields) } } : body;
 	}
 
+	/** A change sends the name, the settings changed, a secret typed, and an HTTP auth again when any of these changed. */
+	function changes() {
+		/** @type {Record<string, unknown>} */
+		const body = { name: nameInput.value.trim() };
+		for (const el of inputs(fields))
+			if (el.type === "password" ? el.value : el.value.trim() !== stored(el.name)) body[el.name] = el.value.trim();
+		const resent = changedSetting() || secrets().some((el) => el.value);
+		return typeSelect && resent ? { ...body, auth: { type: typeSelect.value, ...values(authFields) } } : body;
+	}
+
+	/** Saves the change; the choice stays as it was. @param {CredentialView} current */
+	async function saveChanges(current) {
+		/** @type {{ credential: CredentialView }} */
+		const { credential } = await api(`/credentials/${current.id}`, { method: "PATCH", body: changes(), signal });
+		const chosen = list.querySelector(/** @type {"input"} */ ("input:checked"))?.value;
+		openForm(false);
+		await load(chosen);
+		announce(`Saved changes to “${credential.name}”.`);
+	}
+
 	async function submit(event) {
 		event.preventDefault();
 		formAlert.show(null);
@@ -294,6 +288,7 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 			announce(`Verifying the API key with the Petstore; this takes at most ${limit} seconds.`);
 		}
 		try {
+			if (editing) return await saveChanges(editing);
 			/** @type {{ credential: CredentialView }} */
 			const { credential } = await api("/credentials", { method: "POST", body: payload(), signal });
 			form.hidden = true;
@@ -319,7 +314,6 @@ export function credentialsStage({ component, selectedId, optional = "", signal,
 		optional ? h("p", { class: "muted" }, optional) : null,
 		alert.el,
 		list,
-		edit?.el,
 		h("div", { class: "row" }, create),
 		form,
 		h("div", { class: "row" }, next),

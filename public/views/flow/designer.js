@@ -14,7 +14,7 @@ import { retrieveStage } from "./retrieve-sample.js";
 import { sampleStage } from "./sample.js";
 import { stepForm } from "./step-form.js";
 import { stepList } from "./step-list.js";
-import { declared, find, freshId, missing, readersOf, sampleScope, stepName, walk } from "./steps.js";
+import { declared, find, freshId, missing, readersOf, readsOfLaterSteps, sampleScope, stepName, walk } from "./steps.js";
 import { summaryStage } from "./summary.js";
 
 const TRIGGER_STAGES = ["Component", "Credentials", "Sample", "Summary"];
@@ -63,6 +63,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	let selected = draft.trigger?.name && draft.steps[0] ? { kind: "step", id: draft.steps[0].id } : { kind: "trigger" };
 
 	const flowAlert = alertBox();
+	const orderAlert = alertBox();
 	const issuesBox = h("ul", { class: "issues", hidden: true, "aria-label": "What to fix before publishing" });
 	const title = h("h1", { tabindex: -1 }, flow.name);
 	const meta = h("p", { class: "meta" });
@@ -91,6 +92,8 @@ export async function designerView(main, { signal, params: [flowId] }) {
 	// Saves are chained so they reach the server in order; the body is taken when each runs.
 	let saving = Promise.resolve();
 	function save() {
+		// A move's warning goes (or changes) as soon as an edit fixes what it said.
+		if (!orderAlert.el.hidden) checkOrder();
 		const run = saving
 			.catch(() => {})
 			.then(() => {
@@ -179,7 +182,20 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		list.splice(index + by, 0, step);
 		const label = `Move ${by < 0 ? "up" : "down"} “${stepName(components, step)}”`;
 		announce(`Moved “${stepName(components, step)}” ${by < 0 ? "up" : "down"}.`);
+		checkOrder();
 		persist(list[index + by * 2] === undefined ? `Move ${by < 0 ? "down" : "up"} “${stepName(components, step)}”` : label);
+	}
+
+	/** Publishing's rule, told as soon as a move breaks it. */
+	function checkOrder() {
+		orderAlert.show(
+			readsOfLaterSteps(draft.steps)
+				.map(
+					({ step, id }) =>
+						`“${stepName(components, step)}” reads $steps.${id}, which is not an earlier step on the way to it; publishing refuses that.`,
+				)
+				.join(" "),
+		);
 	}
 
 	function removeStep(list, index) {
@@ -196,6 +212,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		list.splice(index, 1);
 		if (selected.kind === "step" && !find(draft.steps, selected.id)) selected = { kind: "trigger" };
 		announce(`Deleted “${name}”.`);
+		checkOrder();
 		renderPanel(false);
 		persist();
 		/** @type {HTMLElement | null} */ (stepsNav.querySelector(".step-card[aria-current]") ?? stepsNav.querySelector(".step-card"))?.focus();
@@ -518,6 +535,7 @@ export async function designerView(main, { signal, params: [flowId] }) {
 		flowAlert.el,
 		issuesBox,
 		hook,
+		orderAlert.el,
 		h("div", { class: "designer" }, stepsNav, panel),
 		delivery,
 	);

@@ -5,7 +5,7 @@
  * can be moved up or down and deleted from here; everything is a labelled button.
  */
 import { h } from "../../lib/dom.js";
-import { declared, lanes, missing, stepName, walk } from "./steps.js";
+import { declared, lanePrefix, lanes, missing, stepName, walk } from "./steps.js";
 
 /**
  * @typedef {{ kind: "trigger" } | { kind: "step", id: string } | { kind: "add", list: any[], index: number }} Selection
@@ -88,13 +88,13 @@ export function stepList({ draft, components, selected, canAdd, limits, select, 
 							tool("Delete", "✕", 0, false),
 						),
 					),
-					lanes(step).map(([label, lane]) =>
+					lanes(step).map(([label, lane], i, all) =>
 						h(
 							"div",
 							{ class: "lane", role: "group", "aria-label": `${name}: ${label}` },
 							h("p", { class: "lane-title" }, label),
 							depth < limits.maxDepth
-								? h("ol", null, items(lane, `${number}.`, `to ${label} of “${name}”`, 1, depth + 1))
+								? h("ol", null, items(lane, lanePrefix(number, i, all.length), `to ${label} of “${name}”`, 1, depth + 1))
 								: h("p", { class: "hint" }, `Steps nest at most ${limits.maxDepth} deep.`),
 						),
 					),

@@ -40,9 +40,36 @@ export function walk(steps, fn, prefix = "", earlier = [], split = null) {
 	steps.forEach((step, index) => {
 		const number = `${prefix}${index + 2 - (prefix ? 1 : 0)}`;
 		fn({ step, list: steps, index, number, earlier: [...seen], split });
-		for (const [, lane] of lanes(step)) walk(lane, fn, `${number}.`, seen, step.action === "split" ? step : split);
+		lanes(step).forEach(([, lane], i, all) => {
+			walk(lane, fn, lanePrefix(number, i, all.length), seen, step.action === "split" ? step : split);
+		});
 		seen.push(step);
 	});
+}
+
+/** A lane's numbering: a split's 2.1, a router's routes 2.1.1, 2.2.1. */
+export const lanePrefix = (number, lane, lanesCount) => (lanesCount > 1 ? `${number}.${lane + 1}.` : `${number}.`);
+
+/** What a step itself reads (not the steps inside it). @param {Step} step */
+const ownSettings = ({ steps: _, routes, otherwise: __, sample: ___, ...settings }) =>
+	JSON.stringify([settings, routes?.map((r) => r.condition)]);
+
+/**
+ * Steps reading `$steps.<id>` of a step not earlier on their way (publishing refuses them).
+ * @param {Step[]} steps
+ * @returns {{ step: Step, id: string }[]}
+ */
+export function readsOfLaterSteps(steps) {
+	const ids = new Set();
+	walk(steps, ({ step }) => ids.add(step.id));
+	/** @type {{ step: Step, id: string }[]} */
+	const out = [];
+	walk(steps, ({ step, earlier }) => {
+		for (const [, id] of ownSettings(step).matchAll(/\$steps\.([a-z][a-z0-9_]*)/g))
+			if (id && ids.has(id) && !earlier.some((e) => e.id === id) && !out.some((o) => o.step === step && o.id === id))
+				out.push({ step, id });
+	});
+	return out;
 }
 
 /** @param {Step[]} steps @param {string} id */
@@ -72,9 +99,7 @@ export function readersOf(steps, step) {
 	/** @type {Step[]} */
 	const readers = [];
 	walk(steps, ({ step: s }) => {
-		if (own.has(s)) return;
-		const { steps: _, routes, otherwise: __, sample: ___, ...settings } = s;
-		if (re.test(JSON.stringify([settings, routes?.map((r) => r.condition)]))) readers.push(s);
+		if (!own.has(s) && re.test(ownSettings(s))) readers.push(s);
 	});
 	return readers;
 }
