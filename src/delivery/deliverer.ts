@@ -21,7 +21,7 @@ import type { FlowCoordination } from "./flow-coordination";
 import type { Inbox, InboxRow } from "./inbox";
 import type { ObjectState } from "./object-state";
 import type { RunLogOutbox } from "./outbox";
-import { callMayStart } from "./rate-window";
+import { callMayStart, type RateLimit } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY } from "./retry-policy";
 import { type RunnableVersion, runTurn } from "./step-runner";
 import { turnRecords } from "./turn-records";
@@ -33,6 +33,16 @@ const LOOP_BUDGET_MS = 30_000;
 /** While a loop runs, an alarm stays armed this far ahead (re-armed every WATCHDOG_REARM_MS): if the object dies mid-loop, delivery restarts within this long. */
 const WATCHDOG_MS = 10_000;
 const WATCHDOG_REARM_MS = 5_000;
+
+/**
+ * The rate-limit tokens one turn holds and the calls it really started: what is left when the
+ * turn ends (a token that came too late, a filter that ended the execution, a logic-only turn, a
+ * destination held) goes back to the window, so it never costs a call the limit allows.
+ */
+interface TurnTokens {
+	grants: Array<{ grantedAt: number; count: number; limit: RateLimit }>;
+	callsStarted: number;
+}
 
 export interface DelivererParts {
 	storage: DurableObjectStorage;
@@ -168,25 +178,33 @@ export class Deliverer {
 		if (room.free === 0) return room.wakeAt;
 		let rows = inbox.dueHeads(now, [...new Set(this.#running.values())], room.free);
 		let rateWakeAt: number | null = null;
-		let grantedAt: number | null = null;
-		if (rows.length > 0 && settings.rateLimit) {
+		let grant: { grantedAt: number; limit: RateLimit } | null = null;
+		const limit = settings.rateLimit;
+		if (rows.length > 0 && limit) {
 			// A token is a call leaving now: load what the calls need first, so a cold start does not delay them past their grant.
 			await this.#warm(rows);
-			const grant = await this.#parts.coordination().acquireTokens(rows.length, settings.rateLimit);
-			// A pause that arrived while the tokens were asked for wins (the tokens are spent unused: erring towards fewer calls).
-			rows = state.paused() ? [] : rows.slice(0, grant.granted);
-			rateWakeAt = grant.retryAt;
-			grantedAt = grant.grantedAt;
+			const granted = await this.#parts.coordination().acquireTokens(rows.length, limit);
+			grant = { grantedAt: granted.grantedAt, limit };
+			rateWakeAt = granted.retryAt;
+			// A pause that arrived while the tokens were asked for wins; its tokens go back.
+			if (state.paused()) await this.#returnTokens({ grants: [{ ...grant, count: granted.granted }], callsStarted: 0 });
+			rows = state.paused() ? [] : rows.slice(0, granted.granted);
 		}
 		const generation = this.#generation;
 		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
 		const flowId = state.flowId();
 		for (const row of rows) {
-			if (!inbox.markStarted(row)) continue;
+			const tokens: TurnTokens = { grants: grant ? [{ ...grant, count: 1 }] : [], callsStarted: 0 };
+			if (!inbox.markStarted(row)) {
+				await this.#returnTokens(tokens);
+				continue;
+			}
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every turn signals when it is done.
-			void this.#turn(row, generation, grantedAt)
+			void this.#turn(row, generation, grant?.grantedAt ?? null, tokens)
 				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: errorMessage(error) }))
+				// Before the loop looks again, so a token this turn did not use can start the next call.
+				.then(() => this.#returnTokens(tokens))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this turn's entry is gone already.
 					if (generation === this.#generation) this.#running.delete(row.seq);
@@ -195,6 +213,24 @@ export class Deliverer {
 		}
 		const times = [rateWakeAt, inbox.nextDueAfter(now)].filter((t): t is number => t !== null);
 		return times.length > 0 ? Math.min(...times) : null;
+	}
+
+	/** Gives the tokens a turn held but started no call with back to the window (earliest grants first: the calls made keep the latest stamps). */
+	async #returnTokens(tokens: TurnTokens): Promise<void> {
+		let started = tokens.callsStarted;
+		const unused = [...tokens.grants].reverse().flatMap((g) => {
+			const kept = Math.min(g.count, started);
+			started -= kept;
+			return g.count > kept ? [{ ...g, count: g.count - kept }] : [];
+		});
+		tokens.grants = [];
+		for (const g of unused)
+			await this.#parts
+				.coordination()
+				.returnTokens(g.grantedAt, g.count, g.limit)
+				.catch((error: unknown) =>
+					log("warn", "rate.tokens_unreturned", { flowId: this.#parts.state.flowId(), error: errorMessage(error) }),
+				);
 	}
 
 	/** Loads the versions and credentials these rows' calls need; failures are left to the turn. */
@@ -235,7 +271,7 @@ export class Deliverer {
 	}
 
 	/** One turn of one execution, and what it leaves stored. */
-	async #turn(row: InboxRow, generation: number, grantedAt: number | null): Promise<void> {
+	async #turn(row: InboxRow, generation: number, grantedAt: number | null, tokens: TurnTokens): Promise<void> {
 		const { state, inbox, outbox } = this.#parts;
 		const flowId = state.flowId();
 		let version: RunnableVersion | null;
@@ -268,7 +304,7 @@ export class Deliverer {
 		}
 		const started = Date.now();
 		if (grantedAt !== null && !callMayStart(grantedAt, started)) {
-			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent; still due, the loop asks for a new token.
+			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent, the token given back; still due, the loop asks for a new one.
 			log("debug", "execution.token_expired", { flowId, executionId: row.id });
 			return;
 		}
@@ -286,7 +322,9 @@ export class Deliverer {
 				moreCalls: async (want) => {
 					const limit = state.settings().rateLimit;
 					if (!limit) return want;
-					return (await this.#parts.coordination().acquireTokens(want, limit)).granted;
+					const more = await this.#parts.coordination().acquireTokens(want, limit);
+					tokens.grants.push({ grantedAt: more.grantedAt, count: more.granted, limit });
+					return more.granted;
 				},
 				admit: (origins) => {
 					// The rate-limit token was checked when the turn began (the mapping that follows is in its transit margin).
@@ -298,7 +336,10 @@ export class Deliverer {
 					}
 					return { ok: true };
 				},
-				underWay: (origin, change) => this.#calls.set(origin, (this.#calls.get(origin) ?? 0) + change),
+				underWay: (origin, change) => {
+					if (change === 1) tokens.callsStarted++;
+					this.#calls.set(origin, (this.#calls.get(origin) ?? 0) + change);
+				},
 				beforeCalls: (progress) => inbox.markCalling(row.seq, progress),
 			},
 		);

@@ -21,6 +21,8 @@ export interface Grant {
 /** What any object of a flow asks of the flow's main object. */
 export interface FlowCoordination {
 	acquireTokens(want: number, limit: RateLimit): Promise<Grant>;
+	/** `count` tokens of the grant made at `grantedAt` under `limit` started no call: the window forgets them. */
+	returnTokens(grantedAt: number, count: number, limit: RateLimit): Promise<void>;
 	/** `from` got a 429/503 from `origin`: every other object slows its calls there too. */
 	slowFlow(from: string, origin: string, holdUntil: number, reason: string): Promise<void>;
 	registerShard(flowId: string, name: string): Promise<{ paused: boolean; pace: FlowPace | null; deleted: boolean }>;
@@ -122,5 +124,16 @@ export class RateWindow {
 				decision.granted,
 			);
 		return { ...decision, grantedAt: now };
+	}
+
+	/**
+	 * Tokens whose calls were not made (too late for their grant, a pause, a turn that ended
+	 * without a call): taken out of their grant's bucket, so a small limit is not lost to them. The
+	 * limit still holds on call starts: only calls that never started are forgotten.
+	 */
+	giveBack(grantedAt: number, count: number, limit: RateLimit): void {
+		const at = grantStamp(grantedAt, limit);
+		this.#sql.exec("UPDATE rate_window SET count = max(0, count - ?) WHERE at = ?", count, at);
+		this.#sql.exec("DELETE FROM rate_window WHERE at = ? AND count = 0", at);
 	}
 }

@@ -316,6 +316,11 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 		return this.#rateWindow.acquire(want, limit, Date.now());
 	}
 
+	/** Main object: tokens granted at `grantedAt` whose calls were not made go back to the window. */
+	async returnTokens(grantedAt: number, count: number, limit: RateLimit): Promise<void> {
+		this.#rateWindow.giveBack(grantedAt, count, limit);
+	}
+
 	/** Main object: a version was published. Its delivery settings govern every object of the flow at once, waiting executions included. */
 	async applyPublishedSettings(flowId: string, version: number, plan: DeliveryPlan): Promise<void> {
 		this.#state.rememberFlowId(flowId);

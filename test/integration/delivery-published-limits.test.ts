@@ -1,4 +1,7 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FlowObject } from "../../src/delivery/flow-object";
+import { CALL_START_GRACE_MS } from "../../src/delivery/rate-window";
+import { movableClock } from "../support/clock";
 import { type Delivery, type DeliveryFlow, pet, petPosts, runAlarms, send, setLatency, waitForCounters } from "./delivery-support";
 import { api, createRunningFlow, putDraft, type RunningFlow, resetPetstore } from "./helpers";
 
@@ -45,5 +48,62 @@ describe("settings published while executions wait govern their calls", () => {
 		expect(maxConcurrent).toBeLessThanOrEqual(4);
 		// The shares were used, not starved: more than one shard delivered at a time.
 		expect(maxConcurrent).toBeGreaterThan(1);
+	});
+});
+
+describe("a rate-limit token is spent only on a call that starts", () => {
+	const hourly = { requests: 5, perSeconds: 3600 };
+
+	it("a busy isolate that misses a grant's start window still makes every call the limit allows", async () => {
+		const flow = await createDeliveryFlow({ ordering: "flow", rateLimit: hourly });
+		await api("POST", `/api/flows/${flow.flowId}/pause`);
+		await Promise.all(Array.from({ length: 7 }, (_, i) => send(flow.flowId, pet(`busy-${i}`, "o"))));
+		await waitForCounters(flow.flowId, { queued: 7 });
+		// The isolate is busy right after the first grant: the clock moves past its start window before the turn runs.
+		const clock = movableClock();
+		const acquire = FlowObject.prototype.acquireTokens;
+		let grants = 0;
+		const spy = vi.spyOn(FlowObject.prototype, "acquireTokens").mockImplementation(async function (this: FlowObject, want, limit) {
+			const grant = await acquire.call(this, want, limit);
+			if (grants++ === 0) clock.set(CALL_START_GRACE_MS + 20);
+			return grant;
+		});
+		await api("POST", `/api/flows/${flow.flowId}/resume`);
+		await waitForCounters(flow.flowId, { succeeded: 5, queued: 2 });
+		await runAlarms(flow);
+		spy.mockRestore();
+		expect(grants).toBeGreaterThan(1);
+		expect((await petPosts()).posts).toHaveLength(5);
+		expect(await api("GET", `/api/flows/${flow.flowId}`).then((r) => r.flow.counters)).toMatchObject({ succeeded: 5, queued: 2 });
+	});
+
+	it("executions a filter ends make no call and take no token", async () => {
+		const flow = await createDeliveryFlow({ ordering: "flow", rateLimit: hourly });
+		await putDraft(
+			flow,
+			{},
+			{
+				delivery: flow.delivery,
+				steps: [
+					{ id: "wanted", component: "logic", action: "filter", condition: "owner = 'keep'" },
+					{
+						id: "pet",
+						component: "petstore",
+						action: "createPet",
+						credentialId: flow.petstoreCredentialId,
+						mapping: { name: "petname", status: "petstatus" },
+					},
+				],
+			},
+		);
+		await api("POST", `/api/flows/${flow.flowId}/publish`);
+		await api("POST", `/api/flows/${flow.flowId}/pause`);
+		// Ten dropped by the filter ahead of the five the limit allows in the hour.
+		for (let i = 0; i < 10; i++) await send(flow.flowId, pet(`drop-${i}`, "drop"));
+		for (let i = 0; i < 5; i++) await send(flow.flowId, pet(`keep-${i}`, "keep"));
+		await waitForCounters(flow.flowId, { queued: 15 });
+		await api("POST", `/api/flows/${flow.flowId}/resume`);
+		await waitForCounters(flow.flowId, { filtered: 10, succeeded: 5, queued: 0 });
+		expect((await petPosts()).posts.map((p) => p.body.name)).toEqual(["keep-0", "keep-1", "keep-2", "keep-3", "keep-4"]);
 	});
 });
