@@ -161,6 +161,8 @@ export class Deliverer {
 			wakeAt,
 			flushed ? null : Date.now() + OUTBOX_RETRY_MS,
 			this.#kicked ? Date.now() : null,
+			// A staged payload whose reference never came is dropped then, also where this object delivers nothing.
+			inbox.stagedExpiry(),
 		].filter((t): t is number => t !== null);
 		// No await between deciding and handing the alarm over: a kick from now on sets its own alarm.
 		const scheduled = next.length > 0 ? storage.setAlarm(Math.min(...next)) : storage.deleteAlarm();

@@ -106,9 +106,16 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 
 	// ── RPC: accepting executions ──────────────────────────────────────────────────────────
 
-	/** Main object: holds a payload too large for a queue message until its queue reference arrives. */
+	/**
+	 * Main object: holds a payload too large for a queue message until its queue reference arrives.
+	 * Its alarm is set for when the payload expires: on a sharded flow the main object delivers
+	 * nothing, so no delivery loop would come round to drop a reference that never arrived.
+	 */
 	async stage(key: string, message: Message): Promise<void> {
-		if (!this.#state.deleted()) this.#inbox.stage(key, message);
+		if (this.#state.deleted()) return;
+		this.#inbox.stage(key, message);
+		const expiresAt = this.#inbox.stagedExpiry();
+		if (expiresAt !== null) await this.#deliverer.kick(expiresAt);
 	}
 
 	/** Main object: staged payloads by staging key (request-id.ts stagingKey), so the consumer can route them by key. */
