@@ -9,40 +9,26 @@
  * only. Pause holds every start; calls under way finish. Decisions are pure (step machine,
  * next-step.ts, backpressure.ts, rate-window.ts, turn-records.ts); this file stores and schedules.
  */
-import { memoryTokenCache, OAuth2TokenClient } from "../components/http/oauth2";
-import { loadFlowVersion } from "../db/queries/flows";
-import type { StepCredential } from "../flows/step-actions";
-import { loadStepCredential } from "../flows/step-credentials";
 import type { ExecutionState } from "../flows/step-machine";
-import { countSteps, visitSteps, withStepIds } from "../flows/step-tree";
 import { errorMessage, log } from "../log";
 import { capacity, freshPace, originRoom, slowDownOrigin, slowDownText, speedUpOrigin } from "./backpressure";
 import type { FlowCoordination } from "./flow-coordination";
+import { FlowHolds, type TurnTokens } from "./flow-holds";
 import type { Inbox, InboxRow } from "./inbox";
 import type { ObjectState } from "./object-state";
 import type { RunLogOutbox } from "./outbox";
 import { callMayStart, type RateLimit } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY } from "./retry-policy";
 import { type RunnableVersion, runTurn } from "./step-runner";
+import { TurnInputs } from "./turn-inputs";
 import { turnRecords } from "./turn-records";
 
-const CREDENTIAL_CACHE_MS = 30_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** One alarm runs the loop this long, then hands over to the next alarm (running calls carry on). */
 const LOOP_BUDGET_MS = 30_000;
 /** While a loop runs, an alarm stays armed this far ahead (re-armed every WATCHDOG_REARM_MS): if the object dies mid-loop, delivery restarts within this long. */
 const WATCHDOG_MS = 10_000;
 const WATCHDOG_REARM_MS = 5_000;
-
-/**
- * The rate-limit tokens one turn holds and the calls it really started: what is left when the
- * turn ends (a token that came too late, a filter that ended the execution, a logic-only turn, a
- * destination held) goes back to the window, so it never costs a call the limit allows.
- */
-interface TurnTokens {
-	grants: Array<{ grantedAt: number; count: number; limit: RateLimit }>;
-	callsStarted: number;
-}
 
 export interface DelivererParts {
 	storage: DurableObjectStorage;
@@ -55,14 +41,12 @@ export interface DelivererParts {
 
 export class Deliverer {
 	readonly #parts: DelivererParts;
-	readonly #versions = new Map<number, RunnableVersion | null>();
-	readonly #credentials = new Map<string, { value: StepCredential | null; expiresAt: number }>();
-	/** OAuth2 tokens, in this object's memory only: a token is a secret, never stored. */
-	readonly #tokens = new OAuth2TokenClient(memoryTokenCache());
+	readonly #inputs: TurnInputs;
 	/** Executions in a turn, by inbox seq: their lane. */
 	readonly #running = new Map<number, string>();
 	/** Calls under way per destination origin (the per-origin pace). */
 	readonly #calls = new Map<string, number>();
+	readonly #holds: FlowHolds;
 	#looping = false;
 	/** Set by a kick or a finished turn while the loop runs, so neither is lost while the loop is not waiting. */
 	#kicked = false;
@@ -72,6 +56,8 @@ export class Deliverer {
 
 	constructor(parts: DelivererParts) {
 		this.#parts = parts;
+		this.#holds = new FlowHolds(parts.coordination, parts.state);
+		this.#inputs = new TurnInputs(parts.env, parts.state);
 	}
 
 	get inFlight(): number {
@@ -85,8 +71,7 @@ export class Deliverer {
 	}
 
 	forgetCredential(credentialId: string): void {
-		this.#credentials.delete(credentialId);
-		this.#tokens.forget(credentialId);
+		this.#inputs.forgetCredential(credentialId);
 	}
 
 	/** Something may start now or at `atMs`: a running loop looks again, otherwise the alarm starts one. */
@@ -156,10 +141,12 @@ export class Deliverer {
 		}
 		const flushed = await outbox.flush();
 		inbox.purge(Date.now());
+		// An object of an older shard layout with nothing left says so: the flow's objects stop leasing call slots.
+		const reported = await this.#holds.reportDrained(inbox.hasBacklog());
 		const next = [
 			this.#running.size > 0 ? Date.now() : null,
 			wakeAt,
-			flushed ? null : Date.now() + OUTBOX_RETRY_MS,
+			flushed && reported ? null : Date.now() + OUTBOX_RETRY_MS,
 			this.#kicked ? Date.now() : null,
 			// A staged payload whose reference never came is dropped then, also where this object delivers nothing.
 			inbox.stagedExpiry(),
@@ -179,26 +166,31 @@ export class Deliverer {
 		const room = capacity(freshPace(settings.concurrency), settings.concurrency, this.#running.size, state.paused(), now);
 		if (room.free === 0) return room.wakeAt;
 		let rows = inbox.dueHeads(now, [...new Set(this.#running.values())], room.free);
+		// While an older shard layout drains, each start also needs a slot of the flow's pool (call-slots.ts).
+		const { ids: leases, wakeAt: leaseWakeAt } = await this.#holds.leaseSlots(rows.length);
+		if (leases) rows = rows.slice(0, leases.length);
 		let rateWakeAt: number | null = null;
 		let grant: { grantedAt: number; limit: RateLimit } | null = null;
 		const limit = settings.rateLimit;
 		if (rows.length > 0 && limit) {
 			// A token is a call leaving now: load what the calls need first, so a cold start does not delay them past their grant.
-			await this.#warm(rows);
+			await this.#inputs.warm(rows);
 			const granted = await this.#parts.coordination().acquireTokens(rows.length, limit);
 			grant = { grantedAt: granted.grantedAt, limit };
 			rateWakeAt = granted.retryAt;
 			// A pause that arrived while the tokens were asked for wins; its tokens go back.
-			if (state.paused()) await this.#returnTokens({ grants: [{ ...grant, count: granted.granted }], callsStarted: 0 });
+			if (state.paused()) await this.#holds.returnTokens({ grants: [{ ...grant, count: granted.granted }], callsStarted: 0 });
 			rows = state.paused() ? [] : rows.slice(0, granted.granted);
 		}
+		if (leases && leases.length > rows.length) await this.#holds.releaseSlots(leases.slice(rows.length));
 		const generation = this.#generation;
 		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
 		const flowId = state.flowId();
-		for (const row of rows) {
+		for (const [i, row] of rows.entries()) {
 			const tokens: TurnTokens = { grants: grant ? [{ ...grant, count: 1 }] : [], callsStarted: 0 };
+			const slot = leases?.slice(i, i + 1) ?? [];
 			if (!inbox.markStarted(row)) {
-				await this.#returnTokens(tokens);
+				await Promise.all([this.#holds.returnTokens(tokens), this.#holds.releaseSlots(slot)]);
 				continue;
 			}
 			this.#running.set(row.seq, row.lane);
@@ -206,70 +198,15 @@ export class Deliverer {
 			void this.#turn(row, generation, grant?.grantedAt ?? null, tokens)
 				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: errorMessage(error) }))
 				// Before the loop looks again, so a token this turn did not use can start the next call.
-				.then(() => this.#returnTokens(tokens))
+				.then(() => Promise.all([this.#holds.returnTokens(tokens), this.#holds.releaseSlots(slot)]))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this turn's entry is gone already.
 					if (generation === this.#generation) this.#running.delete(row.seq);
 					this.#signal();
 				});
 		}
-		const times = [rateWakeAt, inbox.nextDueAfter(now)].filter((t): t is number => t !== null);
+		const times = [rateWakeAt, leaseWakeAt, inbox.nextDueAfter(now)].filter((t): t is number => t !== null);
 		return times.length > 0 ? Math.min(...times) : null;
-	}
-
-	/** Gives the tokens a turn held but started no call with back to the window (earliest grants first: the calls made keep the latest stamps). */
-	async #returnTokens(tokens: TurnTokens): Promise<void> {
-		let started = tokens.callsStarted;
-		const unused = [...tokens.grants].reverse().flatMap((g) => {
-			const kept = Math.min(g.count, started);
-			started -= kept;
-			return g.count > kept ? [{ ...g, count: g.count - kept }] : [];
-		});
-		tokens.grants = [];
-		for (const g of unused)
-			await this.#parts
-				.coordination()
-				.returnTokens(g.grantedAt, g.count, g.limit)
-				.catch((error: unknown) =>
-					log("warn", "rate.tokens_unreturned", { flowId: this.#parts.state.flowId(), error: errorMessage(error) }),
-				);
-	}
-
-	/** Loads the versions and credentials these rows' calls need; failures are left to the turn. */
-	async #warm(rows: InboxRow[]): Promise<void> {
-		await Promise.all(
-			[...new Set(rows.map((r) => r.version))].map(async (version) => {
-				const runnable = await this.#version(version);
-				const ids = new Set<string>();
-				visitSteps(runnable?.steps ?? [], ({ step }) => {
-					if (step.credentialId) ids.add(step.credentialId);
-				});
-				await Promise.all([...ids].map((id) => this.#credential(id)));
-			}),
-		).catch(() => undefined);
-	}
-
-	async #version(version: number): Promise<RunnableVersion | null> {
-		if (!this.#versions.has(version)) {
-			const definition = await loadFlowVersion(this.#parts.env.DB, this.#parts.state.flowId(), version);
-			// Versions published before step ids get them here, the same way a draft does (step_1, …).
-			this.#versions.set(
-				version,
-				definition
-					? { steps: withStepIds(definition.steps), retryPolicy: definition.retryPolicy, multiStep: countSteps(definition.steps) > 1 }
-					: null,
-			);
-		}
-		return this.#versions.get(version) ?? null;
-	}
-
-	async #credential(credentialId: string): Promise<StepCredential | null> {
-		const now = Date.now();
-		const cached = this.#credentials.get(credentialId);
-		if (cached && cached.expiresAt > now) return cached.value;
-		const value = await loadStepCredential(this.#parts.env, credentialId, now);
-		this.#credentials.set(credentialId, { value, expiresAt: now + CREDENTIAL_CACHE_MS });
-		return value;
 	}
 
 	/** One turn of one execution, and what it leaves stored. */
@@ -278,7 +215,7 @@ export class Deliverer {
 		const flowId = state.flowId();
 		let version: RunnableVersion | null;
 		try {
-			version = await this.#version(row.version);
+			version = await this.#inputs.version(row.version);
 		} catch (error) {
 			return this.#afterInfrastructureFailure(row, errorMessage(error));
 		}
@@ -319,8 +256,8 @@ export class Deliverer {
 				interrupted: row.calling === 1,
 			},
 			{
-				credential: (id) => this.#credential(id),
-				tokens: this.#tokens,
+				credential: (id) => this.#inputs.credential(id),
+				tokens: this.#inputs.tokens,
 				moreCalls: async (want) => {
 					const limit = state.settings().rateLimit;
 					if (!limit) return want;

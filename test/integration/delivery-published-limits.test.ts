@@ -1,9 +1,10 @@
+import { runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FlowObject } from "../../src/delivery/flow-object";
 import { CALL_START_GRACE_MS } from "../../src/delivery/rate-window";
 import { movableClock } from "../support/clock";
-import { type Delivery, type DeliveryFlow, pet, petPosts, runAlarms, send, setLatency, waitForCounters } from "./delivery-support";
-import { api, createRunningFlow, putDraft, type RunningFlow, resetPetstore } from "./helpers";
+import { type Delivery, type DeliveryFlow, pet, petPosts, runAlarms, send, setLatency, stub, waitForCounters } from "./delivery-support";
+import { api, createRunningFlow, eventually, putDraft, type RunningFlow, resetPetstore } from "./helpers";
 
 beforeEach(resetPetstore);
 
@@ -48,6 +49,35 @@ describe("settings published while executions wait govern their calls", () => {
 		expect(maxConcurrent).toBeLessThanOrEqual(4);
 		// The shares were used, not starved: more than one shard delivered at a time.
 		expect(maxConcurrent).toBeGreaterThan(1);
+	});
+});
+
+describe("a concurrency lowered across a shard layout change", () => {
+	it("100 → 2 (four shards become two): the old shards' backlog and new hooks together keep 2 in flight", async () => {
+		const flow = await createDeliveryFlow({ ordering: "key", key: "owner", concurrency: 100 });
+		await setLatency(100);
+		await api("POST", `/api/flows/${flow.flowId}/pause`);
+		// One key each: spread over all four old shards, each with its share of 25.
+		await Promise.all(Array.from({ length: 24 }, (_, i) => send(flow.flowId, pet(`old${i}-1`, `old${i}`))));
+		await waitForCounters(flow.flowId, { queued: 24 });
+		await publishDelivery(flow, { ordering: "key", key: "owner", concurrency: 2 });
+		await api("POST", `/api/flows/${flow.flowId}/resume`);
+		// Hooks after the publish go to the new layout's two shards while the old four still drain.
+		await Promise.all(Array.from({ length: 8 }, (_, i) => send(flow.flowId, pet(`new${i}-1`, `new${i}`))));
+		await waitForCounters(flow.flowId, { succeeded: 32, queued: 0 }, 40_000);
+		const { posts, maxConcurrent } = await petPosts();
+		expect(posts).toHaveLength(32);
+		expect(maxConcurrent).toBeLessThanOrEqual(2);
+		// Once the old layout has drained, the main object ends the drain and the new shards run on their own shares again.
+		await eventually("the drain to end", () =>
+			runInDurableObject(
+				stub(flow.flowId),
+				(_: FlowObject, state) => state.storage.sql.exec("SELECT 1 FROM meta WHERE key = 'drain'").toArray().length === 0,
+			),
+		);
+		await Promise.all(Array.from({ length: 6 }, (_, i) => send(flow.flowId, pet(`late${i}-1`, `late${i}`))));
+		await waitForCounters(flow.flowId, { succeeded: 38, queued: 0 }, 20_000);
+		expect((await petPosts()).maxConcurrent).toBeLessThanOrEqual(2);
 	});
 });
 
