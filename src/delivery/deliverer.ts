@@ -266,8 +266,10 @@ export class Deliverer {
 					return more.granted;
 				},
 				admit: (origins) => {
-					// The rate-limit token was checked when the turn began (the mapping that follows is in its transit margin).
+					// Checked again here, after the mapping, just before the calls leave: a busy moment since the turn
+					// began must not carry a call past its grant's start window (the token goes back, a new one is asked for).
 					const now = Date.now();
+					if (grantedAt !== null && !callMayStart(grantedAt, now)) return { ok: false, wakeAt: now };
 					const pace = state.pace();
 					for (const origin of new Set(origins)) {
 						const room = originRoom(pace, origin, state.settings().concurrency, this.#calls.get(origin) ?? 0, now);

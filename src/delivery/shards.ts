@@ -96,8 +96,8 @@ export function shardLayout(flowId: string, objectName: string): { index: number
 /**
  * The concurrency an existing object may use under a newly published plan, whether or not the
  * plan's layout still routes to it: its share of the new concurrency within its own layout, at
- * least 1 so its waiting executions still run (so while objects of an older layout drain, the
- * flow may have up to one more in flight per such object than the new concurrency).
+ * least 1 so its waiting executions still run (while objects of an older layout drain, slots
+ * leased from the main object keep the flow's total to the new concurrency: call-slots.ts).
  */
 export function concurrencyUnder(flowId: string, objectName: string, plan: Pick<DeliveryPlan, "ordering" | "concurrency">): number {
 	if (plan.ordering === "flow") return 1;

@@ -1,9 +1,21 @@
 import { runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { CALL_LEASE_MS } from "../../src/delivery/call-slots";
 import { FlowObject } from "../../src/delivery/flow-object";
 import { CALL_START_GRACE_MS } from "../../src/delivery/rate-window";
 import { movableClock } from "../support/clock";
-import { type Delivery, type DeliveryFlow, pet, petPosts, runAlarms, send, setLatency, stub, waitForCounters } from "./delivery-support";
+import {
+	counters,
+	type Delivery,
+	type DeliveryFlow,
+	pet,
+	petPosts,
+	runAlarms,
+	send,
+	setLatency,
+	stub,
+	waitForCounters,
+} from "./delivery-support";
 import { api, createRunningFlow, eventually, putDraft, type RunningFlow, resetPetstore } from "./helpers";
 
 beforeEach(resetPetstore);
@@ -77,6 +89,30 @@ describe("a concurrency lowered across a shard layout change", () => {
 		);
 		await Promise.all(Array.from({ length: 6 }, (_, i) => send(flow.flowId, pet(`late${i}-1`, `late${i}`))));
 		await waitForCounters(flow.flowId, { succeeded: 38, queued: 0 }, 20_000);
+		expect((await petPosts()).maxConcurrent).toBeLessThanOrEqual(2);
+	});
+});
+
+describe("call slots leased while a layout drains", () => {
+	it("an object that died holding slots does not stall the flow: its leases expire", async () => {
+		const flow = await createDeliveryFlow({ ordering: "key", key: "owner", concurrency: 100 });
+		await api("POST", `/api/flows/${flow.flowId}/pause`);
+		await Promise.all(Array.from({ length: 8 }, (_, i) => send(flow.flowId, pet(`d${i}-1`, `d${i}`))));
+		await waitForCounters(flow.flowId, { queued: 8 });
+		await publishDelivery(flow, { ordering: "key", key: "owner", concurrency: 2 });
+		// An object of the flow leased both slots of the pool and died before giving them back.
+		const main = stub(flow.flowId);
+		expect((await main.leaseSlots("a shard that died", 2)).ids).toHaveLength(2);
+		expect((await main.leaseSlots("another shard", 1)).ids).toEqual([]);
+		const clock = movableClock();
+		clock.set(CALL_LEASE_MS + 1_000);
+		await api("POST", `/api/flows/${flow.flowId}/resume`);
+		// On the moved clock the objects' alarms lie in workerd's future: run them.
+		await eventually("the backlog delivered after the leases expired", async () => {
+			await runAlarms(flow);
+			return (await counters(flow.flowId)).succeeded === 8;
+		});
+		expect(await counters(flow.flowId)).toMatchObject({ succeeded: 8, queued: 0 });
 		expect((await petPosts()).maxConcurrent).toBeLessThanOrEqual(2);
 	});
 });
