@@ -94,7 +94,8 @@ export async function handOutPublished(
 	// Stored before the older objects are asked: one that empties meanwhile reports drained() to it.
 	slots.startDrain(
 		older.map(({ name }) => name),
-		plan.concurrency,
+		// "flow" is one at a time, whatever concurrency the definition names.
+		plan.ordering === "flow" ? 1 : plan.concurrency,
 	);
 	const waiting = await Promise.all(
 		older.map(({ name, controls }) =>
