@@ -168,7 +168,8 @@ export class Deliverer {
 		let rows = inbox.dueHeads(now, [...new Set(this.#running.values())], room.free);
 		// While an older shard layout drains, each start also needs a slot of the flow's pool (call-slots.ts).
 		const { ids: leases, wakeAt: leaseWakeAt } = await this.#holds.leaseSlots(rows.length);
-		if (leases) rows = rows.slice(0, leases.length);
+		// A pause that arrived while the slots were asked for wins (they go back below).
+		if (leases) rows = state.paused() ? [] : rows.slice(0, leases.length);
 		let rateWakeAt: number | null = null;
 		let grant: { grantedAt: number; limit: RateLimit } | null = null;
 		const limit = settings.rateLimit;
