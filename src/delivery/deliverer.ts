@@ -9,24 +9,20 @@
  * only. Pause holds every start; calls under way finish. Decisions are pure (step machine,
  * next-step.ts, backpressure.ts, rate-window.ts, turn-records.ts); this file stores and schedules.
  */
-import { memoryTokenCache, OAuth2TokenClient } from "../components/http/oauth2";
-import { loadFlowVersion } from "../db/queries/flows";
-import type { StepCredential } from "../flows/step-actions";
-import { loadStepCredential } from "../flows/step-credentials";
 import type { ExecutionState } from "../flows/step-machine";
-import { countSteps, visitSteps, withStepIds } from "../flows/step-tree";
 import { errorMessage, log } from "../log";
 import { capacity, freshPace, originRoom, slowDownOrigin, slowDownText, speedUpOrigin } from "./backpressure";
 import type { FlowCoordination } from "./flow-coordination";
+import { FlowHolds, type TurnTokens } from "./flow-holds";
 import type { Inbox, InboxRow } from "./inbox";
 import type { ObjectState } from "./object-state";
 import type { RunLogOutbox } from "./outbox";
-import { callMayStart } from "./rate-window";
+import { callMayStart, type RateLimit } from "./rate-window";
 import { afterInfrastructureFailure, INFRASTRUCTURE_RETRY } from "./retry-policy";
 import { type RunnableVersion, runTurn } from "./step-runner";
+import { TurnInputs } from "./turn-inputs";
 import { turnRecords } from "./turn-records";
 
-const CREDENTIAL_CACHE_MS = 30_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** One alarm runs the loop this long, then hands over to the next alarm (running calls carry on). */
 const LOOP_BUDGET_MS = 30_000;
@@ -45,14 +41,12 @@ export interface DelivererParts {
 
 export class Deliverer {
 	readonly #parts: DelivererParts;
-	readonly #versions = new Map<number, RunnableVersion | null>();
-	readonly #credentials = new Map<string, { value: StepCredential | null; expiresAt: number }>();
-	/** OAuth2 tokens, in this object's memory only: a token is a secret, never stored. */
-	readonly #tokens = new OAuth2TokenClient(memoryTokenCache());
+	readonly #inputs: TurnInputs;
 	/** Executions in a turn, by inbox seq: their lane. */
 	readonly #running = new Map<number, string>();
 	/** Calls under way per destination origin (the per-origin pace). */
 	readonly #calls = new Map<string, number>();
+	readonly #holds: FlowHolds;
 	#looping = false;
 	/** Set by a kick or a finished turn while the loop runs, so neither is lost while the loop is not waiting. */
 	#kicked = false;
@@ -62,6 +56,8 @@ export class Deliverer {
 
 	constructor(parts: DelivererParts) {
 		this.#parts = parts;
+		this.#holds = new FlowHolds(parts.coordination, parts.state);
+		this.#inputs = new TurnInputs(parts.env, parts.state);
 	}
 
 	get inFlight(): number {
@@ -75,8 +71,7 @@ export class Deliverer {
 	}
 
 	forgetCredential(credentialId: string): void {
-		this.#credentials.delete(credentialId);
-		this.#tokens.forget(credentialId);
+		this.#inputs.forgetCredential(credentialId);
 	}
 
 	/** Something may start now or at `atMs`: a running loop looks again, otherwise the alarm starts one. */
@@ -146,11 +141,15 @@ export class Deliverer {
 		}
 		const flushed = await outbox.flush();
 		inbox.purge(Date.now());
+		// An object of an older shard layout with nothing left says so: the flow's objects stop leasing call slots.
+		const reported = await this.#holds.reportDrained(inbox.hasBacklog());
 		const next = [
 			this.#running.size > 0 ? Date.now() : null,
 			wakeAt,
-			flushed ? null : Date.now() + OUTBOX_RETRY_MS,
+			flushed && reported ? null : Date.now() + OUTBOX_RETRY_MS,
 			this.#kicked ? Date.now() : null,
+			// A staged payload whose reference never came is dropped then, also where this object delivers nothing.
+			inbox.stagedExpiry(),
 		].filter((t): t is number => t !== null);
 		// No await between deciding and handing the alarm over: a kick from now on sets its own alarm.
 		const scheduled = next.length > 0 ? storage.setAlarm(Math.min(...next)) : storage.deleteAlarm();
@@ -167,80 +166,57 @@ export class Deliverer {
 		const room = capacity(freshPace(settings.concurrency), settings.concurrency, this.#running.size, state.paused(), now);
 		if (room.free === 0) return room.wakeAt;
 		let rows = inbox.dueHeads(now, [...new Set(this.#running.values())], room.free);
+		// While an older shard layout drains, each start also needs a slot of the flow's pool (call-slots.ts).
+		const { ids: leases, wakeAt: leaseWakeAt } = await this.#holds.leaseSlots(rows.length);
+		// A pause that arrived while the slots were asked for wins (they go back below).
+		if (leases) rows = state.paused() ? [] : rows.slice(0, leases.length);
 		let rateWakeAt: number | null = null;
-		let grantedAt: number | null = null;
-		if (rows.length > 0 && settings.rateLimit) {
+		let grant: { grantedAt: number; limit: RateLimit } | null = null;
+		const limit = settings.rateLimit;
+		if (rows.length > 0 && limit) {
 			// A token is a call leaving now: load what the calls need first, so a cold start does not delay them past their grant.
-			await this.#warm(rows);
-			const grant = await this.#parts.coordination().acquireTokens(rows.length, settings.rateLimit);
-			// A pause that arrived while the tokens were asked for wins (the tokens are spent unused: erring towards fewer calls).
-			rows = state.paused() ? [] : rows.slice(0, grant.granted);
-			rateWakeAt = grant.retryAt;
-			grantedAt = grant.grantedAt;
+			await this.#inputs.warm(rows);
+			const granted = await this.#parts.coordination().acquireTokens(rows.length, limit);
+			grant = { grantedAt: granted.grantedAt, limit };
+			rateWakeAt = granted.retryAt;
+			// A pause that arrived while the tokens were asked for wins; its tokens go back.
+			if (state.paused()) await this.#holds.returnTokens({ grants: [{ ...grant, count: granted.granted }], callsStarted: 0 });
+			rows = state.paused() ? [] : rows.slice(0, granted.granted);
 		}
+		if (leases && leases.length > rows.length) await this.#holds.releaseSlots(leases.slice(rows.length));
 		const generation = this.#generation;
 		// Read once: the handlers below may run after storage is gone (a restart), where reading it would throw again.
 		const flowId = state.flowId();
-		for (const row of rows) {
-			if (!inbox.markStarted(row)) continue;
+		for (const [i, row] of rows.entries()) {
+			const tokens: TurnTokens = { grants: grant ? [{ ...grant, count: 1 }] : [], callsStarted: 0 };
+			const slot = leases?.slice(i, i + 1) ?? [];
+			if (!inbox.markStarted(row)) {
+				await Promise.all([this.#holds.returnTokens(tokens), this.#holds.releaseSlots(slot)]);
+				continue;
+			}
 			this.#running.set(row.seq, row.lane);
 			// Not awaited: the loop waits for signals, and every turn signals when it is done.
-			void this.#turn(row, generation, grantedAt)
+			void this.#turn(row, generation, grant?.grantedAt ?? null, tokens)
 				.catch((error: unknown) => log("error", "execution.unhandled", { flowId, executionId: row.id, error: errorMessage(error) }))
+				// Before the loop looks again, so a token this turn did not use can start the next call.
+				.then(() => Promise.all([this.#holds.returnTokens(tokens), this.#holds.releaseSlots(slot)]))
 				.finally(() => {
 					// After a destroy, seq numbers start again: this turn's entry is gone already.
 					if (generation === this.#generation) this.#running.delete(row.seq);
 					this.#signal();
 				});
 		}
-		const times = [rateWakeAt, inbox.nextDueAfter(now)].filter((t): t is number => t !== null);
+		const times = [rateWakeAt, leaseWakeAt, inbox.nextDueAfter(now)].filter((t): t is number => t !== null);
 		return times.length > 0 ? Math.min(...times) : null;
 	}
 
-	/** Loads the versions and credentials these rows' calls need; failures are left to the turn. */
-	async #warm(rows: InboxRow[]): Promise<void> {
-		await Promise.all(
-			[...new Set(rows.map((r) => r.version))].map(async (version) => {
-				const runnable = await this.#version(version);
-				const ids = new Set<string>();
-				visitSteps(runnable?.steps ?? [], ({ step }) => {
-					if (step.credentialId) ids.add(step.credentialId);
-				});
-				await Promise.all([...ids].map((id) => this.#credential(id)));
-			}),
-		).catch(() => undefined);
-	}
-
-	async #version(version: number): Promise<RunnableVersion | null> {
-		if (!this.#versions.has(version)) {
-			const definition = await loadFlowVersion(this.#parts.env.DB, this.#parts.state.flowId(), version);
-			// Versions published before step ids get them here, the same way a draft does (step_1, …).
-			this.#versions.set(
-				version,
-				definition
-					? { steps: withStepIds(definition.steps), retryPolicy: definition.retryPolicy, multiStep: countSteps(definition.steps) > 1 }
-					: null,
-			);
-		}
-		return this.#versions.get(version) ?? null;
-	}
-
-	async #credential(credentialId: string): Promise<StepCredential | null> {
-		const now = Date.now();
-		const cached = this.#credentials.get(credentialId);
-		if (cached && cached.expiresAt > now) return cached.value;
-		const value = await loadStepCredential(this.#parts.env, credentialId, now);
-		this.#credentials.set(credentialId, { value, expiresAt: now + CREDENTIAL_CACHE_MS });
-		return value;
-	}
-
 	/** One turn of one execution, and what it leaves stored. */
-	async #turn(row: InboxRow, generation: number, grantedAt: number | null): Promise<void> {
+	async #turn(row: InboxRow, generation: number, grantedAt: number | null, tokens: TurnTokens): Promise<void> {
 		const { state, inbox, outbox } = this.#parts;
 		const flowId = state.flowId();
 		let version: RunnableVersion | null;
 		try {
-			version = await this.#version(row.version);
+			version = await this.#inputs.version(row.version);
 		} catch (error) {
 			return this.#afterInfrastructureFailure(row, errorMessage(error));
 		}
@@ -268,7 +244,7 @@ export class Deliverer {
 		}
 		const started = Date.now();
 		if (grantedAt !== null && !callMayStart(grantedAt, started)) {
-			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent; still due, the loop asks for a new token.
+			// Too late for its rate-limit token (rate-window.ts): not sent, no attempt spent, the token given back; still due, the loop asks for a new one.
 			log("debug", "execution.token_expired", { flowId, executionId: row.id });
 			return;
 		}
@@ -281,16 +257,20 @@ export class Deliverer {
 				interrupted: row.calling === 1,
 			},
 			{
-				credential: (id) => this.#credential(id),
-				tokens: this.#tokens,
+				credential: (id) => this.#inputs.credential(id),
+				tokens: this.#inputs.tokens,
 				moreCalls: async (want) => {
 					const limit = state.settings().rateLimit;
 					if (!limit) return want;
-					return (await this.#parts.coordination().acquireTokens(want, limit)).granted;
+					const more = await this.#parts.coordination().acquireTokens(want, limit);
+					tokens.grants.push({ grantedAt: more.grantedAt, count: more.granted, limit });
+					return more.granted;
 				},
 				admit: (origins) => {
-					// The rate-limit token was checked when the turn began (the mapping that follows is in its transit margin).
+					// Checked again here, after the mapping, just before the calls leave: a busy moment since the turn
+					// began must not carry a call past its grant's start window (the token goes back, a new one is asked for).
 					const now = Date.now();
+					if (grantedAt !== null && !callMayStart(grantedAt, now)) return { ok: false, wakeAt: now };
 					const pace = state.pace();
 					for (const origin of new Set(origins)) {
 						const room = originRoom(pace, origin, state.settings().concurrency, this.#calls.get(origin) ?? 0, now);
@@ -298,7 +278,10 @@ export class Deliverer {
 					}
 					return { ok: true };
 				},
-				underWay: (origin, change) => this.#calls.set(origin, (this.#calls.get(origin) ?? 0) + change),
+				underWay: (origin, change) => {
+					if (change === 1) tokens.callsStarted++;
+					this.#calls.set(origin, (this.#calls.get(origin) ?? 0) + change);
+				},
 				beforeCalls: (progress) => inbox.markCalling(row.seq, progress),
 			},
 		);

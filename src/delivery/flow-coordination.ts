@@ -8,8 +8,10 @@
  */
 import type { FlowCounters } from "../flows/counters";
 import type { FlowPace } from "./backpressure";
+import { type CallSlots, layoutNames, type SlotLease } from "./call-slots";
 import { decideGrant, grantStamp, grantStampShift, type RateLimit, sliceMs } from "./rate-window";
-import type { ObjectSettings } from "./routing";
+import { type ObjectSettings, publishedSettings } from "./routing";
+import type { DeliveryPlan } from "./shards";
 
 export interface Grant {
 	granted: number;
@@ -21,9 +23,16 @@ export interface Grant {
 /** What any object of a flow asks of the flow's main object. */
 export interface FlowCoordination {
 	acquireTokens(want: number, limit: RateLimit): Promise<Grant>;
+	/** `count` tokens of the grant made at `grantedAt` under `limit` started no call: the window forgets them. */
+	returnTokens(grantedAt: number, count: number, limit: RateLimit): Promise<void>;
+	/** While a shard layout drains (call-slots.ts): slots for `want` executions of `holder`, and their return. */
+	leaseSlots(holder: string, want: number): Promise<SlotLease>;
+	releaseSlots(ids: number[]): Promise<void>;
+	/** An object of an older layout has no executions left. */
+	drained(name: string): Promise<void>;
 	/** `from` got a 429/503 from `origin`: every other object slows its calls there too. */
 	slowFlow(from: string, origin: string, holdUntil: number, reason: string): Promise<void>;
-	registerShard(flowId: string, name: string): Promise<{ paused: boolean; pace: FlowPace | null; deleted: boolean }>;
+	registerShard(flowId: string, name: string): Promise<{ paused: boolean; pace: FlowPace | null; deleted: boolean; leased?: boolean }>;
 }
 
 /** What the main object asks of every object of its flow (itself included). */
@@ -34,7 +43,8 @@ export interface ObjectControls {
 	destroy(): Promise<void>;
 	forgetCredential(credentialId: string): Promise<void>;
 	applySlowDown(origin: string, holdUntil: number, reason: string): Promise<void>;
-	adoptPublishedSettings(settings: ObjectSettings): Promise<void>;
+	/** Answers whether executions wait here (an object of an older layout then drains under leased slots). */
+	adoptPublishedSettings(settings: ObjectSettings, drain?: { leased: boolean; draining: boolean }): Promise<boolean>;
 }
 
 /** The main object's list of its flow's shards, and a door to each. */
@@ -65,6 +75,44 @@ export class FlowShards {
 			...this.names().map((name) => ({ name, controls: this.#env.FLOW.getByName(name) as ObjectControls })),
 		];
 	}
+}
+
+/**
+ * A published version's settings to every object of the flow (`every`, the main object first). If
+ * its layout differs, the objects of older layouts still holding executions drain under call slots
+ * leased from the main object, and so do the new layout's objects until they are done (call-slots.ts).
+ */
+export async function handOutPublished(
+	slots: CallSlots,
+	every: ReadonlyArray<{ name: string; controls: ObjectControls }>,
+	flowId: string,
+	version: number,
+	plan: DeliveryPlan,
+): Promise<void> {
+	const layout = new Set(layoutNames(flowId, plan));
+	const older = every.filter(({ name }) => !layout.has(name));
+	// Stored before the older objects are asked: one that empties meanwhile reports drained() to it.
+	slots.startDrain(
+		older.map(({ name }) => name),
+		// "flow" is one at a time, whatever concurrency the definition names.
+		plan.ordering === "flow" ? 1 : plan.concurrency,
+	);
+	const waiting = await Promise.all(
+		older.map(({ name, controls }) =>
+			controls.adoptPublishedSettings(publishedSettings(flowId, name, version, plan), { leased: true, draining: true }),
+		),
+	);
+	older.forEach(({ name }, i) => {
+		if (!waiting[i]) slots.drained(name);
+	});
+	const leased = slots.active();
+	await Promise.all(
+		every
+			.filter(({ name }) => layout.has(name))
+			.map(({ name, controls }) =>
+				controls.adoptPublishedSettings(publishedSettings(flowId, name, version, plan), { leased, draining: false }),
+			),
+	);
 }
 
 /** The flow's counters: every object's added up. */
@@ -122,5 +170,16 @@ export class RateWindow {
 				decision.granted,
 			);
 		return { ...decision, grantedAt: now };
+	}
+
+	/**
+	 * Tokens whose calls were not made (too late for their grant, a pause, a turn that ended
+	 * without a call): taken out of their grant's bucket, so a small limit is not lost to them. The
+	 * limit still holds on call starts: only calls that never started are forgotten.
+	 */
+	giveBack(grantedAt: number, count: number, limit: RateLimit): void {
+		const at = grantStamp(grantedAt, limit);
+		this.#sql.exec("UPDATE rate_window SET count = max(0, count - ?) WHERE at = ?", count, at);
+		this.#sql.exec("DELETE FROM rate_window WHERE at = ? AND count = 0", at);
 	}
 }

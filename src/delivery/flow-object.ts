@@ -7,36 +7,40 @@
  * - inbox.ts: accepted executions in their lanes, dedupe by id (24 h), staged payloads, senders'
  *   own ids bound to their content;
  * - deliverer.ts: the delivery loop, one turn of an execution at a time (step-runner.ts runs the
- *   steps, the step machine decides), storage before every call;
+ *   steps, the step machine decides; turn-inputs.ts loads, flow-holds.ts gives back what a turn
+ *   did not use), storage before every call;
  * - flow-coordination.ts: what the flow's main object (named by the flow id) does for the whole
- *   flow — shards, counters, pause, resume, slow-downs, rate-limit tokens — as typed interfaces;
+ *   flow — shards, counters, pause, resume, slow-downs, rate-limit tokens, call slots while a
+ *   layout drains (call-slots.ts) — as typed interfaces;
  * - object-state.ts (meta values, counters), object-schema.ts (the tables and their migration),
  *   outbox.ts (the run log to D1), sample-requests.ts.
  *
- * Acceptance order (issue 11 item 6). Lanes are ordered by the ingress's acceptance stamp
- * (`receivedAt`, then arrival order), not by when the queue handed an execution over. Queues
- * does not promise FIFO and runs consumer invocations concurrently, so a hook accepted earlier can
- * reach the object a moment after a later one of its lane. Therefore an ordered execution may
- * not start until REORDER_WINDOW_MS after it reached the object: anything accepted before it that
- * arrives within that window still goes first. The window covers the skew between consumer
- * invocations handing over batches at the same time; it does not cover a hand-over that failed and
- * is redelivered by the queue seconds later (the README says so). Ordering "none" has no window. A
- * lane's started head stays its head, whatever arrives late.
+ * Acceptance order: lanes follow the ingress's acceptance stamp, an ordered execution waits out
+ * REORDER_WINDOW_MS first (shards.ts says why).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { FlowCounters } from "../flows/counters";
 import type { Message } from "../flows/message";
 import { log } from "../log";
 import { slowDownOrigin } from "./backpressure";
+import { CallSlots, type SlotLease } from "./call-slots";
 import { Deliverer } from "./deliverer";
-import { type FlowCoordination, FlowShards, type Grant, type ObjectControls, RateWindow, sumCounters } from "./flow-coordination";
+import {
+	type FlowCoordination,
+	FlowShards,
+	type Grant,
+	handOutPublished,
+	type ObjectControls,
+	RateWindow,
+	sumCounters,
+} from "./flow-coordination";
 import { Inbox, type LanedExecution, type RetryRequest } from "./inbox";
 import type { ExecutionMessage } from "./messages";
 import { migrateObjectStorage } from "./object-schema";
 import { ObjectState } from "./object-state";
 import { RunLogOutbox } from "./outbox";
 import type { RateLimit } from "./rate-window";
-import { byObject, type ObjectSettings, publishedSettings, routeExecutions, settingsFor } from "./routing";
+import { byObject, type ObjectSettings, routeExecutions, settingsFor } from "./routing";
 import { SampleRequests } from "./sample-requests";
 import { type DeliveryPlan, REORDER_WINDOW_MS } from "./shards";
 
@@ -50,6 +54,7 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 	readonly #samples: SampleRequests;
 	readonly #shards: FlowShards;
 	readonly #rateWindow: RateWindow;
+	readonly #slots: CallSlots;
 	readonly #deliverer: Deliverer;
 	/** Pause and resume calls so far, so a shard's registration does not undo a newer one. */
 	#pauseToggles = 0;
@@ -67,6 +72,7 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 		this.#samples = new SampleRequests(this.#sql);
 		this.#shards = new FlowShards(this.#sql, env);
 		this.#rateWindow = new RateWindow(this.#sql);
+		this.#slots = new CallSlots(this.#sql, this.#state);
 		this.#deliverer = new Deliverer({
 			storage: ctx.storage,
 			env,
@@ -93,8 +99,13 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 		if (this.#state.get("objectName") !== null) return;
 		if (objectName !== flowId) {
 			const toggles = this.#pauseToggles;
-			const { paused, pace, deleted } = await (this.env.FLOW.getByName(flowId) as FlowCoordination).registerShard(flowId, objectName);
+			const { paused, pace, deleted, leased } = await (this.env.FLOW.getByName(flowId) as FlowCoordination).registerShard(
+				flowId,
+				objectName,
+			);
 			if (deleted) return this.#state.set("deleted", "1");
+			// A new layout's shard born while an older one drains takes its slots from the flow's pool too.
+			if (leased) this.#state.set("leased", "1");
 			// A pause or resume that reached this shard while it registered is newer than the answer.
 			if (paused && toggles === this.#pauseToggles) this.#state.set("paused", "1");
 			// A Retry-After the flow got before this shard existed holds it too.
@@ -106,9 +117,16 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 
 	// ── RPC: accepting executions ──────────────────────────────────────────────────────────
 
-	/** Main object: holds a payload too large for a queue message until its queue reference arrives. */
+	/**
+	 * Main object: holds a payload too large for a queue message until its queue reference arrives.
+	 * Its alarm is set for when the payload expires: on a sharded flow the main object delivers
+	 * nothing, so no delivery loop would come round to drop a reference that never arrived.
+	 */
 	async stage(key: string, message: Message): Promise<void> {
-		if (!this.#state.deleted()) this.#inbox.stage(key, message);
+		if (this.#state.deleted()) return;
+		this.#inbox.stage(key, message);
+		const expiresAt = this.#inbox.stagedExpiry();
+		if (expiresAt !== null) await this.#deliverer.kick(expiresAt);
 	}
 
 	/** Main object: staged payloads by staging key (request-id.ts stagingKey), so the consumer can route them by key. */
@@ -225,11 +243,11 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 	async registerShard(
 		flowId: string,
 		name: string,
-	): Promise<{ paused: boolean; pace: ReturnType<ObjectState["pace"]> | null; deleted: boolean }> {
-		if (this.#state.deleted()) return { paused: true, pace: null, deleted: true };
+	): Promise<{ paused: boolean; pace: ReturnType<ObjectState["pace"]> | null; deleted: boolean; leased: boolean }> {
+		if (this.#state.deleted()) return { paused: true, pace: null, deleted: true, leased: false };
 		this.#state.rememberFlowId(flowId);
 		this.#shards.add(name);
-		return { paused: this.#state.paused(), pace: this.#state.pace(), deleted: false };
+		return { paused: this.#state.paused(), pace: this.#state.pace(), deleted: false, leased: this.#slots.active() };
 	}
 
 	/** Holds deliveries here; calls under way finish. */
@@ -316,21 +334,44 @@ export class FlowObject extends DurableObject<Env> implements FlowCoordination, 
 		return this.#rateWindow.acquire(want, limit, Date.now());
 	}
 
-	/** Main object: a version was published. Its delivery settings govern every object of the flow at once, waiting executions included. */
+	/** Main object: tokens granted at `grantedAt` whose calls were not made go back to the window. */
+	async returnTokens(grantedAt: number, count: number, limit: RateLimit): Promise<void> {
+		this.#rateWindow.giveBack(grantedAt, count, limit);
+	}
+
+	/**
+	 * Main object: a version was published. Its delivery settings govern every object of the flow at
+	 * once, waiting executions included; if its layout differs, the older objects drain under slots
+	 * leased from one pool of the new concurrency (call-slots.ts).
+	 */
 	async applyPublishedSettings(flowId: string, version: number, plan: DeliveryPlan): Promise<void> {
 		this.#state.rememberFlowId(flowId);
-		if (this.#state.deleted()) return;
-		await Promise.all(
-			this.#shards
-				.every(this, flowId)
-				.map(({ name, controls }) => controls.adoptPublishedSettings(publishedSettings(flowId, name, version, plan))),
-		);
+		if (!this.#state.deleted()) await handOutPublished(this.#slots, this.#shards.every(this, flowId), flowId, version, plan);
 	}
 
 	/** The flow's newest settings, from the main object: the delivery loop applies them from its next start on. */
-	async adoptPublishedSettings(settings: ObjectSettings): Promise<void> {
+	async adoptPublishedSettings(settings: ObjectSettings, drain?: { leased: boolean; draining: boolean }): Promise<boolean> {
 		this.#state.adoptSettings(settings);
-		if (this.#inbox.hasBacklog()) await this.#deliverer.kick(Date.now());
+		if (drain) {
+			this.#state.set("leased", drain.leased ? "1" : null);
+			this.#state.set("draining", drain.draining ? "1" : null);
+		}
+		const waiting = this.#inbox.hasBacklog();
+		if (waiting) await this.#deliverer.kick(Date.now());
+		return waiting;
+	}
+
+	/** Main object: slots for `want` executions while a layout drains (call-slots.ts). */
+	async leaseSlots(holder: string, want: number): Promise<SlotLease> {
+		return this.#slots.lease(holder, want, Date.now());
+	}
+
+	async releaseSlots(ids: number[]): Promise<void> {
+		this.#slots.release(ids);
+	}
+
+	async drained(name: string): Promise<void> {
+		this.#slots.drained(name);
 	}
 
 	/** Main object: one object of the flow got a 429/503 from `origin`; every other one slows its calls there too. */

@@ -324,6 +324,12 @@ export class Inbox {
 		return { n: Number(queue.n), oldest: queue.oldest === null ? null : Number(queue.oldest) };
 	}
 
+	/** When the oldest staged payload is past the window (purge drops it then), or null when none is staged. */
+	stagedExpiry(): number | null {
+		const at = this.#sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM staged").one().at;
+		return at === null ? null : Number(at) + DEDUPE_WINDOW_MS + 1;
+	}
+
 	/** Ids and payloads past the dedupe window. */
 	purge(now: number): void {
 		this.#sql.exec("DELETE FROM seen WHERE at < ?", now - DEDUPE_WINDOW_MS);

@@ -3,6 +3,7 @@
  * The flow object's tables, created on first use and migrated in place: objects created by an
  * older build keep their storage and gain what they lack (lanes, the call flag, the step state).
  */
+import { CallSlots } from "./call-slots";
 import { RunLogOutbox } from "./outbox";
 import { SampleRequests } from "./sample-requests";
 
@@ -34,6 +35,7 @@ export function migrateObjectStorage(sql: SqlStorage): void {
 		CREATE TABLE IF NOT EXISTS shards (name TEXT PRIMARY KEY);
 		CREATE TABLE IF NOT EXISTS sender_ids (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, at INTEGER NOT NULL);
 		CREATE TABLE IF NOT EXISTS rate_window (at INTEGER PRIMARY KEY, count INTEGER NOT NULL);
+		${CallSlots.schema}
 		${RunLogOutbox.schema}
 		${SampleRequests.schema}
 	`);

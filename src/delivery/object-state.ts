@@ -8,7 +8,7 @@ import type { FlowCounters } from "../flows/counters";
 import { type FlowPace, freshPace } from "./backpressure";
 import type { ObjectSettings } from "./routing";
 
-const CACHED_META = new Set(["flowId", "objectName", "paused", "settings", "deleted"]);
+const CACHED_META = new Set(["flowId", "objectName", "paused", "settings", "deleted", "leased", "draining"]);
 const DEFAULT_SETTINGS: ObjectSettings = { version: 0, concurrency: 1, rateLimit: null, ordered: true };
 
 export type CounterName = "received" | "succeeded" | "failed" | "filtered" | "authFailures" | "handshakes";

@@ -16,16 +16,19 @@
  * The promise is on call starts, not on grants: a call starts a little after its grant (loading,
  * the RPC back to a shard), by a varying amount, so grants kept to the limit let calls through
  * over it (44 in a second at 40/s). So a call that has not passed its last check within
- * CALL_START_GRACE_MS of its grant is not made (callMayStart; its token is spent unused, erring
- * towards fewer calls), and a grant is stored as if its call reached the destination at the latest
- * moment it may: that grace plus CALL_TRANSIT_MARGIN_MS for what still lies between the check and
- * the destination (the mapping, the storage write the call waits for, the hop). Then any window
+ * CALL_START_GRACE_MS of its grant is not made (callMayStart; it waits for a new token, and the
+ * one it missed goes back to the window, as does any token a turn ends without a call for), and a
+ * grant is stored as if its call reached the destination at the latest moment it may: that grace
+ * plus CALL_TRANSIT_MARGIN_MS for what still lies between the last check (just before the calls
+ * leave) and the destination (the storage write the call waits for, the hop). Then any window
  * holds at most `requests` calls. The cost: a token is held that much longer than its window, so
- * a 1 s limit runs up to ~9 % under its rate. Spreading (below) stays on grants, so the calls of
- * any tenth of the window come from grants of at most two tenths.
+ * a 1 s limit runs up to ~13 % under its rate. The margin is generous on purpose: with unused
+ * tokens given back, a busy moment no longer leaves the window slack, so a call held up on its way
+ * must not let one more through. Spreading (below) stays on grants, so the calls of any tenth of
+ * the window come from grants of at most two tenths.
  */
 export const CALL_START_GRACE_MS = 50;
-export const CALL_TRANSIT_MARGIN_MS = 50;
+export const CALL_TRANSIT_MARGIN_MS = 100;
 const GRANT_HELD_MS = CALL_START_GRACE_MS + CALL_TRANSIT_MARGIN_MS;
 
 /** Where a grant made at `nowMs` is stored: as the latest moment its call may reach the destination. */

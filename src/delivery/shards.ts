@@ -25,7 +25,17 @@ export const MAX_SHARDS = 4;
 
 /**
  * How long an execution of an ordered lane waits after reaching its object before it may start,
- * so one accepted earlier but handed over a moment later still goes first (flow-object.ts says why).
+ * so one accepted earlier but handed over a moment later still goes first.
+ *
+ * Acceptance order (issue 11 item 6). Lanes are ordered by the ingress's acceptance stamp
+ * (`receivedAt`, then arrival order), not by when the queue handed an execution over. Queues
+ * does not promise FIFO and runs consumer invocations concurrently, so a hook accepted earlier can
+ * reach the object a moment after a later one of its lane. Therefore an ordered execution may
+ * not start until REORDER_WINDOW_MS after it reached the object: anything accepted before it that
+ * arrives within that window still goes first. The window covers the skew between consumer
+ * invocations handing over batches at the same time; it does not cover a hand-over that failed and
+ * is redelivered by the queue seconds later (the README says so). Ordering "none" has no window. A
+ * lane's started head stays its head, whatever arrives late.
  */
 export const REORDER_WINDOW_MS = 500;
 
@@ -86,8 +96,8 @@ export function shardLayout(flowId: string, objectName: string): { index: number
 /**
  * The concurrency an existing object may use under a newly published plan, whether or not the
  * plan's layout still routes to it: its share of the new concurrency within its own layout, at
- * least 1 so its waiting executions still run (so while objects of an older layout drain, the
- * flow may have up to one more in flight per such object than the new concurrency).
+ * least 1 so its waiting executions still run (while objects of an older layout drain, slots
+ * leased from the main object keep the flow's total to the new concurrency: call-slots.ts).
  */
 export function concurrencyUnder(flowId: string, objectName: string, plan: Pick<DeliveryPlan, "ordering" | "concurrency">): number {
 	if (plan.ordering === "flow") return 1;

@@ -135,15 +135,22 @@ export function namesByOwner(posts: readonly PetPost[]): Map<string, string[]> {
 
 export const counters = async (flowId: string) => (await api("GET", `/api/flows/${flowId}`)).flow.counters;
 
+/** Waits until the flow's counters match `expected`; a timeout says what they were instead. */
 export async function waitForCounters(flowId: string, expected: Record<string, unknown>, timeoutMs = 20_000) {
-	return eventually(
-		`counters ${JSON.stringify(expected)}`,
-		async () => {
-			const current = await counters(flowId);
-			return Object.entries(expected).every(([k, v]) => Reflect.get(current, k) === v) ? current : undefined;
-		},
-		timeoutMs,
-	);
+	let last: Record<string, unknown> = {};
+	try {
+		return await eventually(
+			`counters ${JSON.stringify(expected)}`,
+			async () => {
+				const current = await counters(flowId);
+				last = current;
+				return Object.entries(expected).every(([k, v]) => Reflect.get(current, k) === v) ? current : undefined;
+			},
+			timeoutMs,
+		);
+	} catch (error) {
+		throw new Error(`${(error as Error).message}; the counters were ${JSON.stringify(last)}`);
+	}
 }
 
 /** Every object of the flow: pending retries and holds come due now, then its alarm runs. */

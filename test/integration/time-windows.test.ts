@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FlowObject } from "../../src/delivery/flow-object";
@@ -81,6 +81,46 @@ describe("the 24 h windows of a flow object", () => {
 		const lost = await waitForExecution(orphan.body.id, "failed");
 		expect(lost.error).toBe("The payload of this execution was lost before delivery");
 		expect((await petPosts()).posts.map((p) => p.body.name)).toEqual(["before-24h", "after-24h"]);
+	});
+});
+
+describe("the 24 h staging window of a sharded flow", () => {
+	it.each([
+		{ ordering: "key" as const, key: "owner", concurrency: 8 },
+		{ ordering: "none" as const, concurrency: 4 },
+	])("drops an orphaned staged payload after 24 h though the main object delivers nothing (ordering $ordering)", async (delivery) => {
+		const clock = movableClock();
+		const flow = await createDeliveryFlow(delivery);
+		const main = stub(flow.flowId);
+		const orphan = queueMessage(flow.flowId, Date.now(), pet("orphan", "o"));
+		await main.stage(orphan.body.id, orphan.body.message);
+		const staged = () =>
+			runInDurableObject(main, (_: FlowObject, state) =>
+				state.storage.sql
+					.exec<{ id: string }>("SELECT id FROM staged")
+					.toArray()
+					.map((row) => row.id),
+			);
+		// The flow delivers all the while, in its shards; the main object's own alarm is the only thing that can clean up.
+		await consume([queueMessage(flow.flowId, clock.now(), pet("delivered", "o"))]);
+		await waitForCounters(flow.flowId, { succeeded: 1, queued: 0 });
+
+		// Whatever alarm the main object has set runs now, as if its time had come.
+		clock.set(DAY_MS - MINUTE_MS);
+		await runDurableObjectAlarm(main);
+		expect(await staged()).toEqual([orphan.body.id]);
+
+		clock.set(DAY_MS + MINUTE_MS);
+		await runDurableObjectAlarm(main);
+		expect(await staged()).toEqual([]);
+		// Nothing left to wait for: the main object sets no further alarm.
+		expect(await runDurableObjectAlarm(main)).toBe(false);
+
+		const { message: _, ...reference } = orphan.body;
+		expect((await consume([{ ...orphan, body: reference as typeof orphan.body }])).explicitAcks).toEqual([orphan.id]);
+		const lost = await waitForExecution(orphan.body.id, "failed");
+		expect(lost.error).toBe("The payload of this execution was lost before delivery");
+		expect((await petPosts()).posts.map((p) => p.body.name)).toEqual(["delivered"]);
 	});
 });
 
