@@ -221,14 +221,8 @@ export async function measureFourSteps(
 	return { executions, seconds, perS: executions / seconds };
 }
 
-/** workerd CPU per logic step: a flow with a filter and a transform before its Petstore step against the same flow without them, alternating. */
-export async function measureLogicCpu(
-	o: StepsOptions,
-	runtime: Runtime,
-	origin: string,
-	perRound = 150,
-	rounds = 3,
-): Promise<{ msPerLogicStep: number; withMs: number; withoutMs: number }> {
+/** The two flows of the logic-step CPU line: a filter and a transform before the Petstore step, and the Petstore step alone (its mapping doing the transform's work). */
+export async function logicFlows(o: StepsOptions, origin: string): Promise<{ withLogic: string; without: string }> {
 	const c = await credentialsFor(origin, o.petstoreUrl, "Logic");
 	const delivery = { ordering: "key", key: '_headers."x-shop-id"', concurrency: STEP_CONCURRENCY };
 	const pet = (mapping: Record<string, string>) => ({
@@ -252,11 +246,26 @@ export async function measureLogicCpu(
 		[pet({ name: "petname & '-' & $string($execution.receivedAt)", status: "petstatus" })],
 		delivery,
 	);
-	const cpuOf = async (flowId: string) => {
-		const before = processCpuMs(runtime.pid);
-		await drainPaused(origin, flowId, perRound, o.deadline);
-		return processCpuMs(runtime.pid) - before;
-	};
+	return { withLogic, without };
+}
+
+/** workerd's CPU (ms) while `count` executions of a paused flow are delivered. */
+export async function drainCpuMs(o: StepsOptions, runtime: Runtime, origin: string, flowId: string, count: number): Promise<number> {
+	const before = processCpuMs(runtime.pid);
+	await drainPaused(origin, flowId, count, o.deadline);
+	return processCpuMs(runtime.pid) - before;
+}
+
+/** workerd CPU per logic step: a flow with a filter and a transform before its Petstore step against the same flow without them, alternating. */
+export async function measureLogicCpu(
+	o: StepsOptions,
+	runtime: Runtime,
+	origin: string,
+	perRound = 150,
+	rounds = 3,
+): Promise<{ msPerLogicStep: number; withMs: number; withoutMs: number }> {
+	const { withLogic, without } = await logicFlows(o, origin);
+	const cpuOf = (flowId: string) => drainCpuMs(o, runtime, origin, flowId, perRound);
 	await cpuOf(withLogic);
 	await cpuOf(without);
 	let withMs = 0;
