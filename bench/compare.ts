@@ -8,6 +8,9 @@
 //            run: a load of --seconds, then the drain, timed), in ABBA order over --cycles
 //            --edge: each build's edge Worker (wrangler.edge.toml) on the hook path, with this checkout's
 //            control Worker behind them and the bare Q.send baseline in the same rounds (the ratio)
+//            --logic: issue 17's "cpu ms per logic step" of each build (a workerd each, with the consumers):
+//            the flow with a filter and a transform against the same flow without them, rounds of
+//            --per executions (150), in ABBA order over the builds, --cycles times
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -29,6 +32,7 @@ import {
 import { abba, loadRound, markdownTable, type Round, stats } from "./lib/rounds.ts";
 import { startRuntime, workerdBinary } from "./lib/runtime.ts";
 import { measureStartup, STARTUP_CONFIGS } from "./lib/startup.ts";
+import { drainCpuMs, logicFlows, type StepsOptions, startMetered } from "./lib/steps.ts";
 import { runWrk, writeWrkScript, wrkVersion } from "./lib/wrk.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -66,7 +70,48 @@ try {
 	}
 	// Bindings from this checkout's wrangler.toml: every variant must accept the same ones.
 	const config = await readWranglerConfig(root);
-	if (args.includes("--delivery")) {
+	if (args.includes("--logic")) {
+		const per = Number(option("--per", "150"));
+		const disposers: (() => Promise<void>)[] = [];
+		stop = async () => {
+			for (const d of disposers) await d();
+		};
+		const setups = [];
+		for (const b of bundles) {
+			const o: StepsOptions = {
+				config,
+				bundleDir: b.dir,
+				migrationsDir: join(root, "migrations"),
+				petstoreUrl: petstore.url,
+				deadline: Date.now() + 60 * 60_000,
+				onStarted: (dispose) => disposers.push(dispose),
+				step: (line) => console.log(line),
+			};
+			const { runtime, origin } = await startMetered(o);
+			const flows = await logicFlows(o, origin);
+			// A warm-up round of each flow: the objects, versions and credentials loaded, the code optimized.
+			await drainCpuMs(o, runtime, origin, flows.withLogic, per);
+			await drainCpuMs(o, runtime, origin, flows.without, per);
+			setups.push({ name: b.name, o, runtime, origin, flows, withMs: 0, withoutMs: 0, rounds: 0 });
+		}
+		for (const s of abba(setups, CYCLES)) {
+			const withMs = await drainCpuMs(s.o, s.runtime, s.origin, s.flows.withLogic, per);
+			const withoutMs = await drainCpuMs(s.o, s.runtime, s.origin, s.flows.without, per);
+			s.withMs += withMs;
+			s.withoutMs += withoutMs;
+			s.rounds++;
+			console.log(
+				`  ${s.name.padEnd(16)} with ${(withMs / per).toFixed(3)} ms/execution, without ${(withoutMs / per).toFixed(3)}: ${((withMs - withoutMs) / per / 2).toFixed(3)} ms per logic step`,
+			);
+		}
+		const rows = [["build", "cpu ms/execution with", "without", "cpu ms per logic step"]];
+		for (const s of setups) {
+			const n = s.rounds * per;
+			rows.push([s.name, (s.withMs / n).toFixed(3), (s.withoutMs / n).toFixed(3), ((s.withMs - s.withoutMs) / n / 2).toFixed(3)]);
+		}
+		console.log(`\nlogic steps: ${CYCLES} ABBA cycles, ${per} executions per flow and round, 64 keys, concurrency 32`);
+		for (const line of markdownTable(rows)) console.log(line);
+	} else if (args.includes("--delivery")) {
 		const runs: { name: string; result: DeliveryResult }[] = [];
 		for (const b of abba(bundles, CYCLES)) {
 			const result = await measureDelivery({

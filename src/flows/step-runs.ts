@@ -35,6 +35,8 @@ export const MAX_RUN_LOG_STEPS_BYTES = 512 * 1024;
 
 /** The runs as the run log stores them: bodies left out, oldest first, until they fit. */
 export function runsForRunLog(runs: readonly StepRun[], limit = MAX_RUN_LOG_STEPS_BYTES): StepRun[] {
+	// Only bodies are ever left out: runs without any (logic steps, before the first call) are kept whole, unmeasured.
+	if (!runs.some((run) => run.request || run.response)) return [...runs];
 	let size = jsonBytes(runs);
 	if (size <= limit) return [...runs];
 	const out = [...runs];

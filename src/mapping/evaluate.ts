@@ -9,6 +9,7 @@
  * call ($pad, $join, $replace, $string, $clone) check the size first.
  */
 import jsonata from "jsonata";
+import { type Shortcut, shortcutOf, UNDECIDED } from "./shortcut";
 
 export const MAX_EXPRESSION_LENGTH = 4096;
 const MAX_STEPS = 50_000;
@@ -26,12 +27,21 @@ const CACHE_SIZE = 500;
 const BUDGET = "__hookflowBudget";
 
 type Expression = ReturnType<typeof jsonata>;
-const compiled = new Map<string, Expression>();
+/** An expression compiled once per isolate, with its shortcut when it has one (shortcut.ts). */
+interface Compiled {
+	expression: Expression;
+	shortcut: Shortcut | null;
+}
+const compiled = new Map<string, Compiled>();
 
 export class MappingError extends Error {}
 
 /** Compiles once per isolate; throws MappingError with the position of a syntax error. */
 export function compileExpression(source: string): Expression {
+	return compile(source).expression;
+}
+
+function compile(source: string): Compiled {
 	const cached = compiled.get(source);
 	if (cached) return cached;
 	if (source.length > MAX_EXPRESSION_LENGTH) throw new MappingError(`Expression is longer than ${MAX_EXPRESSION_LENGTH} characters`);
@@ -48,8 +58,9 @@ export function compileExpression(source: string): Expression {
 	assertNoRefusedFunction(expression.ast());
 	const oldest = compiled.keys().next();
 	if (compiled.size >= CACHE_SIZE && !oldest.done) compiled.delete(oldest.value);
-	compiled.set(source, expression);
-	return expression;
+	const entry = { expression, shortcut: shortcutOf(expression.ast()) };
+	compiled.set(source, entry);
+	return entry;
 }
 
 /** A field of whatever jsonata threw (its errors are plain objects with code, message and position). */
@@ -72,13 +83,14 @@ interface Budget {
 }
 
 /** Counts evaluation steps; the budget lives in each evaluation's bindings, so concurrent evaluations of one compiled expression stay independent. */
-async function countStep(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }): Promise<void> {
+// Synchronous: jsonata awaits whatever they return, and a plain call costs no promise per evaluation step.
+function countStep(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }): void {
 	const budget = environment.lookup(BUDGET) as Budget | undefined;
 	if (budget && ++budget.steps > MAX_STEPS) throw new MappingError(`Expression exceeded ${MAX_STEPS} evaluation steps`);
 }
 
 /** Counts the items of every array and the characters of every string an evaluation step produced, bounding allocation. */
-async function countItems(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }, result: unknown): Promise<void> {
+function countItems(_node: unknown, _input: unknown, environment: { lookup(name: string): unknown }, result: unknown): void {
 	const budget = environment.lookup(BUDGET) as Budget | undefined;
 	if (!budget) return;
 	let chars = 0;
@@ -235,10 +247,17 @@ function assertNoRegex(node: unknown): void {
 export type ExpressionVariables = Record<string, unknown>;
 
 export async function evaluateExpression(source: string, input: unknown, variables: ExpressionVariables = {}): Promise<unknown> {
-	const expression = compileExpression(source);
+	const { expression, shortcut } = compile(source);
 	const sandbox = await sandboxBindings();
 	for (const name of Object.keys(variables))
 		if (name in sandbox || name === BUDGET) throw new MappingError(`$${name} cannot be used as a variable name`);
+	if (shortcut) {
+		const value = shortcut(input, variables);
+		if (value !== UNDECIDED) {
+			if (typeof value === "string" && value.length > MAX_STRING_CHARS) throw tooLong("A step", value.length);
+			return value;
+		}
+	}
 	try {
 		return await expression.evaluate(input, { ...variables, ...sandbox, [BUDGET]: { steps: 0, items: 0, chars: 0 } satisfies Budget });
 	} catch (error) {

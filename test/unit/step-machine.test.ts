@@ -185,4 +185,21 @@ describe("the step machine", () => {
 		expect(trimmed[0]?.request?.truncated).toBe(true);
 		expect(trimmed[2]?.request?.body).toBe("x".repeat(1000));
 	});
+
+	it("keeps runs without bodies whole, whatever their size", () => {
+		const logic = (id: string) => ({
+			id,
+			key: id,
+			path: "steps.0",
+			item: null,
+			status: "failed" as const,
+			request: null,
+			response: null,
+			error: "e".repeat(3000),
+			attempts: 0,
+			startedAt: 0,
+			durationMs: 0,
+		});
+		expect(runsForRunLog([logic("a"), logic("b")], 5000)).toEqual([logic("a"), logic("b")]);
+	});
 });
