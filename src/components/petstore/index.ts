@@ -4,23 +4,16 @@
  * requests are built in actions.ts.
  */
 import * as z from "zod";
+import { baseUrlSchema } from "../base-url";
 import { type ActionSetting, CALL_OUTPUT } from "../fields";
 import { PET_STATUSES } from "./create-pet";
 import { VERIFY_TIMEOUT_MS } from "./verify-key";
 
 /**
- * Where a Petstore key may be sent: an http(s) URL with no credentials, query or fragment, so
- * `${baseUrl}/pet` and `${baseUrl}/user/me` are always paths under it and never a query or
- * fragment that turns the rest into data.
+ * Where a Petstore key may be sent: the one base-URL rule of every credential (base-url.ts), so
+ * `${baseUrl}/pet` and `${baseUrl}/user/me` are always paths under it.
  */
-export const petstoreBaseUrlSchema = z
-	.url({ protocol: /^https?$/, error: "Base URL must be an http(s) URL" })
-	.max(2048)
-	.refine((value) => !/[?#]/.test(value), "Base URL must not contain a query (?) or fragment (#)")
-	.refine((value) => {
-		const url = new URL(value);
-		return url.username === "" && url.password === "";
-	}, "Base URL must not contain a user name or password; the API key is the credential");
+export const petstoreBaseUrlSchema = baseUrlSchema;
 
 export const petstoreCredentialSchema = z
 	.object({
