@@ -175,18 +175,7 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		}
 
 		const isPetPost = method === "POST" && url.pathname === "/v2/pet";
-		const record: RequestRecord = {
-			seq: tenant.nextSeq++,
-			method,
-			host: header(req, "host"),
-			path: url.pathname + url.search,
-			startedAt: new Date().toISOString(),
-			endedAt: null,
-			body: null,
-			idempotencyKey: header(req, "idempotency-key"),
-			responseStatus: null,
-		};
-		tenant.requests.push(record);
+		const record = recordRequest(tenant, req, url, method);
 		if (isPetPost) {
 			tenant.petPostsInFlight++;
 			tenant.maxConcurrent = Math.max(tenant.maxConcurrent, tenant.petPostsInFlight);
@@ -298,7 +287,8 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 		return stored;
 	}
 
-	async function crm(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+	/** Starts a request's entry in the tenant's log (its answer and end are filled in as they happen). */
+	function recordRequest(tenant: Tenant, req: IncomingMessage, url: URL, method: string): RequestRecord {
 		const record: RequestRecord = {
 			seq: tenant.nextSeq++,
 			method,
@@ -309,9 +299,14 @@ export async function startPetstore(options: PetstoreOptions = {}): Promise<Pets
 			body: null,
 			idempotencyKey: header(req, "idempotency-key"),
 			responseStatus: null,
-			authorization: header(req, "authorization"),
 		};
 		tenant.requests.push(record);
+		return record;
+	}
+
+	async function crm(tenant: Tenant, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+		const record = recordRequest(tenant, req, url, method);
+		record.authorization = header(req, "authorization");
 		res.on("close", () => {
 			record.endedAt = new Date().toISOString();
 			if (res.writableFinished) record.responseStatus = res.statusCode;
