@@ -178,6 +178,12 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 		});
 		if (next.kind === "retry" && (retryAt === null || next.atMs < retryAt.atMs)) retryAt = { atMs: next.atMs, error: error ?? next.error };
 	};
+	/** The turn's result when a call of it must be retried: stored, due at the earliest retry. */
+	const storedRetry = (): TurnResult | null => {
+		// `record` sets it from a closure, which narrowing does not see.
+		const due = retryAt as { atMs: number; error: string } | null;
+		return due ? { kind: "stored", state, next: { kind: "retry", ...due }, attempts, slowDowns } : null;
+	};
 
 	if (input.interrupted) {
 		// The calls the last turn stored as under way: each counts as an attempt that may have reached its destination.
@@ -185,14 +191,8 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 		const now = Date.now();
 		for (const action of under)
 			record(action, { kind: "retryable", request: null, response: null, error: INTERRUPTED, retryAfter: null }, now, now);
-		if (retryAt)
-			return {
-				kind: "stored",
-				state,
-				next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) },
-				attempts,
-				slowDowns,
-			};
+		const retry = storedRetry();
+		if (retry) return retry;
 	}
 
 	const advanced = await advance(version, state, input);
@@ -248,14 +248,8 @@ export async function runTurn(version: RunnableVersion, input: TurnInput, host: 
 			);
 		}
 	}
-	if (retryAt)
-		return {
-			kind: "stored",
-			state,
-			next: { kind: "retry", ...(retryAt as { atMs: number; error: string }) },
-			attempts,
-			slowDowns,
-		};
+	const retry = storedRetry();
+	if (retry) return retry;
 	// After the calls: the logic that follows runs now, so a finished execution is stored once.
 	const after = await advance(version, state, input);
 	state = after.state;
