@@ -47,7 +47,7 @@ export const DELIVERY_ORDERINGS = [
 		id: "flow",
 		title: "Flow order",
 		guarantees: "Every execution in the order the hooks were accepted, one at a time.",
-		costs: "Throughput is one over the Petstore's round trip; a retrying execution holds up all the others.",
+		costs: "Throughput is one over the round trip of an execution's calls; a retrying execution holds up all the others.",
 	},
 	{
 		id: "key",
@@ -97,9 +97,11 @@ const deliveryShape = {
 		.max(CONCURRENCY_LIMITS.max, `Concurrency is at most ${CONCURRENCY_LIMITS.max}`)
 		.describe(`Executions in flight at once for "key" and "none" (default ${CONCURRENCY_LIMITS.default}); "flow" is always 1`)
 		.optional(),
-	/** Calls to the Petstore, not hook requests (that is the definition's own `rateLimit`). */
+	/** Calls the flow makes, not hook requests (that is the definition's own `rateLimit`). */
 	rateLimit: rateLimitSchema
-		.describe("Destination rate limit: at most `requests` calls to the Petstore start per `perSeconds`, across the flow's shards")
+		.describe(
+			"Destination rate limit: at most `requests` calls start per `perSeconds` (every call of every step), across the flow's shards",
+		)
 		.optional(),
 };
 

@@ -185,7 +185,7 @@ export function deliverySection({ draft, settings, signal, save }) {
 		"section",
 		{ class: "card stack delivery", "aria-labelledby": "delivery-title" },
 		h("h2", { id: "delivery-title" }, "Delivery"),
-		h("p", { class: "muted" }, "How executions reach the Petstore. Saved with the draft; Publish Draft makes them live."),
+		h("p", { class: "muted" }, "How executions reach their destinations. Saved with the draft; Publish Draft makes them live."),
 		orderings,
 		h(
 			"p",
@@ -198,7 +198,7 @@ export function deliverySection({ draft, settings, signal, save }) {
 		h(
 			"div",
 			{ class: "field" },
-			h("div", { class: "row" }, limitedBox, h("label", { for: limitedBox.id }, "Destination rate limit: limit calls to the Petstore")),
+			h("div", { class: "row" }, limitedBox, h("label", { for: limitedBox.id }, "Destination rate limit: limit the calls this flow makes")),
 			h(
 				"p",
 				{ class: "hint" },
